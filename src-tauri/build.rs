@@ -1,0 +1,16 @@
+// Declares the app's own commands so Tauri generates an `allow-<command>` permission for each
+// and refuses any command the window's capability does not name.
+fn main() {
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "get_state",
+            "connect",
+            "cancel_connect",
+            "list_accounts",
+            "reveal_refresh_token",
+            "copy_refresh_token",
+            "disconnect",
+        ]),
+    ))
+    .expect("tauri build script");
+}

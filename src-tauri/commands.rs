@@ -1,0 +1,77 @@
+//! The IPC commands: thin wrappers that hand each call to [`Core`] and return its one error
+//! type. Tauri types stay here and in `lib.rs`.
+
+use std::time::Duration;
+
+use tauri::{AppHandle, State};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+use tauri_plugin_opener::OpenerExt;
+use url::Url;
+
+use crate::brokers::Account;
+use crate::core::{AppState, ConnectRequest, Core, ProfileView};
+use crate::error::{AppError, ErrorKind, Result};
+use crate::oauth::browser;
+
+/// How long a copied refresh token stays on the clipboard.
+const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(45);
+
+/// The backend opens the browser itself: `$BROWSER` if set, else the system's handler.
+/// The page has no permission to open anything.
+fn open_in_browser(app: &AppHandle, url: &Url) -> Result<()> {
+    browser::check_openable(url)?;
+    if let Some(result) = browser::open_with_env_browser(url) {
+        return result;
+    }
+    app.opener().open_url(url.as_str(), None::<&str>).map_err(|e| {
+        AppError::new(ErrorKind::Internal, format!("Could not open your web browser ({e}). Install a browser or set $BROWSER, then try again."))
+    })
+}
+
+#[tauri::command]
+pub async fn get_state(core: State<'_, Core>) -> Result<AppState> {
+    core.state()
+}
+
+#[tauri::command]
+pub async fn connect(app: AppHandle, core: State<'_, Core>, request: ConnectRequest) -> Result<ProfileView> {
+    core.connect(request, |url| open_in_browser(&app, url)).await
+}
+
+#[tauri::command]
+pub async fn cancel_connect(core: State<'_, Core>) -> Result<bool> {
+    Ok(core.cancel_connect())
+}
+
+#[tauri::command]
+pub async fn list_accounts(core: State<'_, Core>) -> Result<Vec<Account>> {
+    core.accounts().await
+}
+
+/// Sends the refresh token to the page: only called when the user presses Reveal.
+#[tauri::command]
+pub async fn reveal_refresh_token(core: State<'_, Core>) -> Result<String> {
+    Ok(core.reveal_refresh_token().await?.expose().to_string())
+}
+
+/// Copies the refresh token from the backend straight to the clipboard (the page never holds
+/// it) and clears the clipboard later if it still holds the token.
+#[tauri::command]
+pub async fn copy_refresh_token(app: AppHandle, core: State<'_, Core>) -> Result<u64> {
+    let token = core.reveal_refresh_token().await?;
+    app.clipboard()
+        .write_text(token.expose().to_string())
+        .map_err(|e| AppError::new(ErrorKind::Internal, format!("Could not use the clipboard ({e}). Use Reveal and copy it by hand.")))?;
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(CLIPBOARD_CLEAR_AFTER).await;
+        if app.clipboard().read_text().ok().as_deref() == Some(token.expose()) {
+            let _ = app.clipboard().write_text(String::new());
+        }
+    });
+    Ok(CLIPBOARD_CLEAR_AFTER.as_secs())
+}
+
+#[tauri::command]
+pub async fn disconnect(core: State<'_, Core>) -> Result<()> {
+    core.disconnect().await
+}

@@ -1,0 +1,61 @@
+//! Keygrant: from a broker OAuth application to a working refresh token and your accounts.
+//!
+//! Plain-Rust modules, each one concern, tested without a window:
+//! [`oauth`] (authorization-code flow, loopback redirect), [`vault`] (OS keyring),
+//! [`session`] (access token cache and refresh), [`brokers`] (endpoints and JSON models),
+//! [`demo`] (the Demo broker), [`profiles`] (non-secret settings), [`core`] (what each UI
+//! action does). [`commands`] and [`run`] are the only Tauri-facing code.
+
+pub mod brokers;
+mod commands;
+pub mod core;
+pub mod demo;
+pub mod error;
+pub mod oauth;
+pub mod profiles;
+pub mod secret;
+pub mod session;
+pub mod vault;
+
+use tauri::Manager;
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: this crate at info). No secret or
+/// token is ever a field of a log line.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keygrant=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    init_logging();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .setup(|app| {
+            let config_dir = app.path().app_config_dir()?;
+            let demo_broker = tauri::async_runtime::block_on(demo::DemoBroker::start(0))?;
+            tracing::info!(addr = %demo_broker.addr(), "Demo broker running");
+            let core = core::Core::new(&config_dir, vault::Vault::keyring(), demo_broker.base_url(), core::DEFAULT_FLOW_TIMEOUT);
+            app.manage(demo_broker);
+            app.manage(core);
+            // A returning user's token refresh starts now, while the window is created.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle.state::<core::Core>().warm_up().await;
+            });
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::get_state,
+            commands::connect,
+            commands::cancel_connect,
+            commands::list_accounts,
+            commands::reveal_refresh_token,
+            commands::copy_refresh_token,
+            commands::disconnect,
+        ])
+        .run(tauri::generate_context!())
+        .expect("Keygrant failed to start");
+}

@@ -1,0 +1,210 @@
+//! The OAuth 2 authorization-code flow with the `oauth2` crate: state and PKCE S256, a
+//! loopback redirect, and the token requests (code exchange and refresh), with broker errors
+//! turned into messages that say what to do.
+
+pub mod browser;
+pub mod loopback;
+
+use std::time::Duration;
+
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
+};
+use tokio::sync::watch;
+use url::Url;
+
+use crate::brokers::Endpoints;
+use crate::error::{AppError, ErrorKind, Result};
+use crate::secret::Secret;
+use loopback::{Callback, Loopback};
+
+type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// The tokens a token request returned. The access token never leaves the backend.
+#[derive(Debug)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub expires_in: Option<Duration>,
+}
+
+/// What the authorize step needs to know.
+pub struct AuthRequest<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a Secret,
+    pub endpoints: &'a Endpoints,
+    pub scopes: &'a [String],
+    /// Loopback port to listen on; 0 picks a free one.
+    pub redirect_port: u16,
+    pub redirect_path: &'a str,
+}
+
+fn client(client_id: &str, secret: &Secret, endpoints: &Endpoints) -> Client {
+    // Tastytrade and TradeStation take the client credentials in the form body.
+    BasicClient::new(ClientId::new(client_id.to_string()))
+        .set_client_secret(ClientSecret::new(secret.expose().to_string()))
+        .set_auth_uri(AuthUrl::from_url(endpoints.authorize_url.clone()))
+        .set_token_uri(TokenUrl::from_url(endpoints.token_url.clone()))
+        .set_auth_type(AuthType::RequestBody)
+}
+
+/// Runs the whole browser round trip: listen on loopback, open the authorize page with
+/// `open_browser`, wait for the redirect (checking `state`), exchange the code.
+pub async fn authorize(
+    http: &reqwest::Client,
+    req: AuthRequest<'_>,
+    open_browser: impl FnOnce(&Url) -> Result<()>,
+    timeout: Duration,
+    cancel: watch::Receiver<bool>,
+) -> Result<TokenSet> {
+    let loopback = Loopback::bind(req.redirect_port, req.redirect_path).await?;
+    let redirect = RedirectUrl::from_url(loopback.redirect_uri().clone());
+    let client = client(req.client_id, req.client_secret, req.endpoints).set_redirect_uri(redirect);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut auth = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(req.scopes.iter().map(|s| Scope::new(s.clone())));
+    let use_pkce = req.endpoints.use_pkce;
+    if use_pkce {
+        auth = auth.set_pkce_challenge(challenge);
+    }
+    let (url, state) = auth.url();
+    tracing::info!(redirect = %loopback.redirect_uri(), "sign-in started; opening the browser");
+    open_browser(&url)?;
+    let callback = loopback.wait(state.secret().clone(), timeout, cancel).await?;
+    let code = match callback {
+        Callback::Code(code) => code,
+        Callback::Error { error, description } => return Err(authorize_error(&error, description)),
+    };
+    tracing::info!("authorization code received; exchanging it");
+    let mut exchange = client.exchange_code(AuthorizationCode::new(code));
+    if use_pkce {
+        exchange = exchange.set_pkce_verifier(verifier);
+    }
+    let resp = exchange.request_async(http).await.map_err(|e| token_error(e, TokenStep::Exchange))?;
+    Ok(token_set(&resp))
+}
+
+/// Trades a refresh token for a new access token (and, where the broker rotates, a new
+/// refresh token).
+pub async fn refresh(
+    http: &reqwest::Client,
+    client_id: &str,
+    client_secret: &Secret,
+    endpoints: &Endpoints,
+    refresh_token: &Secret,
+) -> Result<TokenSet> {
+    let resp = client(client_id, client_secret, endpoints)
+        .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_string()))
+        .request_async(http)
+        .await
+        .map_err(|e| token_error(e, TokenStep::Refresh))?;
+    Ok(token_set(&resp))
+}
+
+fn token_set(resp: &oauth2::basic::BasicTokenResponse) -> TokenSet {
+    TokenSet {
+        access_token: Secret::new(resp.access_token().secret().clone()),
+        refresh_token: resp.refresh_token().map(|r| Secret::new(r.secret().clone())),
+        expires_in: resp.expires_in(),
+    }
+}
+
+fn authorize_error(error: &str, description: Option<String>) -> AppError {
+    let detail = description.map(|d| format!(" (the broker said: {d})")).unwrap_or_default();
+    match error {
+        "access_denied" => AppError::new(
+            ErrorKind::AccessDenied,
+            format!("Access was denied in the browser{detail}. Nothing was saved. Press Connect and choose Approve to try again."),
+        ),
+        other => AppError::new(
+            ErrorKind::Broker,
+            format!("The broker refused the sign-in with \"{other}\"{detail}. Check the client ID and scopes, then press Connect again."),
+        ),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum TokenStep {
+    Exchange,
+    Refresh,
+}
+
+fn token_error<RE: std::error::Error + 'static>(
+    err: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+    step: TokenStep,
+) -> AppError {
+    match err {
+        RequestTokenError::ServerResponse(r) => {
+            let desc = r.error_description().cloned();
+            oauth_error(r.error().as_ref(), desc, step)
+        }
+        RequestTokenError::Parse(_, body) => {
+            // Tastytrade has been seen to answer with `{"error_code", "error_description"}`.
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            match v.get("error_code").and_then(|c| c.as_str()) {
+                Some(code) => oauth_error(
+                    code,
+                    v.get("error_description").and_then(|d| d.as_str()).map(str::to_owned),
+                    step,
+                ),
+                None => AppError::new(
+                    ErrorKind::Broker,
+                    "The broker's token endpoint answered with something that is not a token. Check \
+                     that the environment (production or sandbox) is right, then try again.",
+                ),
+            }
+        }
+        RequestTokenError::Request(e) => AppError::new(
+            ErrorKind::Network,
+            format!("Could not reach the broker's token endpoint ({e}). Check your connection and try again."),
+        ),
+        RequestTokenError::Other(s) => AppError::new(
+            ErrorKind::Broker,
+            format!("The broker's token endpoint failed ({s}). Try again in a minute."),
+        ),
+    }
+}
+
+fn oauth_error(code: &str, description: Option<String>, step: TokenStep) -> AppError {
+    let detail = description.map(|d| format!(" The broker said: {d}")).unwrap_or_default();
+    let invalid_client = BasicErrorResponseType::InvalidClient.as_ref();
+    let invalid_grant = BasicErrorResponseType::InvalidGrant.as_ref();
+    if code == invalid_client {
+        AppError::new(
+            ErrorKind::InvalidClient,
+            format!(
+                "The broker rejected the client ID or client secret.{detail} Copy both again from your \
+                 OAuth application's page (the secret is shown only when it is created; regenerate it \
+                 if you lost it). Nothing was saved."
+            ),
+        )
+        .on_field("client_secret")
+    } else if code == invalid_grant {
+        match step {
+            TokenStep::Exchange => AppError::new(
+                ErrorKind::InvalidGrant,
+                format!(
+                    "The broker did not accept the authorization code.{detail} This happens when the \
+                     redirect URI differs from the one registered with your OAuth application or the \
+                     code expired. Press Connect to try again."
+                ),
+            ),
+            TokenStep::Refresh => AppError::new(
+                ErrorKind::InvalidGrant,
+                format!(
+                    "The refresh token is no longer accepted: the grant was revoked, deleted, or belongs \
+                     to another environment.{detail} Disconnect and connect again to get a new one."
+                ),
+            ),
+        }
+    } else {
+        AppError::new(
+            ErrorKind::Broker,
+            format!("The broker's token endpoint answered \"{code}\".{detail} Check your OAuth application's settings and try again."),
+        )
+    }
+}

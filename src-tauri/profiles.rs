@@ -1,0 +1,105 @@
+//! Profiles: what is not secret about a connection (broker, environment, client ID, scopes,
+//! label), kept as JSON in the app's config folder and written atomically. Secrets are never
+//! here; they are in the keyring under the profile's id.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::brokers::{BrokerKind, Environment};
+use crate::error::{AppError, ErrorKind, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub id: String,
+    pub broker: BrokerKind,
+    pub environment: Environment,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub label: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ProfilesFile {
+    #[serde(default)]
+    profiles: Vec<Profile>,
+}
+
+pub struct ProfileStore {
+    path: PathBuf,
+}
+
+impl ProfileStore {
+    pub fn new(config_dir: &Path) -> Self {
+        ProfileStore { path: config_dir.join("profiles.json") }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn load(&self) -> Result<Vec<Profile>> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice::<ProfilesFile>(&bytes)
+                .map(|f| f.profiles)
+                .map_err(|e| {
+                    AppError::new(
+                        ErrorKind::Config,
+                        format!("The profile list at {} is damaged ({e}). Move it aside and connect again.", self.path.display()),
+                    )
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(config_error(&self.path, e)),
+        }
+    }
+
+    /// Writes the whole list to a temporary file beside the target and renames it into place.
+    pub fn save(&self, profiles: &[Profile]) -> Result<()> {
+        let dir = self.path.parent().expect("profiles.json has a parent");
+        std::fs::create_dir_all(dir).map_err(|e| config_error(dir, e))?;
+        let body = serde_json::to_vec_pretty(&ProfilesFile { profiles: profiles.to_vec() })
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| config_error(dir, e))?;
+        std::io::Write::write_all(&mut tmp, &body).map_err(|e| config_error(tmp.path(), e))?;
+        tmp.as_file().sync_all().map_err(|e| config_error(&self.path, e))?;
+        tmp.persist(&self.path).map_err(|e| config_error(&self.path, e.error))?;
+        Ok(())
+    }
+}
+
+fn config_error(path: &Path, e: std::io::Error) -> AppError {
+    AppError::new(ErrorKind::Config, format!("Could not write Keygrant's settings at {} ({e}). Check that the folder is writable.", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_and_loads_atomically_and_a_missing_file_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ProfileStore::new(&dir.path().join("nested"));
+        assert!(store.load().unwrap().is_empty());
+        let p = Profile {
+            id: "p1".into(),
+            broker: BrokerKind::Demo,
+            environment: Environment::Sandbox,
+            client_id: "cid".into(),
+            scopes: vec!["read".into()],
+            label: "Demo".into(),
+        };
+        store.save(std::slice::from_ref(&p)).unwrap();
+        assert_eq!(store.load().unwrap(), vec![p]);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("nested")).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_damaged_file_is_a_config_error_that_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("profiles.json"), b"{not json").unwrap();
+        let err = ProfileStore::new(dir.path()).load().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Config);
+        assert!(err.message.contains("profiles.json"));
+    }
+}

@@ -1,0 +1,96 @@
+//! A connected profile's session: the access token lives here, in memory only, and is
+//! refreshed from the keyring's refresh token when it is missing or about to expire. One
+//! refresh at a time: callers that find the token stale queue on the same lock and reuse the
+//! result. A rotated refresh token is written to the keyring before the old one is dropped.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+use crate::brokers::{tastytrade, Account, Endpoints};
+use crate::error::{ErrorKind, Result};
+use crate::oauth::{self, TokenSet};
+use crate::profiles::Profile;
+use crate::secret::Secret;
+use crate::vault::Vault;
+
+/// Refresh this long before the broker's expiry (the Tastytrade SDK uses 60 s too).
+const EARLY: Duration = Duration::from_secs(60);
+/// When a token response has no `expires_in`: Tastytrade's documented 15 minutes.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
+
+struct Cached {
+    token: Secret,
+    expires_at: Instant,
+}
+
+pub struct Session {
+    pub profile: Profile,
+    endpoints: Endpoints,
+    vault: Vault,
+    http: reqwest::Client,
+    access: Mutex<Option<Cached>>,
+}
+
+fn cached(set: &TokenSet) -> Cached {
+    Cached {
+        token: set.access_token.clone(),
+        expires_at: Instant::now() + set.expires_in.unwrap_or(DEFAULT_LIFETIME),
+    }
+}
+
+impl Session {
+    pub fn new(profile: Profile, endpoints: Endpoints, vault: Vault, http: reqwest::Client, tokens: Option<&TokenSet>) -> Self {
+        Session { profile, endpoints, vault, http, access: Mutex::new(tokens.map(cached)) }
+    }
+
+    /// A valid access token, refreshing it if needed (single flight).
+    pub async fn access_token(&self) -> Result<Secret> {
+        let mut slot = self.access.lock().await;
+        if let Some(c) = slot.as_ref() {
+            if c.expires_at > Instant::now() + EARLY {
+                return Ok(c.token.clone());
+            }
+        }
+        let id = &self.profile.id;
+        let refresh_token = self.vault.refresh_token(id)?;
+        let client_secret = self.vault.client_secret(id)?;
+        tracing::info!(profile = %id, "refreshing the access token");
+        let set = oauth::refresh(&self.http, &self.profile.client_id, &client_secret, &self.endpoints, &refresh_token).await?;
+        if let Some(rotated) = set.refresh_token.as_ref().filter(|r| **r != refresh_token) {
+            // Persist the new refresh token before the old one goes out of scope.
+            self.vault.set_refresh_token(id, rotated)?;
+            tracing::info!(profile = %id, "stored a rotated refresh token");
+        }
+        let c = cached(&set);
+        let token = c.token.clone();
+        *slot = Some(c);
+        Ok(token)
+    }
+
+    /// Forgets `token` if it is still the cached one (after the broker refused it).
+    async fn invalidate(&self, token: &Secret) {
+        let mut slot = self.access.lock().await;
+        if slot.as_ref().is_some_and(|c| c.token == *token) {
+            *slot = None;
+        }
+    }
+
+    /// Seconds until the cached access token expires, if there is one.
+    pub async fn expires_in(&self) -> Option<Duration> {
+        self.access.lock().await.as_ref().map(|c| c.expires_at.saturating_duration_since(Instant::now()))
+    }
+
+    /// The account list. A 401 leads to one refresh and one retry, never a loop.
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        let token = self.access_token().await?;
+        match tastytrade::fetch_accounts(&self.http, &self.endpoints, &token).await {
+            Err(e) if e.kind == ErrorKind::Unauthorized => {
+                self.invalidate(&token).await;
+                let token = self.access_token().await?;
+                tastytrade::fetch_accounts(&self.http, &self.endpoints, &token).await
+            }
+            other => other,
+        }
+    }
+}

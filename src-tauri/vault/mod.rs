@@ -1,0 +1,126 @@
+//! The OS keyring: the only place a client secret or refresh token is kept (Secret Service on
+//! Linux, Keychain on macOS, Credential Manager on Windows). There is no fallback to a file:
+//! when the keyring is missing or locked the user is told, and nothing is stored.
+
+use std::sync::Arc;
+
+use crate::error::{AppError, ErrorKind, Result};
+use crate::secret::Secret;
+
+/// Where secrets are stored. The real one is [`KeyringStore`]; tests may put a failing one in.
+pub trait SecretStore: Send + Sync {
+    fn set(&self, key: &str, value: &Secret) -> Result<()>;
+    fn get(&self, key: &str) -> Result<Option<Secret>>;
+    fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// The platform keyring through the `keyring` crate, under one service name.
+pub struct KeyringStore {
+    service: String,
+}
+
+impl KeyringStore {
+    pub fn new(service: impl Into<String>) -> Self {
+        KeyringStore { service: service.into() }
+    }
+
+    fn entry(&self, key: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new(&self.service, key).map_err(keyring_error)
+    }
+}
+
+fn keyring_error(e: keyring::Error) -> AppError {
+    let hint = if cfg!(target_os = "linux") {
+        " On Linux Keygrant needs a Secret Service keyring (GNOME Keyring or KWallet) that is \
+         running and unlocked: install gnome-keyring, log in to a desktop session, or unlock the \
+         \"Login\" keyring in Passwords and Keys, then try again."
+    } else {
+        " Unlock your system keychain and try again."
+    };
+    // keyring's Display names the failure, never the stored value.
+    AppError::new(ErrorKind::Keyring, format!("The system keyring could not be used ({e}).{hint} Nothing was saved to disk instead."))
+}
+
+impl SecretStore for KeyringStore {
+    fn set(&self, key: &str, value: &Secret) -> Result<()> {
+        self.entry(key)?.set_password(value.expose()).map_err(keyring_error)
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Secret>> {
+        match self.entry(key)?.get_password() {
+            Ok(v) => Ok(Some(Secret::new(v))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(keyring_error(e)),
+        }
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        match self.entry(key)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(keyring_error(e)),
+        }
+    }
+}
+
+/// A profile's secrets in the store.
+#[derive(Clone)]
+pub struct Vault {
+    store: Arc<dyn SecretStore>,
+}
+
+pub const SERVICE: &str = "keygrant";
+
+impl Vault {
+    pub fn new(store: Arc<dyn SecretStore>) -> Self {
+        Vault { store }
+    }
+
+    pub fn keyring() -> Self {
+        Vault::new(Arc::new(KeyringStore::new(SERVICE)))
+    }
+
+    pub fn client_secret_key(profile_id: &str) -> String {
+        format!("{profile_id}/client_secret")
+    }
+
+    pub fn refresh_token_key(profile_id: &str) -> String {
+        format!("{profile_id}/refresh_token")
+    }
+
+    /// Stores both secrets of a new profile, or neither.
+    pub fn save_profile(&self, profile_id: &str, client_secret: &Secret, refresh_token: &Secret) -> Result<()> {
+        self.store.set(&Self::client_secret_key(profile_id), client_secret)?;
+        if let Err(e) = self.store.set(&Self::refresh_token_key(profile_id), refresh_token) {
+            let _ = self.store.delete(&Self::client_secret_key(profile_id));
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    pub fn client_secret(&self, profile_id: &str) -> Result<Secret> {
+        self.require(&Self::client_secret_key(profile_id), "client secret")
+    }
+
+    pub fn refresh_token(&self, profile_id: &str) -> Result<Secret> {
+        self.require(&Self::refresh_token_key(profile_id), "refresh token")
+    }
+
+    pub fn set_refresh_token(&self, profile_id: &str, token: &Secret) -> Result<()> {
+        self.store.set(&Self::refresh_token_key(profile_id), token)
+    }
+
+    fn require(&self, key: &str, what: &str) -> Result<Secret> {
+        self.store.get(key)?.ok_or_else(|| {
+            AppError::new(
+                ErrorKind::NotConnected,
+                format!("The saved {what} is missing from the system keyring (it may have been deleted there). Disconnect and connect again."),
+            )
+        })
+    }
+
+    pub fn delete_profile(&self, profile_id: &str) -> Result<()> {
+        let a = self.store.delete(&Self::client_secret_key(profile_id));
+        let b = self.store.delete(&Self::refresh_token_key(profile_id));
+        a.and(b)
+    }
+}

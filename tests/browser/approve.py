@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Stands in for the user's web browser in tests (set as $BROWSER or run by a test).
+
+Opens the authorize URL, reads the consent form, presses Approve (or Deny with
+--decision deny) and follows the redirect back to Keygrant's loopback listener, as a
+browser would. With --log FILE it appends one line per step (status codes and URL paths,
+never query strings, so no code or state is written down).
+"""
+import argparse
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from html.parser import HTMLParser
+
+
+class ConsentForm(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.action = None
+        self.fields = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = a.get("action", "")
+        elif tag == "input" and a.get("type") == "hidden" and "name" in a:
+            self.fields.append((a["name"], a.get("value", "")))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--decision", choices=["approve", "deny"], default="approve")
+    p.add_argument("--log")
+    p.add_argument("url")
+    args = p.parse_args()
+
+    def log(msg):
+        if args.log:
+            with open(args.log, "a") as f:
+                f.write(msg + "\n")
+
+    with urllib.request.urlopen(args.url, timeout=20) as resp:
+        page = resp.read().decode()
+        log(f"authorize page {resp.status} {urllib.parse.urlsplit(args.url).path}")
+    form = ConsentForm()
+    form.feed(page)
+    if form.action is None:
+        log("no consent form on the authorize page")
+        sys.exit(3)
+    body = urllib.parse.urlencode(form.fields + [("decision", args.decision)]).encode()
+    target = urllib.parse.urljoin(args.url, form.action)
+    try:
+        with urllib.request.urlopen(target, data=body, timeout=20) as resp:
+            final = urllib.parse.urlsplit(resp.geturl())
+            log(f"redirected to {final.scheme}://{final.netloc}{final.path} {resp.status}")
+    except urllib.error.HTTPError as e:
+        log(f"final page status {e.code}")
+        sys.exit(4)
+
+
+if __name__ == "__main__":
+    main()
