@@ -7,7 +7,7 @@ if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
   echo "with-keyring.sh: no D-Bus session; run it under dbus-run-session" >&2
   exit 2
 fi
-export XDG_DATA_HOME="${KEYGRANT_TEST_DATA:-$(mktemp -d)}"
+export XDG_DATA_HOME="${KEYRING_DATA_HOME:-$(mktemp -d)}"
 mkdir -p "$XDG_DATA_HOME"
 # A password on stdin creates and unlocks the "login" keyring (the default collection).
 eval "$(printf 'keygrant-test' | gnome-keyring-daemon --unlock --components=secrets)"

@@ -8,6 +8,7 @@ never query strings, so no code or state is written down).
 """
 import argparse
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,6 +33,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--decision", choices=["approve", "deny"], default="approve")
     p.add_argument("--log")
+    p.add_argument("--delay", type=float, default=0.0, help="seconds to wait first, like a person reading")
     p.add_argument("url")
     args = p.parse_args()
 
@@ -40,6 +42,7 @@ def main():
             with open(args.log, "a") as f:
                 f.write(msg + "\n")
 
+    time.sleep(args.delay)
     with urllib.request.urlopen(args.url, timeout=20) as resp:
         page = resp.read().decode()
         log(f"authorize page {resp.status} {urllib.parse.urlsplit(args.url).path}")

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what Keygrant needs to build, run and test on Debian/Ubuntu: apt packages, the npm
+# packages of package-lock.json, and tauri-driver. Idempotent; uses sudo when not root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+APT_PACKAGES=(
+  libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev libsecret-1-dev pkg-config
+  xvfb webkit2gtk-driver gnome-keyring dbus-x11 python3 curl
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+for tool in cargo node npm; do
+  command -v "$tool" >/dev/null || { echo "setup: $tool is required (Rust via rustup, Node.js 20+)" >&2; exit 1; }
+done
+
+# npm packages, exactly as locked; skipped when node_modules was installed from this lock file.
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.keygrant-lock 2>/dev/null)" != "$lock_hash" ]; then
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.keygrant-lock
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v tauri-driver >/dev/null; then
+  cargo install tauri-driver --locked --version '^2'
+fi

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# All of Keygrant's tests: UI unit tests, Rust unit and integration tests (real HTTP against the
+# Demo broker, real Secret Service keyring), the installers, and the end-to-end test in the
+# real window, on the built binary and on the binary installed from the .deb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH" NO_AT_BRIDGE=1 CARGO_TERM_COLOR=never
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+echo "== UI: type check and unit tests (IPC mocked)"
+npm run --silent typecheck
+npm test --silent
+
+echo "== Rust: unit and integration tests (Demo broker over HTTP, real keyring)"
+dbus-run-session -- scripts/with-keyring.sh cargo test --locked
+if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- ui/src/bindings; then
+  echo "The TypeScript bindings in ui/src/bindings are out of date with the Rust types; commit the regenerated files." >&2
+  git diff --stat -- ui/src/bindings >&2
+  exit 1
+fi
+
+echo "== Build the app and its installers (.deb, .rpm)"
+npx tauri build --bundles deb,rpm
+ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
+
+echo "== End to end: the built app in a real window"
+KEYGRANT_APP="$PWD/target/release/keygrant" KEYGRANT_E2E_NAME=build \
+  xvfb-run -a dbus-run-session -- scripts/with-keyring.sh cargo test --locked --test e2e -- --ignored
+
+echo "== End to end: the app installed from the .deb"
+was_installed=0
+dpkg-query -W -f='${Status}' keygrant 2>/dev/null | grep -q "install ok installed" && was_installed=1
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$(ls "$PWD"/target/release/bundle/deb/*.deb | head -n1)"
+status=0
+KEYGRANT_APP=/usr/bin/keygrant KEYGRANT_E2E_NAME=installed \
+  xvfb-run -a dbus-run-session -- scripts/with-keyring.sh cargo test --locked --test e2e -- --ignored || status=$?
+if [ "$was_installed" -eq 0 ]; then $SUDO apt-get remove -y -qq keygrant; fi
+echo "Screenshots: test-output/e2e/"
+exit "$status"

@@ -1,0 +1,226 @@
+//! End to end in the real window: the built app under Xvfb, driven through tauri-driver and
+//! WebKitWebDriver, with a scripted browser as $BROWSER and the real keyring.
+//!
+//! Needs a display, a D-Bus session with an unlocked keyring, tauri-driver and the built app,
+//! so it is `#[ignore]`d in plain `cargo test` and run by scripts/test.sh as
+//! `xvfb-run -a dbus-run-session -- scripts/with-keyring.sh cargo test --test e2e -- --ignored`.
+//! KEYGRANT_APP names the binary (default target/release/keygrant). Screenshots of every
+//! screen go to test-output/e2e/<run>/.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use keygrant::secret::Secret;
+use keygrant::vault::{KeyringStore, SecretStore, Vault};
+use serde_json::json;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Run {
+    app: PathBuf,
+    out: PathBuf,
+    config: tempfile::TempDir,
+    log: PathBuf,
+    browser_log: PathBuf,
+}
+
+impl Run {
+    fn new(name: &str) -> Run {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let app = std::env::var_os("KEYGRANT_APP").map(PathBuf::from).unwrap_or_else(|| root.join("target/release/keygrant"));
+        assert!(app.exists(), "the built app is missing at {} (build it first or set KEYGRANT_APP)", app.display());
+        let out = root.join("test-output/e2e").join(name);
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        Run { app, log: out.join("app.log"), browser_log: out.join("browser.log"), out, config: tempfile::tempdir().unwrap() }
+    }
+
+    /// Starts tauri-driver with the environment the app will inherit.
+    fn driver(&self) -> Driver {
+        let port = free_port();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let browser = format!(
+            "python3 {} --delay 2 --log {} %s",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py").display(),
+            self.browser_log.display()
+        );
+        let child = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .env("BROWSER", browser)
+            .env("XDG_CONFIG_HOME", self.config.path())
+            .env("RUST_LOG", "trace")
+            .env("NO_AT_BRIDGE", "1")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("tauri-driver on PATH (cargo install tauri-driver --locked)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Driver { child, port };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("tauri-driver did not start");
+    }
+
+    async fn open(&self, driver: &Driver) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": self.app }));
+        ClientBuilder::rustls()
+            .expect("TLS setup")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("a WebDriver session with the app")
+    }
+
+    async fn shot(&self, c: &Client, name: &str) {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(self.out.join(format!("{name}.png")), png).unwrap();
+    }
+
+    fn profile_id(&self) -> String {
+        let path = self.config.path().join("app.keygrant.desktop/profiles.json");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        json["profiles"][0]["id"].as_str().unwrap().to_string()
+    }
+}
+
+async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait().at_most(Duration::from_secs(45)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    wait_for(c, css).await.text().await.unwrap()
+}
+
+async fn account_rows(c: &Client) -> Vec<Vec<String>> {
+    wait_for(c, "#accounts tbody tr").await;
+    let mut rows = Vec::new();
+    for tr in c.find_all(Locator::Css("#accounts tbody tr")).await.unwrap() {
+        let mut cells = Vec::new();
+        for td in tr.find_all(Locator::Css("td")).await.unwrap() {
+            cells.push(td.text().await.unwrap());
+        }
+        rows.push(cells);
+    }
+    rows
+}
+
+fn keyring(key: &str) -> Option<Secret> {
+    KeyringStore::new(keygrant::vault::SERVICE).get(key).expect("Secret Service reachable")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
+async fn onboarding_with_the_demo_broker_in_the_real_window() {
+    let run = Run::new(std::env::var("KEYGRANT_E2E_NAME").as_deref().unwrap_or("build"));
+    let driver = run.driver();
+
+    // First launch: no profile, so the wizard.
+    let c = run.open(&driver).await;
+    wait_for(&c, "#broker-demo").await;
+    assert!(text(&c, "#broker-tastytrade").await.contains("Coming soon"));
+    run.shot(&c, "01-wizard-broker").await;
+    wait_for(&c, "#broker-demo").await.click().await.unwrap();
+    let demo_id = text(&c, "#demo-client-id").await;
+    let demo_secret = text(&c, "#demo-client-secret").await;
+    assert!(!demo_id.is_empty() && !demo_secret.is_empty());
+
+    // A pasted secret with spaces inside is refused inline.
+    wait_for(&c, "#client-id").await.send_keys(&format!("  {demo_id}  ")).await.unwrap();
+    wait_for(&c, "#client-secret").await.send_keys("demo secret").await.unwrap();
+    wait_for(&c, "#connect").await.click().await.unwrap();
+    assert!(text(&c, "#error-client_secret").await.contains("spaces"));
+    run.shot(&c, "02-wizard-inline-error").await;
+
+    // The real values, with whitespace around them as a paste often has.
+    let secret_input = wait_for(&c, "#client-secret").await;
+    secret_input.clear().await.unwrap();
+    secret_input.send_keys(&format!(" {demo_secret} ")).await.unwrap();
+    run.shot(&c, "03-wizard-credentials").await;
+    wait_for(&c, "#connect").await.click().await.unwrap();
+    assert!(text(&c, "#waiting").await.contains("Waiting for your browser"));
+    run.shot(&c, "04-waiting-for-browser").await;
+
+    // The scripted browser approves; the window moves on by itself.
+    let masked = text(&c, "#token").await;
+    assert!(masked.starts_with("••••"), "masked token shown: {masked}");
+    let rows = account_rows(&c).await;
+    assert_eq!(
+        rows,
+        vec![
+            vec!["5WX01234", "Individual Margin", "Individual", "Margin"],
+            vec!["5WX05678", "Roth IRA", "Roth IRA", "Cash"],
+            vec!["5WX09012", "Options Lab", "Individual", "Margin"],
+        ]
+    );
+    let browser_log = std::fs::read_to_string(&run.browser_log).unwrap();
+    assert!(browser_log.contains("/callback 200"), "the browser reached the loopback listener: {browser_log}");
+    run.shot(&c, "05-token-and-accounts").await;
+
+    let id = run.profile_id();
+    let refresh_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
+    let client_secret = keyring(&Vault::client_secret_key(&id)).expect("client secret in the keyring");
+    assert_eq!(client_secret.expose(), demo_secret, "trimmed secret stored");
+    assert!(!masked.contains(&refresh_token.expose()[..12]));
+    let dom = c.source().await.unwrap();
+    assert!(!dom.contains(refresh_token.expose()), "the token is not in the page before Reveal");
+    assert!(!dom.contains(&demo_secret), "the client secret is not in the page after connecting");
+
+    wait_for(&c, "#reveal").await.click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&format!("//code[@id='token' and text()='{}']", refresh_token.expose())))
+        .await
+        .expect("Reveal shows the keyring's refresh token");
+    run.shot(&c, "06-token-revealed").await;
+    wait_for(&c, "#reveal").await.click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='reveal' and text()='Reveal']")).await.unwrap();
+    assert!(!c.source().await.unwrap().contains(refresh_token.expose()), "Hide takes the token out of the page");
+    c.close().await.unwrap();
+
+    // Nothing secret on disk.
+    let profiles = std::fs::read_to_string(run.config.path().join("app.keygrant.desktop/profiles.json")).unwrap();
+    assert!(!profiles.contains(refresh_token.expose()) && !profiles.contains(&demo_secret));
+
+    // Reopen: straight to the accounts, token from the keyring, a fresh access token.
+    let c = run.open(&driver).await;
+    assert_eq!(account_rows(&c).await.len(), 3);
+    assert!(c.find(Locator::Css("#wizard")).await.is_err(), "no wizard for a returning user");
+    run.shot(&c, "07-reopened-accounts").await;
+
+    // Disconnect removes the profile and its keyring entries.
+    wait_for(&c, "#disconnect").await.click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='disconnect' and text()='Remove']")).await.unwrap();
+    wait_for(&c, "#disconnect").await.click().await.unwrap();
+    wait_for(&c, "#broker-demo").await;
+    run.shot(&c, "08-after-disconnect").await;
+    c.close().await.unwrap();
+    drop(driver);
+    assert!(keyring(&Vault::refresh_token_key(&id)).is_none(), "refresh token removed");
+    assert!(keyring(&Vault::client_secret_key(&id)).is_none(), "client secret removed");
+
+    // The most verbose logs hold neither secret.
+    let log = std::fs::read_to_string(&run.log).unwrap();
+    assert!(log.contains("connected"), "the app's log was captured");
+    assert!(!log.contains(refresh_token.expose()), "refresh token in the log");
+    assert!(!log.contains(&demo_secret), "client secret in the log");
+}

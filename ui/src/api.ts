@@ -1,0 +1,37 @@
+// Typed calls to the backend. Argument and result types are generated from the Rust types
+// (ts-rs, ui/src/bindings); only the command names are written here.
+import { invoke } from "@tauri-apps/api/core";
+import type { Account } from "./bindings/Account";
+import type { AppError } from "./bindings/AppError";
+import type { AppState } from "./bindings/AppState";
+import type { ConnectRequest } from "./bindings/ConnectRequest";
+import type { ProfileView } from "./bindings/ProfileView";
+
+export interface Api {
+  getState(): Promise<AppState>;
+  connect(request: ConnectRequest): Promise<ProfileView>;
+  cancelConnect(): Promise<boolean>;
+  listAccounts(): Promise<Account[]>;
+  revealRefreshToken(): Promise<string>;
+  /** Copies in the backend; resolves to the seconds until the clipboard is cleared. */
+  copyRefreshToken(): Promise<number>;
+  disconnect(): Promise<void>;
+}
+
+export const tauriApi: Api = {
+  getState: () => invoke<AppState>("get_state"),
+  connect: (request) => invoke<ProfileView>("connect", { request }),
+  cancelConnect: () => invoke<boolean>("cancel_connect"),
+  listAccounts: () => invoke<Account[]>("list_accounts"),
+  revealRefreshToken: () => invoke<string>("reveal_refresh_token"),
+  copyRefreshToken: () => invoke<number>("copy_refresh_token"),
+  disconnect: () => invoke<void>("disconnect"),
+};
+
+/** Whatever a command rejected with, as the backend's one error shape. */
+export function asAppError(e: unknown): AppError {
+  if (e && typeof e === "object" && "kind" in e && "message" in e) {
+    return e as AppError;
+  }
+  return { kind: "internal", message: typeof e === "string" ? e : "Something went wrong. Try again." };
+}

@@ -1,0 +1,234 @@
+// The UI's own logic, with Tauri's IPC mocked: the real api.ts calls go through mockIPC.
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { tauriApi } from "../src/api";
+import { mount } from "../src/app";
+import type { Account } from "../src/bindings/Account";
+import type { AppState } from "../src/bindings/AppState";
+import type { ProfileView } from "../src/bindings/ProfileView";
+
+const DEMO = { client_id: "demo-id-1234", client_secret: "demo-secret-abcdef", base_url: "http://127.0.0.1:1/" };
+const TOKEN = "demo-rt-THE-FULL-REFRESH-TOKEN-VALUE.tag";
+const PROFILE: ProfileView = {
+  id: "p1",
+  broker: "demo",
+  environment: "sandbox",
+  client_id: DEMO.client_id,
+  label: "Demo broker",
+  refresh_token_masked: "••••••••••••.tag",
+};
+const ACCOUNTS: Account[] = [
+  { number: "5WX01234", nickname: "Individual Margin", account_type: "Individual", margin_or_cash: "Margin" },
+  { number: "5WX05678", nickname: "Roth IRA", account_type: "Roth IRA", margin_or_cash: "Cash" },
+];
+
+type Handler = (args: Record<string, unknown>) => unknown;
+let calls: { cmd: string; args: Record<string, unknown> }[];
+let handlers: Record<string, Handler>;
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+async function flush() {
+  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+function $(sel: string): HTMLElement {
+  const el = document.querySelector<HTMLElement>(sel);
+  if (!el) throw new Error(`no element ${sel} in:\n${document.body.innerHTML}`);
+  return el;
+}
+
+function type(sel: string, value: string) {
+  const input = $(sel) as HTMLInputElement;
+  input.value = value;
+  input.dispatchEvent(new Event("input"));
+}
+
+async function start(state: AppState) {
+  handlers.get_state = () => state;
+  document.body.innerHTML = '<main id="app"></main>';
+  mount($("#app"), tauriApi);
+  await flush();
+}
+
+beforeEach(() => {
+  calls = [];
+  handlers = {
+    list_accounts: () => ACCOUNTS,
+    reveal_refresh_token: () => TOKEN,
+    copy_refresh_token: () => 45,
+    disconnect: () => null,
+    cancel_connect: () => true,
+  };
+  mockIPC((cmd, args) => {
+    calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
+    const handler = handlers[cmd];
+    if (!handler) throw new Error(`unexpected command ${cmd}`);
+    return handler((args ?? {}) as Record<string, unknown>);
+  });
+});
+
+afterEach(() => clearMocks());
+
+describe("wizard", () => {
+  it("opens on the broker choice with only the Demo broker available", async () => {
+    await start({ demo: DEMO });
+    expect($("#wizard").textContent).toContain("Which broker");
+    expect(($("#broker-tastytrade") as HTMLButtonElement).disabled).toBe(true);
+    expect(($("#broker-trade_station") as HTMLButtonElement).disabled).toBe(true);
+    expect($("#broker-tastytrade").textContent).toContain("Coming soon");
+    expect(($("#broker-demo") as HTMLButtonElement).disabled).toBe(false);
+    $("#broker-demo").click();
+    expect($("#demo-client-id").textContent).toBe(DEMO.client_id);
+    expect($("#demo-client-secret").textContent).toBe(DEMO.client_secret);
+  });
+
+  it("sends what was typed, waits for the browser, then shows the token card and accounts", async () => {
+    await start({ demo: DEMO });
+    $("#broker-demo").click();
+    type("#client-id", `  ${DEMO.client_id} `);
+    type("#client-secret", DEMO.client_secret);
+    const pending = deferred<ProfileView>();
+    handlers.connect = () => pending.promise;
+    $("#connect").click();
+    await flush();
+    expect($("#waiting").textContent).toContain("Waiting for your browser");
+    expect(calls.find((c) => c.cmd === "connect")?.args).toEqual({
+      request: { broker: "demo", environment: "sandbox", client_id: `  ${DEMO.client_id} `, client_secret: DEMO.client_secret },
+    });
+    pending.resolve(PROFILE);
+    await flush();
+    expect($("#token").textContent).toBe(PROFILE.refresh_token_masked);
+    const rows = [...document.querySelectorAll("#accounts tbody tr")].map((r) =>
+      [...r.querySelectorAll("td")].map((td) => td.textContent),
+    );
+    expect(rows).toEqual([
+      ["5WX01234", "Individual Margin", "Individual", "Margin"],
+      ["5WX05678", "Roth IRA", "Roth IRA", "Cash"],
+    ]);
+    expect(document.body.innerHTML).not.toContain(DEMO.client_secret);
+  });
+
+  it("fills the Demo credentials on request", async () => {
+    await start({ demo: DEMO });
+    $("#broker-demo").click();
+    $("#fill-demo").click();
+    expect(($("#client-id") as HTMLInputElement).value).toBe(DEMO.client_id);
+    expect(($("#client-secret") as HTMLInputElement).value).toBe(DEMO.client_secret);
+  });
+
+  it("shows a field error under its field and keeps what was typed", async () => {
+    await start({ demo: DEMO });
+    $("#broker-demo").click();
+    type("#client-id", "abc");
+    type("#client-secret", "has spaces inside");
+    handlers.connect = () => {
+      throw { kind: "invalid_input", field: "client_secret", message: "The client secret contains spaces." };
+    };
+    $("#connect").click();
+    await flush();
+    expect($("#error-client_secret").textContent).toBe("The client secret contains spaces.");
+    expect($("#client-secret").getAttribute("aria-invalid")).toBe("true");
+    expect(($("#client-id") as HTMLInputElement).value).toBe("abc");
+    expect(document.querySelector("#banner")).toBeNull();
+  });
+
+  it("shows a flow error such as a denial as a banner", async () => {
+    await start({ demo: DEMO });
+    $("#broker-demo").click();
+    handlers.connect = () => {
+      throw { kind: "access_denied", message: "Access was denied in the browser." };
+    };
+    $("#connect").click();
+    await flush();
+    expect($("#banner").textContent).toBe("Access was denied in the browser.");
+    expect($("#connect")).toBeTruthy();
+  });
+
+  it("Cancel asks the backend to stop the waiting flow", async () => {
+    await start({ demo: DEMO });
+    $("#broker-demo").click();
+    const pending = deferred<ProfileView>();
+    handlers.connect = () => pending.promise;
+    $("#connect").click();
+    await flush();
+    handlers.cancel_connect = () => {
+      pending.reject({ kind: "cancelled", message: "Sign-in cancelled. Nothing was saved." });
+      return true;
+    };
+    $("#cancel").click();
+    await flush();
+    expect(calls.map((c) => c.cmd)).toContain("cancel_connect");
+    expect($("#banner").textContent).toContain("Sign-in cancelled");
+  });
+});
+
+describe("connected", () => {
+  it("a returning user goes straight to the accounts", async () => {
+    await start({ demo: DEMO, profile: PROFILE });
+    expect(document.querySelector("#wizard")).toBeNull();
+    expect(document.querySelectorAll("#accounts tbody tr").length).toBe(2);
+    expect($("#updated").textContent).toMatch(/^Updated /);
+  });
+
+  it("reveals the token only on request and hides it again", async () => {
+    await start({ demo: DEMO, profile: PROFILE });
+    expect(document.body.innerHTML).not.toContain(TOKEN);
+    $("#reveal").click();
+    await flush();
+    expect($("#token").textContent).toBe(TOKEN);
+    $("#reveal").click();
+    await flush();
+    expect($("#token").textContent).toBe(PROFILE.refresh_token_masked);
+    expect(document.body.innerHTML).not.toContain(TOKEN);
+  });
+
+  it("copies through the backend without the token entering the page", async () => {
+    await start({ demo: DEMO, profile: PROFILE });
+    $("#copy").click();
+    await flush();
+    expect(calls.map((c) => c.cmd)).toContain("copy_refresh_token");
+    expect($("#note").textContent).toContain("cleared in 45 seconds");
+    expect(document.body.innerHTML).not.toContain(TOKEN);
+  });
+
+  it("an account error says what to do and Try again reloads", async () => {
+    let fail = true;
+    handlers.list_accounts = () => {
+      if (fail) throw { kind: "unauthorized", message: "Check that your OAuth application has the read scope." };
+      return ACCOUNTS;
+    };
+    await start({ demo: DEMO, profile: PROFILE });
+    expect($("#accounts-error").textContent).toContain("read scope");
+    fail = false;
+    ($("#accounts-error button") as HTMLButtonElement).click();
+    await flush();
+    expect(document.querySelectorAll("#accounts tbody tr").length).toBe(2);
+  });
+
+  it("shows the empty state when the login has no accounts", async () => {
+    handlers.list_accounts = () => [];
+    await start({ demo: DEMO, profile: PROFILE });
+    expect($("#accounts-empty").textContent).toContain("no open accounts");
+  });
+
+  it("disconnect asks for confirmation, then returns to the wizard", async () => {
+    await start({ demo: DEMO, profile: PROFILE });
+    $("#disconnect").click();
+    await flush();
+    expect(calls.map((c) => c.cmd)).not.toContain("disconnect");
+    expect($("#disconnect").textContent).toBe("Remove");
+    $("#disconnect").click();
+    await flush();
+    expect(calls.map((c) => c.cmd)).toContain("disconnect");
+    expect($("#wizard").textContent).toContain("Which broker");
+  });
+});
