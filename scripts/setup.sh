@@ -29,7 +29,9 @@ done
 # npm packages, exactly as locked; skipped when node_modules was installed from this lock file.
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.keygrant-lock 2>/dev/null)" != "$lock_hash" ]; then
-  npm ci --no-audit --no-fund
+  # `npm ci` refuses lock files that list only this platform's optional binaries (npm 11),
+  # so install from the lock file with `npm install`, which keeps the locked versions.
+  npm install --no-audit --no-fund
   echo "$lock_hash" > node_modules/.keygrant-lock
 fi
 

@@ -83,8 +83,7 @@ impl Run {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
         caps.insert("tauri:options".into(), json!({ "application": self.app }));
-        ClientBuilder::rustls()
-            .expect("TLS setup")
+        ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", driver.port))
             .await
@@ -92,6 +91,8 @@ impl Run {
     }
 
     async fn shot(&self, c: &Client, name: &str) {
+        // Let WebKit paint the current DOM before capturing it.
+        c.execute_async("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))", vec![]).await.unwrap();
         let png = c.screenshot().await.unwrap();
         std::fs::write(self.out.join(format!("{name}.png")), png).unwrap();
     }
@@ -137,7 +138,7 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     // First launch: no profile, so the wizard.
     let c = run.open(&driver).await;
     wait_for(&c, "#broker-demo").await;
-    assert!(text(&c, "#broker-tastytrade").await.contains("Coming soon"));
+    assert!(text(&c, "#broker-tastytrade").await.to_lowercase().contains("coming soon"));
     run.shot(&c, "01-wizard-broker").await;
     wait_for(&c, "#broker-demo").await.click().await.unwrap();
     let demo_id = text(&c, "#demo-client-id").await;

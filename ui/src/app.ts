@@ -32,6 +32,8 @@ interface BrokerChoice {
   title: string;
   blurb: string;
   available: boolean;
+  /** Where a new user should start. */
+  featured?: boolean;
 }
 
 export const BROKERS: BrokerChoice[] = [
@@ -42,6 +44,7 @@ export const BROKERS: BrokerChoice[] = [
     title: "Demo broker",
     blurb: "A built-in practice broker. Try the whole flow with no account and no network.",
     available: true,
+    featured: true,
   },
 ];
 
@@ -244,7 +247,7 @@ export class App {
           h(
             "button",
             {
-              class: `broker${b.available ? "" : " soon"}`,
+              class: `broker${b.available ? "" : " soon"}${b.featured ? " featured" : ""}`,
               id: `broker-${b.kind}`,
               disabled: !b.available,
               onclick: () => this.chooseBroker(b.kind),
@@ -252,6 +255,7 @@ export class App {
             h("strong", {}, b.title),
             h("span", {}, b.blurb),
             b.available ? null : h("em", { class: "badge" }, "Coming soon"),
+            b.featured ? h("em", { class: "badge start" }, "Start here") : null,
           ),
         ),
       ),
