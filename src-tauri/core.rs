@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{watch, RwLock};
+use tokio::sync::{watch, OnceCell, RwLock};
 use ts_rs::TS;
 use url::Url;
 
 use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment};
-use crate::demo::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use crate::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::oauth::{self, AuthRequest};
 use crate::profiles::{Profile, ProfileStore};
@@ -51,7 +51,13 @@ pub struct ProfileView {
 pub struct DemoInfo {
     pub client_id: String,
     pub client_secret: String,
-    pub base_url: String,
+}
+
+/// Where the Demo broker is: started inside the app on first use, or one already running
+/// (tests, or `keygrant demo-broker` in another terminal).
+pub enum DemoSource {
+    Embedded,
+    At(Url),
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -67,7 +73,9 @@ pub struct Core {
     http: reqwest::Client,
     vault: Vault,
     profiles: ProfileStore,
-    demo_base: Url,
+    demo_source: DemoSource,
+    /// The Demo broker's base URL, and the server itself when it runs inside the app.
+    demo: OnceCell<(Url, Option<DemoBroker>)>,
     flow_timeout: Duration,
     flow: Mutex<Option<watch::Sender<bool>>>,
     session: RwLock<Option<Arc<Session>>>,
@@ -112,21 +120,42 @@ impl Drop for FlowGuard<'_> {
 }
 
 impl Core {
-    pub fn new(config_dir: &Path, vault: Vault, demo_base: Url, flow_timeout: Duration) -> Self {
+    pub fn new(config_dir: &Path, vault: Vault, demo_source: DemoSource, flow_timeout: Duration) -> Self {
         Core {
             http: brokers::http_client(),
             vault,
             profiles: ProfileStore::new(config_dir),
-            demo_base,
+            demo_source,
+            demo: OnceCell::new(),
             flow_timeout,
             flow: Mutex::new(None),
             session: RwLock::new(None),
         }
     }
 
-    fn endpoints(&self, broker: BrokerKind, _env: Environment) -> Result<Endpoints> {
+    /// The Demo broker's base URL, starting it on 127.0.0.1 the first time it is needed.
+    async fn demo_base(&self) -> Result<Url> {
+        let (url, _) = self
+            .demo
+            .get_or_try_init(|| async {
+                match &self.demo_source {
+                    DemoSource::At(url) => Ok((url.clone(), None)),
+                    DemoSource::Embedded => {
+                        let broker = DemoBroker::start(0)
+                            .await
+                            .map_err(|e| AppError::internal(format!("Could not start the Demo broker on 127.0.0.1: {e}")))?;
+                        tracing::info!(addr = %broker.addr(), "Demo broker started");
+                        Ok((broker.base_url(), Some(broker)))
+                    }
+                }
+            })
+            .await?;
+        Ok(url.clone())
+    }
+
+    async fn endpoints(&self, broker: BrokerKind, _env: Environment) -> Result<Endpoints> {
         match broker {
-            BrokerKind::Demo => Ok(Endpoints::demo(&self.demo_base)),
+            BrokerKind::Demo => Ok(Endpoints::demo(&self.demo_base().await?)),
             other => Err(AppError::new(
                 ErrorKind::InvalidInput,
                 format!("{} is coming soon. Try the Demo broker for now.", other.display_name()),
@@ -157,7 +186,6 @@ impl Core {
             demo: DemoInfo {
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: DEMO_CLIENT_SECRET.into(),
-                base_url: self.demo_base.to_string(),
             },
         })
     }
@@ -166,7 +194,7 @@ impl Core {
     /// and the profile on disk. Nothing is stored unless every step succeeds.
     pub async fn connect(&self, req: ConnectRequest, open_browser: impl FnOnce(&Url) -> Result<()>) -> Result<ProfileView> {
         let (client_id, client_secret) = validate(&req)?;
-        let endpoints = self.endpoints(req.broker, req.environment)?;
+        let endpoints = self.endpoints(req.broker, req.environment).await?;
         let cancel = {
             let mut flow = self.flow.lock().unwrap_or_else(|p| p.into_inner());
             if flow.is_some() {
@@ -252,7 +280,7 @@ impl Core {
         let profile = self.profiles.load()?.into_iter().next().ok_or_else(|| {
             AppError::new(ErrorKind::NotConnected, "No broker is connected yet. Use the setup wizard to connect one.")
         })?;
-        let endpoints = self.endpoints(profile.broker, profile.environment)?;
+        let endpoints = self.endpoints(profile.broker, profile.environment).await?;
         let s = Arc::new(Session::new(profile, endpoints, self.vault.clone(), self.http.clone(), None));
         *slot = Some(s.clone());
         Ok(s)

@@ -36,10 +36,8 @@ pub fn run() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
             let config_dir = app.path().app_config_dir()?;
-            let demo_broker = tauri::async_runtime::block_on(demo::DemoBroker::start(0))?;
-            tracing::info!(addr = %demo_broker.addr(), "Demo broker running");
-            let core = core::Core::new(&config_dir, vault::Vault::keyring(), demo_broker.base_url(), core::DEFAULT_FLOW_TIMEOUT);
-            app.manage(demo_broker);
+            // The Demo broker starts on 127.0.0.1 only when a Demo profile or the wizard needs it.
+            let core = core::Core::new(&config_dir, vault::Vault::keyring(), core::DemoSource::Embedded, core::DEFAULT_FLOW_TIMEOUT);
             app.manage(core);
             // A returning user's token refresh starts now, while the window is created.
             let handle = app.handle().clone();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{ConnectRequest, Core};
+use keygrant::core::{ConnectRequest, Core, DemoSource};
 use keygrant::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use keygrant::error::{ErrorKind, Result};
 use keygrant::vault::Vault;
@@ -34,7 +34,7 @@ async fn setup(timeout: Duration) -> Setup {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (vault, store) = keyring();
-    let core = Core::new(dir.path(), vault, demo.base_url(), timeout);
+    let core = Core::new(dir.path(), vault, DemoSource::At(demo.base_url()), timeout);
     Setup { demo, dir, store, core }
 }
 
@@ -72,7 +72,7 @@ async fn approve_exchanges_the_code_stores_secrets_in_the_keyring_and_lists_acco
     drop(s.core);
     let demo2 = DemoBroker::start(0).await.unwrap();
     let (vault, _) = keyring();
-    let core = Core::new(s.dir.path(), vault, demo2.base_url(), Duration::from_secs(30));
+    let core = Core::new(s.dir.path(), vault, DemoSource::At(demo2.base_url()), Duration::from_secs(30));
     let state = core.state().unwrap();
     assert_eq!(state.profile.as_ref().map(|p| p.id.as_str()), Some(view.id.as_str()), "reopened straight to the profile");
     assert_eq!(core.accounts().await.unwrap(), accounts);
@@ -205,5 +205,19 @@ async fn scripted_browser_via_the_browser_variable_is_honoured() {
     assert!(logged.contains("authorize page 200 /auth.html"), "{logged}");
     assert!(logged.contains("/callback 200"), "{logged}");
     s.core.disconnect().await.unwrap();
+    assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_embedded_demo_broker_starts_on_first_use_and_serves_the_whole_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _) = keyring();
+    let core = Core::new(dir.path(), vault, DemoSource::Embedded, Duration::from_secs(30));
+    let state = core.state().unwrap();
+    assert!(state.profile.is_none());
+    assert_eq!(state.demo.client_id, DEMO_CLIENT_ID);
+    let view = core.connect(demo_request(DEMO_CLIENT_SECRET), scripted_browser("approve")).await.unwrap();
+    assert_eq!(core.accounts().await.unwrap().len(), 3);
+    core.disconnect().await.unwrap();
     assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
 }

@@ -7,7 +7,7 @@ import type { Account } from "../src/bindings/Account";
 import type { AppState } from "../src/bindings/AppState";
 import type { ProfileView } from "../src/bindings/ProfileView";
 
-const DEMO = { client_id: "demo-id-1234", client_secret: "demo-secret-abcdef", base_url: "http://127.0.0.1:1/" };
+const DEMO = { client_id: "demo-id-1234", client_secret: "demo-secret-abcdef" };
 const TOKEN = "demo-rt-THE-FULL-REFRESH-TOKEN-VALUE.tag";
 const PROFILE: ProfileView = {
   id: "p1",

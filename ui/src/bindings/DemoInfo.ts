@@ -3,4 +3,4 @@
 /**
  * The Demo broker's published credentials, shown in the wizard for pasting.
  */
-export type DemoInfo = { client_id: string, client_secret: string, base_url: string, };
+export type DemoInfo = { client_id: string, client_secret: string, };
