@@ -108,7 +108,7 @@ async fn code_exchange_by_form_then_refresh_by_json_as_the_sdks_send_them() {
         .await
         .unwrap();
     assert_eq!(again.status(), 400);
-    assert_eq!(again.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(again.json::<Value>().await.unwrap()["error"]["code"], "invalid_grant");
 
     // SDK 13's refresh: JSON, no client_id.
     let refreshed: Value = http

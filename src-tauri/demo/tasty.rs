@@ -136,8 +136,12 @@ async fn authorize_decision(State(shared): State<Shared>, Form(params): Form<Has
     Redirect::to(redirect.as_str()).into_response()
 }
 
+/// Token endpoint errors in Tastytrade's API error envelope, `{"error": {"code", "message"}}`:
+/// the shape the `tastytrade` SDK's `validate_response` reads for `/oauth/token` too
+/// (SDK 13.2.3, utils.py). Keygrant also reads the RFC 6749 shape and the top-level
+/// `error_code` shape seen from the sandbox (tastyware/tastytrade#351).
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({"error": error, "error_description": description}))).into_response()
+    (status, Json(json!({"error": {"code": error, "message": description}}))).into_response()
 }
 
 /// A `<product>/<version>` agent, which Tastytrade requires on every request.
@@ -253,8 +257,20 @@ async fn customer(State(shared): State<Shared>, headers: HeaderMap) -> Response 
     if !authorized(&shared, &headers) {
         return api_unauthorized();
     }
-    Json(json!({"data": {"id": "me", "first-name": "Demo", "last-name": "Trader",
-        "email": "demo.trader@example.com", "external-id": "UDEMO0001"}, "context": "/customers/me"}))
+    let address = json!({"street-one": "1 Demo Plaza", "city": "Chicago", "state-region": "IL",
+        "postal-code": "60601", "country": "USA", "is-foreign": false, "is-domestic": true});
+    Json(json!({"data": {
+        "id": "me", "first-name": "Demo", "last-name": "Trader", "email": "demo.trader@example.com",
+        "external-id": "UDEMO0001", "address": address, "mailing-address": address,
+        "is-foreign": false, "usa-citizenship-type": "Citizen", "mobile-phone-number": "+1 555 0100",
+        "birth-date": "1990-01-01", "tax-number-type": "SSN", "subject-to-tax-withholding": false,
+        "has-industry-affiliation": false, "has-listed-affiliation": false, "has-political-affiliation": false,
+        "has-delayed-quotes": false, "has-pending-or-approved-application": false, "is-professional": false,
+        "permitted-account-types": [{"name": "Individual", "description": "Individual Account",
+            "is-tax-advantaged": false, "is-publicly-available": true, "has-multiple-owners": false,
+            "margin-types": [{"name": "Cash", "is-margin": false}, {"name": "Reg T", "is-margin": true}]}],
+        "created-at": "2024-03-04T14:30:00.000+00:00"
+    }, "context": "/customers/me"}))
     .into_response()
 }
 

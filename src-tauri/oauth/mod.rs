@@ -127,7 +127,7 @@ fn authorize_error(error: &str, description: Option<String>) -> AppError {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum TokenStep {
     Exchange,
     Refresh,
@@ -142,22 +142,14 @@ fn token_error<RE: std::error::Error + 'static>(
             let desc = r.error_description().cloned();
             oauth_error(r.error().as_ref(), desc, step)
         }
-        RequestTokenError::Parse(_, body) => {
-            // Tastytrade has been seen to answer with `{"error_code", "error_description"}`.
-            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            match v.get("error_code").and_then(|c| c.as_str()) {
-                Some(code) => oauth_error(
-                    code,
-                    v.get("error_description").and_then(|d| d.as_str()).map(str::to_owned),
-                    step,
-                ),
-                None => AppError::new(
-                    ErrorKind::Broker,
-                    "The broker's token endpoint answered with something that is not a token. Check \
-                     that the environment (production or sandbox) is right, then try again.",
-                ),
-            }
-        }
+        RequestTokenError::Parse(_, body) => match broker_error(&body) {
+            Some((code, description)) => oauth_error(&code, description, step),
+            None => AppError::new(
+                ErrorKind::Broker,
+                "The broker's token endpoint answered with something that is not a token. Check \
+                 that the environment (production or sandbox) is right, then try again.",
+            ),
+        },
         RequestTokenError::Request(e) => AppError::new(
             ErrorKind::Network,
             format!("Could not reach the broker's token endpoint ({e}). Check your connection and try again."),
@@ -167,6 +159,20 @@ fn token_error<RE: std::error::Error + 'static>(
             format!("The broker's token endpoint failed ({s}). Try again in a minute."),
         ),
     }
+}
+
+/// The error code and message of a token endpoint error that is not in the RFC 6749 shape:
+/// Tastytrade's API envelope `{"error": {"code", "message"}}` (or `{"error": {"errors": [..]}}`),
+/// or the top-level `{"error_code", "error_description"}` seen from its sandbox.
+fn broker_error(body: &[u8]) -> Option<(String, Option<String>)> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    if let Some(code) = text(&v, "error_code") {
+        return Some((code, text(&v, "error_description")));
+    }
+    let err = v.get("error")?;
+    let first = err.get("errors").and_then(|e| e.get(0)).unwrap_or(err);
+    Some((text(first, "code")?, text(first, "message")))
 }
 
 fn oauth_error(code: &str, description: Option<String>, step: TokenStep) -> AppError {
@@ -206,5 +212,36 @@ fn oauth_error(code: &str, description: Option<String>, step: TokenStep) -> AppE
             ErrorKind::Broker,
             format!("The broker's token endpoint answered \"{code}\".{detail} Check your OAuth application's settings and try again."),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_shape_the_brokers_use_is_read() {
+        let cases: [&[u8]; 3] = [
+            br#"{"error":{"code":"invalid_grant","message":"Grant revoked"}}"#,
+            br#"{"error":{"errors":[{"code":"invalid_grant","message":"Grant revoked"}]}}"#,
+            br#"{"error_code":"invalid_grant","error_description":"Grant revoked"}"#,
+        ];
+        for body in cases {
+            let (code, message) = broker_error(body).unwrap();
+            assert_eq!(code, "invalid_grant");
+            assert_eq!(message.as_deref(), Some("Grant revoked"));
+            let e = oauth_error(&code, message, TokenStep::Refresh);
+            assert_eq!(e.kind, ErrorKind::InvalidGrant);
+            assert!(e.message.contains("Disconnect and connect again"));
+        }
+        assert!(broker_error(b"<html>401</html>").is_none());
+        assert!(broker_error(br#"{"error":"x"}"#).is_none());
+    }
+
+    #[test]
+    fn invalid_client_points_at_the_secret_field() {
+        let e = oauth_error("invalid_client", None, TokenStep::Exchange);
+        assert_eq!(e.kind, ErrorKind::InvalidClient);
+        assert_eq!(e.field.as_deref(), Some("client_secret"));
     }
 }

@@ -1,0 +1,95 @@
+"""The public Tastytrade SDK (PyPI `tastytrade`) pointed at `keygrant demo-broker`.
+
+The Demo broker must answer field for field as the real API does, so the SDK's own pydantic
+models must parse what it returns. A user's script does the same when pointed at it.
+KEYGRANT_BIN names the keygrant binary (default target/debug/keygrant).
+"""
+import asyncio
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+
+import pytest
+import tastytrade.session
+import tastytrade.utils
+from tastytrade import Account, Session
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("KEYGRANT_BIN", str(ROOT / "target/debug/keygrant"))
+
+
+@pytest.fixture(scope="module")
+def demo():
+    proc = subprocess.Popen([BIN, "demo-broker", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    out = [proc.stdout.readline() for _ in range(6)]
+    base = re.search(r"listening on (\S+)", out[0]).group(1)
+    client_id = re.search(r"client ID:\s+(\S+)", "".join(out)).group(1)
+    secret = re.search(r"client secret:\s+(\S+)", "".join(out)).group(1)
+    yield base, client_id, secret
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def authorize(base, client_id, secret):
+    """What a user's own script would do: approve, then exchange the code (form body)."""
+    redirect = "http://127.0.0.1:9/callback"
+    form = urllib.parse.urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": redirect,
+                                   "scope": "read openid", "state": "st", "decision": "approve"}).encode()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(base + "auth.html", data=form)
+        raise AssertionError("expected a redirect")
+    except urllib.error.HTTPError as e:
+        assert e.code == 303
+        location = e.headers["Location"]
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["code"][0]
+    body = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code, "client_id": client_id,
+                                   "client_secret": secret, "redirect_uri": redirect}).encode()
+    req = urllib.request.Request(base + "oauth/token", data=body, headers={"User-Agent": "sdk-test/1.0"})
+    return json.load(urllib.request.urlopen(req))
+
+
+def test_sdk_session_refreshes_and_parses_accounts_and_customer(demo, monkeypatch):
+    base, client_id, secret = demo
+    tokens = authorize(base, client_id, secret)
+    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] == 900
+    # The SDK's sandbox base URL, pointed at the Demo broker.
+    monkeypatch.setattr(tastytrade.session, "CERT_URL", base.rstrip("/"))
+
+    async def run():
+        session = Session(secret, tokens["refresh_token"], is_test=True)
+        accounts = await Account.get(session)
+        customer = await session.get_customer()
+        return accounts, customer
+
+    accounts, customer = asyncio.run(run())
+    assert [a.account_number for a in accounts] == ["5WX01234", "5WX05678", "5WX09012"]
+    assert accounts[1].nickname == "Roth IRA" and accounts[1].margin_or_cash == "Cash"
+    assert customer.first_name == "Demo" and customer.address.city == "Chicago"
+
+
+def test_sdk_refresh_with_a_tampered_token_is_refused(demo, monkeypatch):
+    base, _, secret = demo
+    monkeypatch.setattr(tastytrade.session, "CERT_URL", base.rstrip("/"))
+
+    async def run():
+        session = Session(secret, "demo-rt-forged.token", is_test=True)
+        await Account.get(session)
+
+    with pytest.raises(tastytrade.utils.TastytradeError) as err:
+        asyncio.run(run())
+    assert "invalid_grant" in str(err.value)
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-v"]))
