@@ -32,7 +32,7 @@ ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
 
 echo "== End to end: the built app in a real window"
 KEYGRANT_APP="$PWD/target/release/keygrant" KEYGRANT_E2E_NAME=build \
-  xvfb-run -a dbus-run-session -- scripts/with-keyring.sh cargo test --locked --test e2e -- --ignored
+  xvfb-run -a dbus-run-session -- scripts/with-keyring.sh cargo test --locked --test e2e -- --ignored --test-threads=1
 
 echo "== End to end: the app installed from the .deb"
 was_installed=0
@@ -40,7 +40,7 @@ dpkg-query -W -f='${Status}' keygrant 2>/dev/null | grep -q "install ok installe
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$(ls "$PWD"/target/release/bundle/deb/*.deb | head -n1)"
 status=0
 KEYGRANT_APP=/usr/bin/keygrant KEYGRANT_E2E_NAME=installed \
-  xvfb-run -a dbus-run-session -- scripts/with-keyring.sh cargo test --locked --test e2e -- --ignored || status=$?
+  xvfb-run -a dbus-run-session -- scripts/with-keyring.sh cargo test --locked --test e2e -- --ignored --test-threads=1 || status=$?
 if [ "$was_installed" -eq 0 ]; then $SUDO apt-get remove -y -qq keygrant; fi
 echo "Screenshots: test-output/e2e/"
 exit "$status"

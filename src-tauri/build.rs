@@ -5,6 +5,7 @@ fn main() {
         tauri_build::AppManifest::new().commands(&[
             "get_state",
             "connect",
+            "connect_with_grant",
             "cancel_connect",
             "list_accounts",
             "reveal_refresh_token",

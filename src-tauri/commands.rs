@@ -9,7 +9,7 @@ use tauri_plugin_opener::OpenerExt;
 use url::Url;
 
 use crate::brokers::Account;
-use crate::core::{AppState, ConnectRequest, Core, ProfileView};
+use crate::core::{AppState, ConnectRequest, Core, GrantRequest, ProfileView};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::oauth::browser;
 
@@ -36,6 +36,12 @@ pub async fn get_state(core: State<'_, Core>) -> Result<AppState> {
 #[tauri::command]
 pub async fn connect(app: AppHandle, core: State<'_, Core>, request: ConnectRequest) -> Result<ProfileView> {
     core.connect(request, |url| open_in_browser(&app, url)).await
+}
+
+/// The personal-grant path: verify a pasted refresh token by one refresh, then save it.
+#[tauri::command]
+pub async fn connect_with_grant(core: State<'_, Core>, request: GrantRequest) -> Result<ProfileView> {
+    core.connect_with_grant(request).await
 }
 
 #[tauri::command]

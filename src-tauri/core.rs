@@ -1,6 +1,7 @@
 //! The app's core, free of Tauri: what each UI action does. `commands.rs` is a thin layer over
 //! this, and the tests drive it directly over real HTTP against the Demo broker.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,10 +11,10 @@ use tokio::sync::{watch, OnceCell, RwLock};
 use ts_rs::TS;
 use url::Url;
 
-use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment};
+use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment, ScopeInfo};
 use crate::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use crate::error::{AppError, ErrorKind, Result};
-use crate::oauth::{self, AuthRequest};
+use crate::oauth::{self, AuthRequest, Redirect};
 use crate::profiles::{Profile, ProfileStore};
 use crate::secret::Secret;
 use crate::session::Session;
@@ -31,6 +32,26 @@ pub struct ConnectRequest {
     pub client_id: String,
     /// Crosses IPC once, from the page to the backend, and goes straight to the keyring.
     pub client_secret: String,
+    /// The redirect URI registered with the OAuth application; the broker's usual one when
+    /// absent. Not used with the Demo broker, which accepts any loopback port.
+    #[ts(optional)]
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// The scopes to ask for; the broker's defaults when absent. Required ones are added.
+    #[ts(optional)]
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+/// A refresh token the user created on the broker's site ("Create Grant"), to verify and save.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(export)]
+pub struct GrantRequest {
+    pub broker: BrokerKind,
+    pub environment: Environment,
+    pub client_id: String,
+    pub client_secret: String,
+    pub refresh_token: String,
 }
 
 /// A connected profile as the UI sees it: no secret, the refresh token masked.
@@ -40,8 +61,11 @@ pub struct ProfileView {
     pub id: String,
     pub broker: BrokerKind,
     pub environment: Environment,
+    /// The environment as the broker names it ("Sandbox (cert)", "Simulated (sim)", ...).
+    pub environment_label: String,
     pub client_id: String,
     pub label: String,
+    pub scopes: Vec<String>,
     pub refresh_token_masked: String,
 }
 
@@ -53,11 +77,16 @@ pub struct DemoInfo {
     pub client_secret: String,
 }
 
-/// Where the Demo broker is: started inside the app on first use, or one already running
-/// (tests, or `keygrant demo-broker` in another terminal).
-pub enum DemoSource {
-    Embedded,
-    At(Url),
+/// What the wizard offers for one broker.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct BrokerInfo {
+    pub broker: BrokerKind,
+    pub name: String,
+    pub default_redirect_uri: String,
+    pub scopes: Vec<ScopeInfo>,
+    /// Where the user creates an OAuth application and registers redirect URIs.
+    pub app_settings_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -67,6 +96,28 @@ pub struct AppState {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileView>,
     pub demo: DemoInfo,
+    pub brokers: Vec<BrokerInfo>,
+}
+
+/// Where the Demo broker is: started inside the app on first use, or one already running
+/// (tests, or `keygrant demo-broker` in another terminal).
+pub enum DemoSource {
+    Embedded,
+    At(Url),
+}
+
+fn app_settings_url(broker: BrokerKind) -> &'static str {
+    match broker {
+        BrokerKind::Tastytrade => "https://my.tastytrade.com/app.html#/manage/api-access/oauth-applications",
+        BrokerKind::TradeStation => "https://developer.tradestation.com/",
+    }
+}
+
+fn where_to_register(broker: BrokerKind) -> &'static str {
+    match broker {
+        BrokerKind::Tastytrade => "my.tastytrade.com under Manage > My Profile > API > OAuth Applications (edit your application's Redirect URI)",
+        BrokerKind::TradeStation => "your TradeStation API key's callback URLs (ask TradeStation API support to add it)",
+    }
 }
 
 pub struct Core {
@@ -74,6 +125,8 @@ pub struct Core {
     vault: Vault,
     profiles: ProfileStore,
     demo_source: DemoSource,
+    /// Test-only: a double of a broker's real environment at another base URL.
+    overrides: HashMap<(BrokerKind, Environment), Url>,
     /// The Demo broker's base URL, and the server itself when it runs inside the app.
     demo: OnceCell<(Url, Option<DemoBroker>)>,
     flow_timeout: Duration,
@@ -81,10 +134,10 @@ pub struct Core {
     session: RwLock<Option<Arc<Session>>>,
 }
 
-/// Trims and checks what the user pasted; errors name the field.
-pub fn validate(req: &ConnectRequest) -> Result<(String, Secret)> {
-    let client_id = req.client_id.trim();
-    let secret = req.client_secret.trim();
+/// Trims and checks a pasted client ID and secret; errors name the field.
+pub fn validate_client(client_id: &str, client_secret: &str) -> Result<(String, Secret)> {
+    let client_id = client_id.trim();
+    let secret = client_secret.trim();
     let bad = |field: &str, msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field));
     if client_id.is_empty() {
         return bad("client_id", "Paste the client ID of your OAuth application.");
@@ -110,12 +163,54 @@ pub fn validate(req: &ConnectRequest) -> Result<(String, Secret)> {
     Ok((client_id.to_string(), Secret::new(secret)))
 }
 
+/// Checks a pasted refresh token the same way.
+pub fn validate_refresh_token(token: &str) -> Result<Secret> {
+    let t = token.trim();
+    let bad = |msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("refresh_token"));
+    if t.is_empty() {
+        return bad("Paste the refresh token from your broker's \"Create Grant\" page.");
+    }
+    if t.chars().any(char::is_whitespace) {
+        return bad("The refresh token contains spaces or line breaks. Copy it again as one piece.");
+    }
+    if !t.chars().all(|c| c.is_ascii_graphic()) || t.len() < 16 {
+        return bad("That does not look like a refresh token. Copy the whole token from your broker's page.");
+    }
+    Ok(Secret::new(t))
+}
+
+/// The scopes to ask for: the user's choice with the broker's required ones added, in the
+/// broker's order; the defaults when nothing was chosen. Unknown names are refused.
+pub fn resolve_scopes(broker: BrokerKind, chosen: Option<&[String]>) -> Result<Vec<String>> {
+    let all = brokers::scopes(broker);
+    let Some(chosen) = chosen.filter(|c| !c.is_empty()) else {
+        return Ok(brokers::default_scopes(broker));
+    };
+    if let Some(unknown) = chosen.iter().find(|c| !all.iter().any(|s| &s.name == *c)) {
+        return Err(AppError::new(ErrorKind::InvalidInput, format!("{} has no scope named \"{unknown}\".", broker.display_name())).on_field("scopes"));
+    }
+    Ok(all.into_iter().filter(|s| s.required || chosen.contains(&s.name)).map(|s| s.name).collect())
+}
+
 /// Clears the in-progress flow marker however the flow ends.
 struct FlowGuard<'a>(&'a Mutex<Option<watch::Sender<bool>>>);
 
 impl Drop for FlowGuard<'_> {
     fn drop(&mut self) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+fn view_of(profile: &Profile, refresh_token: &Secret) -> ProfileView {
+    ProfileView {
+        id: profile.id.clone(),
+        broker: profile.broker,
+        environment: profile.environment,
+        environment_label: profile.broker.env_name(profile.environment).into(),
+        client_id: profile.client_id.clone(),
+        label: profile.label.clone(),
+        scopes: profile.scopes.clone(),
+        refresh_token_masked: refresh_token.masked(),
     }
 }
 
@@ -126,6 +221,7 @@ impl Core {
             vault,
             profiles: ProfileStore::new(config_dir),
             demo_source,
+            overrides: HashMap::new(),
             demo: OnceCell::new(),
             flow_timeout,
             flow: Mutex::new(None),
@@ -153,27 +249,26 @@ impl Core {
         Ok(url.clone())
     }
 
-    async fn endpoints(&self, broker: BrokerKind, _env: Environment) -> Result<Endpoints> {
-        match broker {
-            BrokerKind::Demo => Ok(Endpoints::demo(&self.demo_base().await?)),
-            other => Err(AppError::new(
-                ErrorKind::InvalidInput,
-                format!("{} is coming soon. Try the Demo broker for now.", other.display_name()),
-            )
-            .on_field("broker")),
+    /// Test-only: serve `broker`'s `env` from a double at `base` (the real settings, other URLs).
+    pub fn with_override(mut self, broker: BrokerKind, env: Environment, base: Url) -> Self {
+        self.overrides.insert((broker, env), base);
+        self
+    }
+
+    async fn endpoints(&self, broker: BrokerKind, env: Environment) -> Result<Endpoints> {
+        if let Some(base) = self.overrides.get(&(broker, env)) {
+            let real = Endpoints::real(broker, env).map(|r| r.use_pkce).unwrap_or(true);
+            return Ok(Endpoints { use_pkce: real, ..Endpoints::at(broker, base) });
+        }
+        match Endpoints::real(broker, env) {
+            Some(e) => Ok(e),
+            None => Ok(Endpoints::at(broker, &self.demo_base().await?)),
         }
     }
 
     fn view(&self, profile: &Profile) -> Result<ProfileView> {
         let rt = self.vault.refresh_token(&profile.id)?;
-        Ok(ProfileView {
-            id: profile.id.clone(),
-            broker: profile.broker,
-            environment: profile.environment,
-            client_id: profile.client_id.clone(),
-            label: profile.label.clone(),
-            refresh_token_masked: rt.masked(),
-        })
+        Ok(view_of(profile, &rt))
     }
 
     pub fn state(&self) -> Result<AppState> {
@@ -183,17 +278,29 @@ impl Core {
         };
         Ok(AppState {
             profile,
-            demo: DemoInfo {
-                client_id: DEMO_CLIENT_ID.into(),
-                client_secret: DEMO_CLIENT_SECRET.into(),
-            },
+            demo: DemoInfo { client_id: DEMO_CLIENT_ID.into(), client_secret: DEMO_CLIENT_SECRET.into() },
+            brokers: [BrokerKind::Tastytrade, BrokerKind::TradeStation]
+                .into_iter()
+                .map(|b| BrokerInfo {
+                    broker: b,
+                    name: b.display_name().into(),
+                    default_redirect_uri: b.default_redirect_uri().into(),
+                    scopes: brokers::scopes(b),
+                    app_settings_url: app_settings_url(b).into(),
+                })
+                .collect(),
         })
     }
 
     /// The wizard's Connect: validate, run the browser flow, store the secrets in the keyring
     /// and the profile on disk. Nothing is stored unless every step succeeds.
     pub async fn connect(&self, req: ConnectRequest, open_browser: impl FnOnce(&Url) -> Result<()>) -> Result<ProfileView> {
-        let (client_id, client_secret) = validate(&req)?;
+        let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
+        let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
+        let redirect = match req.environment {
+            Environment::Demo => Redirect::AnyLoopbackPort { path: "/callback".into() },
+            _ => Redirect::registered(req.redirect_uri.as_deref().unwrap_or(req.broker.default_redirect_uri()))?,
+        };
         let endpoints = self.endpoints(req.broker, req.environment).await?;
         let cancel = {
             let mut flow = self.flow.lock().unwrap_or_else(|p| p.into_inner());
@@ -205,53 +312,127 @@ impl Core {
             rx
         };
         let _guard = FlowGuard(&self.flow);
-        let scopes = endpoints.default_scopes.clone();
         let tokens = oauth::authorize(
             &self.http,
-            AuthRequest {
-                client_id: &client_id,
-                client_secret: &client_secret,
-                endpoints: &endpoints,
-                scopes: &scopes,
-                redirect_port: 0,
-                redirect_path: "/callback",
-            },
+            AuthRequest { client_id: &client_id, client_secret: &client_secret, endpoints: &endpoints, scopes: &scopes, redirect: &redirect },
             open_browser,
             self.flow_timeout,
             cancel,
         )
-        .await?;
+        .await
+        .map_err(|e| match (&redirect, e.kind) {
+            (Redirect::Registered { uri, .. }, ErrorKind::InvalidGrant) => AppError {
+                message: format!(
+                    "{} Keygrant sent the redirect URI {uri}; it must be registered exactly like that in {}.",
+                    e.message,
+                    where_to_register(req.broker)
+                ),
+                ..e
+            },
+            _ => e,
+        })?;
         let refresh_token = tokens.refresh_token.clone().ok_or_else(|| {
             AppError::new(
                 ErrorKind::Broker,
-                "The broker returned no refresh token. Make sure your OAuth application allows refresh tokens (for TradeStation, the offline_access scope), then connect again. Nothing was saved.",
+                match req.broker {
+                    BrokerKind::TradeStation => "TradeStation returned no refresh token: the offline_access scope was not granted. Make sure your API key allows it, then connect again. Nothing was saved.",
+                    BrokerKind::Tastytrade => "Tastytrade returned no refresh token. Check your OAuth application's settings, then connect again. Nothing was saved.",
+                },
             )
         })?;
+        let redirect_uri = match &redirect {
+            Redirect::Registered { uri, .. } => Some(uri.clone()),
+            Redirect::AnyLoopbackPort { .. } => None,
+        };
+        self.save_new_profile(req.broker, req.environment, client_id, scopes, redirect_uri, &client_secret, &refresh_token, endpoints, &tokens)
+            .await
+    }
+
+    /// The personal-grant path: verify a pasted refresh token with one refresh, then save it.
+    /// A token refused here but accepted by the broker's other environment is reported as
+    /// belonging there, and nothing is saved.
+    pub async fn connect_with_grant(&self, req: GrantRequest) -> Result<ProfileView> {
+        let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
+        let refresh_token = validate_refresh_token(&req.refresh_token)?;
+        let endpoints = self.endpoints(req.broker, req.environment).await?;
+        let tokens = match oauth::refresh(&self.http, &client_id, &client_secret, &endpoints, &refresh_token).await {
+            Ok(t) => t,
+            Err(e) if matches!(e.kind, ErrorKind::InvalidGrant | ErrorKind::InvalidClient) => {
+                return Err(self.explain_refused_grant(&req, &client_id, &client_secret, &refresh_token, e).await);
+            }
+            Err(e) => return Err(e),
+        };
+        // With rotation the verifying refresh already replaced the pasted token.
+        let keep = tokens.refresh_token.clone().unwrap_or(refresh_token);
+        let scopes = brokers::default_scopes(req.broker);
+        self.save_new_profile(req.broker, req.environment, client_id, scopes, None, &client_secret, &keep, endpoints, &tokens).await
+    }
+
+    async fn explain_refused_grant(&self, req: &GrantRequest, client_id: &str, secret: &Secret, token: &Secret, err: AppError) -> AppError {
+        let Some(other) = req.environment.other() else { return err };
+        // TradeStation's live and sim share one sign-in, so only Tastytrade can mismatch.
+        if req.broker != BrokerKind::Tastytrade {
+            return err;
+        }
+        let Ok(other_endpoints) = self.endpoints(req.broker, other).await else { return err };
+        match oauth::refresh(&self.http, client_id, secret, &other_endpoints, token).await {
+            Ok(_) => AppError::new(
+                ErrorKind::WrongEnvironment,
+                format!(
+                    "These credentials belong to {} {}, not {}. Switch the environment to {} and connect again. Nothing was saved.",
+                    req.broker.display_name(),
+                    req.broker.env_name(other),
+                    req.broker.env_name(req.environment),
+                    req.broker.env_name(other)
+                ),
+            )
+            .on_field("environment"),
+            Err(_) => AppError {
+                message: format!(
+                    "{} The refresh token was checked against {} and was not accepted there either: it may be \
+                     mistyped, or the grant was deleted. Create a new grant and paste it here.",
+                    err.message,
+                    req.broker.env_name(other)
+                ),
+                ..err
+            },
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn save_new_profile(
+        &self,
+        broker: BrokerKind,
+        environment: Environment,
+        client_id: String,
+        scopes: Vec<String>,
+        redirect_uri: Option<String>,
+        client_secret: &Secret,
+        refresh_token: &Secret,
+        endpoints: Endpoints,
+        tokens: &oauth::TokenSet,
+    ) -> Result<ProfileView> {
         let profile = Profile {
             id: uuid::Uuid::new_v4().to_string(),
-            broker: req.broker,
-            environment: req.environment,
+            broker,
+            environment,
             client_id,
             scopes,
-            label: req.broker.display_name().to_string(),
+            label: format!("{} · {}", broker.display_name(), broker.env_name(environment)),
+            redirect_uri,
         };
-        self.vault.save_profile(&profile.id, &client_secret, &refresh_token)?;
-        let mut all = self.profiles.load()?;
-        all.push(profile.clone());
-        if let Err(e) = self.profiles.save(&all) {
+        self.vault.save_profile(&profile.id, client_secret, refresh_token)?;
+        let saved = self.profiles.load().and_then(|mut all| {
+            all.push(profile.clone());
+            self.profiles.save(&all)
+        });
+        if let Err(e) = saved {
             let _ = self.vault.delete_profile(&profile.id);
             return Err(e);
         }
-        tracing::info!(profile = %profile.id, broker = ?profile.broker, "connected");
-        let view = ProfileView {
-            id: profile.id.clone(),
-            broker: profile.broker,
-            environment: profile.environment,
-            client_id: profile.client_id.clone(),
-            label: profile.label.clone(),
-            refresh_token_masked: refresh_token.masked(),
-        };
-        let session = Session::new(profile, endpoints, self.vault.clone(), self.http.clone(), Some(&tokens));
+        tracing::info!(profile = %profile.id, broker = ?profile.broker, env = ?profile.environment, "connected");
+        let view = view_of(&profile, refresh_token);
+        let session = Session::new(profile, endpoints, self.vault.clone(), self.http.clone(), Some(tokens));
         *self.session.write().await = Some(Arc::new(session));
         Ok(view)
     }
@@ -326,33 +507,43 @@ impl Core {
 mod tests {
     use super::*;
 
-    fn req(id: &str, secret: &str) -> ConnectRequest {
-        ConnectRequest { broker: BrokerKind::Demo, environment: Environment::Sandbox, client_id: id.into(), client_secret: secret.into() }
-    }
-
     #[test]
     fn pasted_values_are_trimmed() {
-        let (id, secret) = validate(&req("  abc-123\n", "\t s3cr3t-value-xyz  \n")).unwrap();
+        let (id, secret) = validate_client("  abc-123\n", "\t s3cr3t-value-xyz  \n").unwrap();
         assert_eq!(id, "abc-123");
         assert_eq!(secret.expose(), "s3cr3t-value-xyz");
+        assert_eq!(validate_refresh_token(" demo-rt-0123456789abcdef \n").unwrap().expose(), "demo-rt-0123456789abcdef");
     }
 
     #[test]
     fn empty_spaced_or_malformed_input_is_refused_on_its_field() {
         let cases = [
-            (req("", "secret-123456"), "client_id", "Paste the client ID"),
-            (req("abc 123", "secret-123456"), "client_id", "spaces"),
-            (req("abc/123", "secret-123456"), "client_id", "letters, digits"),
-            (req("abc", "   "), "client_secret", "Paste the client secret"),
-            (req("abc", "secret with spaces"), "client_secret", "spaces"),
-            (req("abc", "short"), "client_secret", "too short"),
-            (req("abc", "sécret-123456"), "client_secret", "characters"),
+            (("", "secret-123456"), "client_id", "Paste the client ID"),
+            (("abc 123", "secret-123456"), "client_id", "spaces"),
+            (("abc/123", "secret-123456"), "client_id", "letters, digits"),
+            (("abc", "   "), "client_secret", "Paste the client secret"),
+            (("abc", "secret with spaces"), "client_secret", "spaces"),
+            (("abc", "short"), "client_secret", "too short"),
+            (("abc", "sécret-123456"), "client_secret", "characters"),
         ];
-        for (r, field, text) in cases {
-            let e = validate(&r).unwrap_err();
+        for ((id, secret), field, text) in cases {
+            let e = validate_client(id, secret).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput);
             assert_eq!(e.field.as_deref(), Some(field), "{}", e.message);
             assert!(e.message.contains(text), "{} should contain {text}", e.message);
         }
+        for bad in ["", "has spaces in the token", "short"] {
+            assert_eq!(validate_refresh_token(bad).unwrap_err().field.as_deref(), Some("refresh_token"));
+        }
+    }
+
+    #[test]
+    fn scopes_keep_the_required_ones_and_refuse_unknown_names() {
+        let chosen = vec!["Trade".to_string()];
+        let s = resolve_scopes(BrokerKind::TradeStation, Some(&chosen)).unwrap();
+        assert_eq!(s, ["openid", "offline_access", "ReadAccount", "Trade"]);
+        assert_eq!(resolve_scopes(BrokerKind::Tastytrade, None).unwrap(), ["read", "openid"]);
+        let e = resolve_scopes(BrokerKind::Tastytrade, Some(&["admin".to_string()])).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("scopes"));
     }
 }

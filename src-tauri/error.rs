@@ -15,6 +15,8 @@ pub enum ErrorKind {
     AccessDenied,
     InvalidClient,
     InvalidGrant,
+    /// The credential belongs to the broker's other environment (production vs sandbox).
+    WrongEnvironment,
     Unauthorized,
     Network,
     Broker,

@@ -49,6 +49,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::get_state,
             commands::connect,
+            commands::connect_with_grant,
             commands::cancel_connect,
             commands::list_accounts,
             commands::reveal_refresh_token,

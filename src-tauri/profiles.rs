@@ -17,6 +17,9 @@ pub struct Profile {
     pub client_id: String,
     pub scopes: Vec<String>,
     pub label: String,
+    /// The registered redirect URI used to connect, if any (the Demo broker needs none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_uri: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -82,11 +85,12 @@ mod tests {
         assert!(store.load().unwrap().is_empty());
         let p = Profile {
             id: "p1".into(),
-            broker: BrokerKind::Demo,
-            environment: Environment::Sandbox,
+            broker: BrokerKind::Tastytrade,
+            environment: Environment::Demo,
             client_id: "cid".into(),
             scopes: vec!["read".into()],
             label: "Demo".into(),
+            redirect_uri: None,
         };
         store.save(std::slice::from_ref(&p)).unwrap();
         assert_eq!(store.load().unwrap(), vec![p]);

@@ -46,6 +46,7 @@ impl Run {
         let app = std::env::var_os("KEYGRANT_APP").map(PathBuf::from).unwrap_or_else(|| root.join("target/release/keygrant"));
         assert!(app.exists(), "the built app is missing at {} (build it first or set KEYGRANT_APP)", app.display());
         let out = root.join("test-output/e2e").join(name);
+        assert!(!name.is_empty());
         let _ = std::fs::remove_dir_all(&out);
         std::fs::create_dir_all(&out).unwrap();
         Run { app, log: out.join("app.log"), browser_log: out.join("browser.log"), out, config: tempfile::tempdir().unwrap() }
@@ -129,16 +130,20 @@ fn keyring(key: &str) -> Option<Secret> {
     KeyringStore::new(keygrant::vault::SERVICE).get(key).expect("Secret Service reachable")
 }
 
+fn run_name(test: &str) -> String {
+    format!("{}/{test}", std::env::var("KEYGRANT_E2E_NAME").as_deref().unwrap_or("build"))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
 async fn onboarding_with_the_demo_broker_in_the_real_window() {
-    let run = Run::new(std::env::var("KEYGRANT_E2E_NAME").as_deref().unwrap_or("build"));
+    let run = Run::new(&run_name("tastytrade"));
     let driver = run.driver();
 
     // First launch: no profile, so the wizard.
     let c = run.open(&driver).await;
     wait_for(&c, "#broker-demo").await;
-    assert!(text(&c, "#broker-tastytrade").await.to_lowercase().contains("coming soon"));
+    assert!(text(&c, "#broker-demo").await.to_lowercase().contains("start here"));
     run.shot(&c, "01-wizard-broker").await;
     wait_for(&c, "#broker-demo").await.click().await.unwrap();
     let demo_id = text(&c, "#demo-client-id").await;
@@ -224,4 +229,48 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     assert!(log.contains("connected"), "the app's log was captured");
     assert!(!log.contains(refresh_token.expose()), "refresh token in the log");
     assert!(!log.contains(&demo_secret), "client secret in the log");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
+async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
+    let run = Run::new(&run_name("tradestation"));
+    let driver = run.driver();
+    let c = run.open(&driver).await;
+    wait_for(&c, "#broker-trade_station").await.click().await.unwrap();
+    // The real broker's form: live/sim, its redirect default, offline_access locked on.
+    assert_eq!(text(&c, "#environment-sandbox").await, "Simulated (sim)");
+    let redirect = wait_for(&c, "#redirect-uri").await;
+    assert_eq!(redirect.prop("value").await.unwrap().as_deref(), Some("http://localhost:3001"));
+    let offline = wait_for(&c, "#scope-offline_access").await;
+    assert_eq!(offline.prop("disabled").await.unwrap().as_deref(), Some("true"));
+    run.shot(&c, "01-tradestation-form").await;
+
+    // Then the Demo broker speaking TradeStation, end to end.
+    wait_for(&c, "#back").await.click().await.unwrap();
+    wait_for(&c, "#broker-demo").await.click().await.unwrap();
+    wait_for(&c, "#dialect-trade_station").await.click().await.unwrap();
+    wait_for(&c, "#fill-demo").await.click().await.unwrap();
+    run.shot(&c, "02-demo-tradestation").await;
+    wait_for(&c, "#connect").await.click().await.unwrap();
+    let rows = account_rows(&c).await;
+    let numbers: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(numbers, ["11827633", "11827634", "210FUT01"]);
+    assert!(text(&c, "#token-card").await.contains("TradeStation"));
+    run.shot(&c, "03-tradestation-accounts").await;
+    let browser_log = std::fs::read_to_string(&run.browser_log).unwrap();
+    assert!(browser_log.contains("authorize page 200 /ts/authorize"), "{browser_log}");
+
+    let id = run.profile_id();
+    let refresh_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
+    assert!(refresh_token.expose().starts_with("demo-ts-rt-"));
+    wait_for(&c, "#disconnect").await.click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='disconnect' and text()='Remove']")).await.unwrap();
+    wait_for(&c, "#disconnect").await.click().await.unwrap();
+    wait_for(&c, "#broker-demo").await;
+    c.close().await.unwrap();
+    drop(driver);
+    assert!(keyring(&Vault::refresh_token_key(&id)).is_none());
+    let log = std::fs::read_to_string(&run.log).unwrap();
+    assert!(!log.contains(refresh_token.expose()), "refresh token in the log");
 }

@@ -16,10 +16,12 @@ use url::Url;
 
 fn demo_request(secret: &str) -> ConnectRequest {
     ConnectRequest {
-        broker: BrokerKind::Demo,
-        environment: Environment::Sandbox,
+        broker: BrokerKind::Tastytrade,
+        environment: Environment::Demo,
         client_id: format!("  {DEMO_CLIENT_ID} "),
         client_secret: format!("\n{secret}  "),
+        redirect_uri: None,
+        scopes: None,
     }
 }
 
@@ -46,7 +48,8 @@ fn profiles_json(dir: &tempfile::TempDir) -> String {
 async fn approve_exchanges_the_code_stores_secrets_in_the_keyring_and_lists_accounts() {
     let s = setup(Duration::from_secs(30)).await;
     let view = s.core.connect(demo_request(DEMO_CLIENT_SECRET), scripted_browser("approve")).await.unwrap();
-    assert_eq!(view.broker, BrokerKind::Demo);
+    assert_eq!(view.broker, BrokerKind::Tastytrade);
+    assert_eq!(view.environment, Environment::Demo);
     assert_eq!(view.client_id, DEMO_CLIENT_ID, "client ID trimmed");
 
     let rt = keyring_get(&Vault::refresh_token_key(&view.id)).expect("refresh token in the keyring");

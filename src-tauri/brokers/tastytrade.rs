@@ -12,9 +12,11 @@ use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::Secret;
 
 pub const PRODUCTION_AUTHORIZE: &str = "https://my.tastytrade.com/auth.html";
-pub const PRODUCTION_API: &str = "https://api.tastyworks.com";
+pub const PRODUCTION_TOKEN: &str = "https://api.tastyworks.com/oauth/token";
+pub const PRODUCTION_API: &str = "https://api.tastyworks.com/";
 pub const SANDBOX_AUTHORIZE: &str = "https://cert-my.staging-tasty.works/auth.html";
-pub const SANDBOX_API: &str = "https://api.cert.tastyworks.com";
+pub const SANDBOX_TOKEN: &str = "https://api.cert.tastyworks.com/oauth/token";
+pub const SANDBOX_API: &str = "https://api.cert.tastyworks.com/";
 
 #[derive(Deserialize)]
 struct Envelope<T> {
@@ -74,35 +76,7 @@ pub async fn fetch_accounts(
     endpoints: &Endpoints,
     access_token: &Secret,
 ) -> Result<Vec<Account>> {
-    let url = endpoints
-        .api_base
-        .join("customers/me/accounts")
-        .map_err(|e| AppError::internal(format!("bad API base: {e}")))?;
-    let resp = http
-        .get(url)
-        .bearer_auth(access_token.expose())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(AppError::network)?;
-    let status = resp.status();
-    let body = resp.text().await.map_err(AppError::network)?;
-    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        return Err(AppError::new(
-            ErrorKind::Unauthorized,
-            "The broker refused the access token for the account list. Check that your OAuth \
-             application has the \"read\" scope, then reconnect.",
-        ));
-    }
-    if !status.is_success() {
-        return Err(AppError::new(
-            ErrorKind::Broker,
-            format!(
-                "The broker answered {status} to the account list{}. Try again in a minute.",
-                api_error_message(&body).map(|m| format!(": {m}")).unwrap_or_default()
-            ),
-        ));
-    }
+    let body = super::api_get(http, endpoints, "customers/me/accounts", access_token, "the account list", api_error_message).await?;
     parse_accounts(&body)
 }
 

@@ -1,10 +1,14 @@
 //! The Demo broker: a faithful fake of the brokers' OAuth and REST APIs on 127.0.0.1, so a
 //! new user and every test can run the whole flow with no account and no network.
 //!
-//! This slice speaks the Tastytrade dialect (shared/reference/BROKERS.md):
-//! `GET /auth.html` (authorize page with Approve and Deny), `POST /oauth/token` (form or JSON
-//! body, client credentials in the body, `User-Agent: <product>/<version>` required),
-//! `GET /customers/me`, `GET /customers/me/accounts` (kebab-case JSON in `data.items`).
+//! Two dialects on one server (shared/reference/BROKERS.md):
+//! - Tastytrade at the root: `GET /auth.html` (consent page with Approve and Deny),
+//!   `POST /oauth/token` (form or JSON body, client credentials in the body,
+//!   `User-Agent: <product>/<version>` required), `GET /customers/me`,
+//!   `GET /customers/me/accounts` (kebab-case JSON in `data.items`).
+//! - TradeStation under `/ts/`: `GET /ts/authorize` (needs `audience` and the `openid`
+//!   scope), `POST /ts/oauth/token` (form body; a refresh token only with `offline_access`;
+//!   `id_token` always), `GET /ts/v3/brokerage/accounts` (PascalCase JSON).
 //!
 //! Refresh tokens are self-verifying (an HMAC under a key fixed for the Demo broker), so a
 //! restarted Demo broker, such as the one inside a reopened app, accepts the tokens an earlier
@@ -13,12 +17,19 @@
 mod pages;
 pub use pages::escape as escape_html;
 mod tasty;
+mod ts;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::{header, HeaderMap};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use url::Url;
@@ -30,8 +41,37 @@ pub const DEMO_CLIENT_SECRET: &str = "demo-secret-7f3a9c2b41d84e0f9b6a5c1d2e3f4a
 /// Access tokens the Demo broker issues last as long as Tastytrade's: 15 minutes.
 pub const ACCESS_TOKEN_SECS: u64 = 900;
 
+/// Which OAuth application the Demo broker knows. Two instances with different secrets stand
+/// in for a broker's production and sandbox, whose credentials do not work on each other.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig { client_id: DEMO_CLIENT_ID.into(), client_secret: DEMO_CLIENT_SECRET.into() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Tasty,
+    Ts,
+}
+
+impl Dialect {
+    fn refresh_prefix(self) -> &'static str {
+        match self {
+            Dialect::Tasty => "demo-rt-",
+            Dialect::Ts => "demo-ts-rt-",
+        }
+    }
+}
+
 pub(crate) struct PendingCode {
-    client_id: String,
+    dialect: Dialect,
     redirect_uri: String,
     code_challenge: Option<String>,
     scope: String,
@@ -41,20 +81,192 @@ pub(crate) struct PendingCode {
 #[derive(Default)]
 pub(crate) struct DemoState {
     codes: HashMap<String, PendingCode>,
-    access_tokens: HashMap<String, Instant>,
+    access_tokens: HashMap<String, (Dialect, Instant)>,
     /// Counts of requests by path, for tests that check what the app sent.
     pub(crate) hits: HashMap<String, u64>,
+    token_requests: Vec<TokenRequestRecord>,
+}
+
+/// What a client sent to a token endpoint, minus the values: for wire-format tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequestRecord {
+    pub path: String,
+    pub content_type: String,
+    pub user_agent: String,
+    pub has_authorization_header: bool,
+    pub grant_type: String,
+    /// The body's parameter names, sorted.
+    pub fields: Vec<String>,
 }
 
 #[derive(Clone)]
 pub(crate) struct Shared {
     state: Arc<Mutex<DemoState>>,
+    config: Arc<DemoConfig>,
 }
+
+const CODE_LIFETIME: Duration = Duration::from_secs(600);
 
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, DemoState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn count(&self, path: &str) {
+        *self.lock().hits.entry(path.to_string()).or_default() += 1;
+    }
+
+    fn record_token_request(&self, path: &str, headers: &HeaderMap, p: &HashMap<String, String>) {
+        let h = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let mut fields: Vec<String> = p.keys().cloned().collect();
+        fields.sort();
+        self.lock().token_requests.push(TokenRequestRecord {
+            path: path.into(),
+            content_type: h(header::CONTENT_TYPE),
+            user_agent: h(header::USER_AGENT),
+            has_authorization_header: headers.contains_key(header::AUTHORIZATION),
+            grant_type: p.get("grant_type").cloned().unwrap_or_default(),
+            fields,
+        });
+    }
+
+    fn refresh_mac(&self, dialect: Dialect) -> Hmac<Sha256> {
+        let key = Sha256::digest(format!("keygrant-demo-refresh-v1:{}:{}", dialect.refresh_prefix(), self.config.client_secret));
+        Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length")
+    }
+
+    /// A refresh token that any Demo broker with the same secret can verify:
+    /// `<prefix><nonce>.<mac>`.
+    fn issue_refresh_token(&self, dialect: Dialect) -> String {
+        let nonce = random_token(24);
+        let mut mac = self.refresh_mac(dialect);
+        mac.update(nonce.as_bytes());
+        format!("{}{nonce}.{}", dialect.refresh_prefix(), B64.encode(mac.finalize().into_bytes()))
+    }
+
+    fn refresh_token_is_valid(&self, dialect: Dialect, token: &str) -> bool {
+        let Some(rest) = token.strip_prefix(dialect.refresh_prefix()) else { return false };
+        let Some((nonce, tag)) = rest.split_once('.') else { return false };
+        let Ok(tag) = B64.decode(tag) else { return false };
+        let mut mac = self.refresh_mac(dialect);
+        mac.update(nonce.as_bytes());
+        mac.verify_slice(&tag).is_ok()
+    }
+
+    fn issue_access_token(&self, dialect: Dialect, lifetime: Duration) -> String {
+        let token = random_token(32);
+        self.lock().access_tokens.insert(token.clone(), (dialect, Instant::now() + lifetime));
+        token
+    }
+
+    fn bearer_is_valid(&self, dialect: Dialect, headers: &HeaderMap) -> bool {
+        let Some(token) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return false;
+        };
+        self.lock().access_tokens.get(token).is_some_and(|(d, exp)| *d == dialect && *exp > Instant::now())
+    }
+
+    fn new_code(&self, dialect: Dialect, params: &HashMap<String, String>) -> String {
+        let code = uuid::Uuid::new_v4().to_string();
+        self.lock().codes.insert(
+            code.clone(),
+            PendingCode {
+                dialect,
+                redirect_uri: params.get("redirect_uri").cloned().unwrap_or_default(),
+                code_challenge: params.get("code_challenge").cloned(),
+                scope: params.get("scope").cloned().unwrap_or_default(),
+                issued: Instant::now(),
+            },
+        );
+        code
+    }
+
+    /// Redeems a code: it must exist, be fresh, come from this dialect, carry the same
+    /// redirect URI, and pass PKCE when the authorize request had a challenge.
+    fn redeem_code(&self, dialect: Dialect, p: &HashMap<String, String>) -> Result<PendingCode, &'static str> {
+        let pending = p.get("code").and_then(|c| self.lock().codes.remove(c));
+        let pending = pending
+            .filter(|c| c.issued.elapsed() < CODE_LIFETIME && c.dialect == dialect)
+            .ok_or("The authorization code is invalid, expired or already used.")?;
+        if p.get("redirect_uri") != Some(&pending.redirect_uri) {
+            return Err("redirect_uri does not match the one in the authorize request.");
+        }
+        if let Some(challenge) = &pending.code_challenge {
+            let ok = p.get("code_verifier").is_some_and(|v| B64.encode(Sha256::digest(v.as_bytes())) == *challenge);
+            if !ok {
+                return Err("PKCE verification failed.");
+            }
+        }
+        Ok(pending)
+    }
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    B64.encode(buf)
+}
+
+/// An unsigned JWT-shaped ID token, as SDKs decode it without verification.
+fn id_token(sub: &str) -> String {
+    format!(
+        "{}.{}.{}",
+        B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        B64.encode(format!(r#"{{"sub":"{sub}","name":"Demo Trader","iss":"keygrant-demo"}}"#)),
+        random_token(16)
+    )
+}
+
+/// The checks every authorize request gets, with the client this broker knows.
+fn check_authorize(config: &DemoConfig, params: &HashMap<String, String>) -> Result<Url, String> {
+    if params.get("response_type").map(String::as_str) != Some("code") {
+        return Err("response_type must be \"code\".".into());
+    }
+    if params.get("client_id") != Some(&config.client_id) {
+        return Err("Unknown client_id: this OAuth application does not exist at the Demo broker (check the environment).".into());
+    }
+    let redirect = params
+        .get("redirect_uri")
+        .and_then(|r| Url::parse(r).ok())
+        .ok_or("redirect_uri is missing or not a URL.")?;
+    let loopback = redirect.scheme() == "http" && matches!(redirect.host_str(), Some("127.0.0.1") | Some("localhost"));
+    if !loopback && redirect.scheme() != "keygrant" {
+        return Err(format!("redirect_uri {redirect} is not registered for this application."));
+    }
+    if let Some(method) = params.get("code_challenge_method") {
+        if method != "S256" {
+            return Err("code_challenge_method must be S256.".into());
+        }
+    }
+    Ok(redirect)
+}
+
+/// The redirect after the user's decision: `code` and `state` on Approve, `error` on Deny.
+fn decision_redirect(shared: &Shared, dialect: Dialect, mut redirect: Url, params: &HashMap<String, String>) -> Url {
+    {
+        let mut q = redirect.query_pairs_mut();
+        if params.get("decision").map(String::as_str) == Some("approve") {
+            let code = shared.new_code(dialect, params);
+            if dialect == Dialect::Tasty {
+                q.append_pair("scope", params.get("scope").map(String::as_str).unwrap_or_default());
+            }
+            if let Some(s) = params.get("state") {
+                q.append_pair("state", s);
+            }
+            q.append_pair("code", &code);
+        } else {
+            q.append_pair("error", "access_denied");
+            q.append_pair("error_description", "The user denied the request.");
+            if let Some(s) = params.get("state") {
+                q.append_pair("state", s);
+            }
+        }
+    }
+    redirect
 }
 
 /// A running Demo broker. Dropping it stops the server.
@@ -65,12 +277,16 @@ pub struct DemoBroker {
 }
 
 impl DemoBroker {
-    /// Starts on 127.0.0.1 at `port` (0 picks a free one).
+    /// Starts on 127.0.0.1 at `port` (0 picks a free one) with the published Demo client.
     pub async fn start(port: u16) -> std::io::Result<DemoBroker> {
+        Self::start_with(port, DemoConfig::default()).await
+    }
+
+    pub async fn start_with(port: u16, config: DemoConfig) -> std::io::Result<DemoBroker> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Shared { state: Arc::new(Mutex::new(DemoState::default())) };
-        let app = tasty::router(shared.clone());
+        let shared = Shared { state: Arc::new(Mutex::new(DemoState::default())), config: Arc::new(config) };
+        let app = tasty::router(shared.clone()).merge(ts::router(shared.clone()));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -96,11 +312,16 @@ impl DemoBroker {
         self.shared.lock().hits.get(path).copied().unwrap_or(0)
     }
 
+    /// Every token request so far, in order.
+    pub fn token_requests(&self) -> Vec<TokenRequestRecord> {
+        self.shared.lock().token_requests.clone()
+    }
+
     /// Makes every access token issued so far expire now (tests of refresh).
     pub fn expire_access_tokens(&self) {
         let past = Instant::now() - Duration::from_secs(1);
-        for v in self.shared.lock().access_tokens.values_mut() {
-            *v = past;
+        for (_, exp) in self.shared.lock().access_tokens.values_mut() {
+            *exp = past;
         }
     }
 }
@@ -113,6 +334,12 @@ pub(crate) struct SeedAccount {
     pub margin_or_cash: &'static str,
 }
 
+pub(crate) const TS_SEED_ACCOUNTS: &[SeedAccount] = &[
+    SeedAccount { number: "11827633", nickname: "Swing Margin", type_name: "Margin", margin_or_cash: "Margin" },
+    SeedAccount { number: "11827634", nickname: "Long-term Cash", type_name: "Cash", margin_or_cash: "Cash" },
+    SeedAccount { number: "210FUT01", nickname: "Futures", type_name: "Futures", margin_or_cash: "" },
+];
+
 pub(crate) const SEED_ACCOUNTS: &[SeedAccount] = &[
     SeedAccount { number: "5WX01234", nickname: "Individual Margin", type_name: "Individual", margin_or_cash: "Margin" },
     SeedAccount { number: "5WX05678", nickname: "Roth IRA", type_name: "Roth IRA", margin_or_cash: "Cash" },
@@ -124,9 +351,8 @@ pub async fn run_standalone(port: u16) -> std::io::Result<()> {
     let broker = DemoBroker::start(port).await?;
     let base = broker.base_url();
     println!("Keygrant Demo broker listening on {base}");
-    println!("  authorize:  {}auth.html", base);
-    println!("  token:      {}oauth/token", base);
-    println!("  API base:   {}", base);
+    println!("  Tastytrade dialect:   authorize {base}auth.html  token {base}oauth/token  API {base}");
+    println!("  TradeStation dialect: authorize {base}ts/authorize  token {base}ts/oauth/token  API {base}ts/v3/");
     println!("  client ID:      {DEMO_CLIENT_ID}");
     println!("  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)");
     println!("Press Ctrl-C to stop.");

@@ -33,7 +33,7 @@ fn layout(title: &str, body: &str) -> String {
 }
 
 /// The consent page: every authorize parameter travels on as a hidden field.
-pub fn authorize(params: &[(String, String)], scope: &str) -> String {
+pub fn authorize(dialect: &str, action: &str, params: &[(String, String)], scope: &str) -> String {
     let hidden: String = params
         .iter()
         .map(|(k, v)| {
@@ -47,13 +47,15 @@ pub fn authorize(params: &[(String, String)], scope: &str) -> String {
     layout(
         "Demo broker: authorize Keygrant",
         &format!(
-            "<p class=\"tag\">Keygrant Demo broker (Tastytrade dialect)</p>\
+            "<p class=\"tag\">Keygrant Demo broker ({} dialect)</p>\
              <h1>Allow this application to access your Demo accounts?</h1>\
              <p>The application asks for these scopes:</p><ul class=\"scopes\">{scopes}</ul>\
-             <form method=\"post\" action=\"/auth.html\" id=\"consent\">{hidden}\
+             <form method=\"post\" action=\"{}\" id=\"consent\">{hidden}\
              <div class=\"row\"><button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Deny</button>\
              <button type=\"submit\" name=\"decision\" value=\"approve\" id=\"approve\" class=\"primary\">Approve</button>\
-             </div></form>"
+             </div></form>",
+            escape(dialect),
+            escape(action)
         ),
     )
 }

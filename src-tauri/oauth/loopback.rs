@@ -34,15 +34,25 @@ impl Loopback {
     /// Binds 127.0.0.1 on `port` (0 = a free port) and builds `http://127.0.0.1:<port><path>`.
     pub async fn bind(port: u16, path: &str) -> Result<Loopback> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AddrInUse {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                AppError::new(
+                    ErrorKind::PortInUse,
+                    format!(
+                        "This computer does not let Keygrant listen on port {port} (ports below 1024 need \
+                         administrator rights). Register a redirect URI with a higher port, such as \
+                         http://localhost:8000, with your OAuth application and enter it here."
+                    ),
+                ).on_field("redirect_uri")
+            } else if e.kind() == std::io::ErrorKind::AddrInUse {
                 AppError::new(
                     ErrorKind::PortInUse,
                     format!(
                         "Port {port} on this computer is already in use by another program, so the \
-                         broker's redirect cannot reach Keygrant. Close that program (or the other \
-                         sign-in in progress) and try again."
+                         broker's redirect cannot reach Keygrant. Close that program (often another \
+                         sign-in helper or a development server) and press Connect again."
                     ),
                 )
+                .on_field("redirect_uri")
             } else {
                 AppError::internal(format!("Could not listen for the browser's redirect: {e}"))
             }

@@ -10,13 +10,12 @@ use std::time::Duration;
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, Scope,
-    TokenResponse, TokenUrl,
+    EndpointSet, PkceCodeChallenge, RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use tokio::sync::watch;
 use url::Url;
 
-use crate::brokers::Endpoints;
+use crate::brokers::{Endpoints, RefreshBody};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::Secret;
 use loopback::{Callback, Loopback};
@@ -37,9 +36,42 @@ pub struct AuthRequest<'a> {
     pub client_secret: &'a Secret,
     pub endpoints: &'a Endpoints,
     pub scopes: &'a [String],
-    /// Loopback port to listen on; 0 picks a free one.
-    pub redirect_port: u16,
-    pub redirect_path: &'a str,
+    pub redirect: &'a Redirect,
+}
+
+/// Where the broker sends the browser back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redirect {
+    /// `http://127.0.0.1:<free port><path>`: for the Demo broker and providers that accept
+    /// any loopback port (RFC 8252 section 7.3).
+    AnyLoopbackPort { path: String },
+    /// The redirect URI registered with the user's OAuth application, sent exactly as entered;
+    /// Keygrant listens on its port on 127.0.0.1.
+    Registered { uri: String, port: u16, path: String },
+}
+
+impl Redirect {
+    /// Checks a redirect URI the user entered: it must be `http://localhost[:port][/path]` or
+    /// `http://127.0.0.1[:port][/path]`, since the app can only listen on this computer.
+    pub fn registered(input: &str) -> Result<Redirect> {
+        let uri = input.trim();
+        let bad = |msg: String| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("redirect_uri"));
+        let Ok(parsed) = Url::parse(uri) else {
+            return bad(format!("\"{uri}\" is not a URL. Enter the redirect URI registered with your OAuth application, such as http://localhost:8000."));
+        };
+        if parsed.scheme() != "http" || !matches!(parsed.host_str(), Some("localhost") | Some("127.0.0.1")) {
+            return bad(format!(
+                "Keygrant can receive the sign-in only on this computer: use a redirect URI that starts with \
+                 http://localhost or http://127.0.0.1 (such as http://localhost:8000), and register the same one \
+                 with your OAuth application. \"{uri}\" is not one."
+            ));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return bad("The redirect URI must not have a query (?) or fragment (#).".into());
+        }
+        let port = parsed.port_or_known_default().unwrap_or(80);
+        Ok(Redirect::Registered { uri: uri.to_string(), port, path: parsed.path().to_string() })
+    }
 }
 
 fn client(client_id: &str, secret: &Secret, endpoints: &Endpoints) -> Client {
@@ -60,19 +92,30 @@ pub async fn authorize(
     timeout: Duration,
     cancel: watch::Receiver<bool>,
 ) -> Result<TokenSet> {
-    let loopback = Loopback::bind(req.redirect_port, req.redirect_path).await?;
-    let redirect = RedirectUrl::from_url(loopback.redirect_uri().clone());
+    let (loopback, redirect_uri) = match req.redirect {
+        Redirect::AnyLoopbackPort { path } => {
+            let l = Loopback::bind(0, path).await?;
+            let uri = l.redirect_uri().to_string();
+            (l, uri)
+        }
+        Redirect::Registered { uri, port, path } => (Loopback::bind(*port, path).await?, uri.clone()),
+    };
+    // RedirectUrl::new keeps the string exactly as registered (no trailing slash added).
+    let redirect = RedirectUrl::new(redirect_uri.clone()).map_err(|e| AppError::internal(format!("bad redirect URI: {e}")))?;
     let client = client(req.client_id, req.client_secret, req.endpoints).set_redirect_uri(redirect);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut auth = client
         .authorize_url(CsrfToken::new_random)
         .add_scopes(req.scopes.iter().map(|s| Scope::new(s.clone())));
+    for (k, v) in &req.endpoints.extra_authorize {
+        auth = auth.add_extra_param(k.clone(), v.clone());
+    }
     let use_pkce = req.endpoints.use_pkce;
     if use_pkce {
         auth = auth.set_pkce_challenge(challenge);
     }
     let (url, state) = auth.url();
-    tracing::info!(redirect = %loopback.redirect_uri(), "sign-in started; opening the browser");
+    tracing::info!(redirect = %redirect_uri, "sign-in started; opening the browser");
     open_browser(&url)?;
     let callback = loopback.wait(state.secret().clone(), timeout, cancel).await?;
     let code = match callback {
@@ -89,7 +132,9 @@ pub async fn authorize(
 }
 
 /// Trades a refresh token for a new access token (and, where the broker rotates, a new
-/// refresh token).
+/// refresh token), with the body the broker documents: JSON for Tastytrade, form for
+/// TradeStation (see [`crate::brokers::RefreshBody`]). No `Authorization` header is sent: a
+/// stale one broke every refresh in the Tastytrade SDK once (tastyware/tastytrade PR #255).
 pub async fn refresh(
     http: &reqwest::Client,
     client_id: &str,
@@ -97,12 +142,58 @@ pub async fn refresh(
     endpoints: &Endpoints,
     refresh_token: &Secret,
 ) -> Result<TokenSet> {
-    let resp = client(client_id, client_secret, endpoints)
-        .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_string()))
-        .request_async(http)
-        .await
-        .map_err(|e| token_error(e, TokenStep::Refresh))?;
-    Ok(token_set(&resp))
+    let req = http.post(endpoints.token_url.clone()).header(reqwest::header::ACCEPT, "application/json");
+    let req = match endpoints.refresh_body {
+        RefreshBody::Json => req.json(&serde_json::json!({
+            "grant_type": "refresh_token",
+            "client_secret": client_secret.expose(),
+            "refresh_token": refresh_token.expose(),
+        })),
+        RefreshBody::Form => req.form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("client_secret", client_secret.expose()),
+            ("refresh_token", refresh_token.expose()),
+        ]),
+    };
+    let resp = req.send().await.map_err(|e| {
+        AppError::new(
+            ErrorKind::Network,
+            format!("Could not reach the broker's token endpoint ({}). Check your connection and try again.", e.without_url()),
+        )
+    })?;
+    let status = resp.status();
+    let body = resp.bytes().await.map_err(AppError::network)?;
+    if status.is_success() {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            access_token: String,
+            refresh_token: Option<String>,
+            expires_in: Option<u64>,
+        }
+        let raw: Raw = serde_json::from_slice(&body).map_err(|_| {
+            AppError::new(ErrorKind::Broker, "The broker's token endpoint answered without an access token. Try again in a minute.")
+        })?;
+        return Ok(TokenSet {
+            access_token: Secret::new(raw.access_token),
+            refresh_token: raw.refresh_token.map(Secret::new),
+            expires_in: raw.expires_in.map(Duration::from_secs),
+        });
+    }
+    match rfc_error(&body).or_else(|| broker_error(&body)) {
+        Some((code, description)) => Err(oauth_error(&code, description, TokenStep::Refresh)),
+        None => Err(AppError::new(
+            ErrorKind::Broker,
+            format!("The broker's token endpoint answered {status} without an explanation. Try again in a minute."),
+        )),
+    }
+}
+
+/// `{"error": "<code>", "error_description": "..."}` (RFC 6749 section 5.2).
+fn rfc_error(body: &[u8]) -> Option<(String, Option<String>)> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = v.get("error")?.as_str()?.to_string();
+    Some((code, v.get("error_description").and_then(|d| d.as_str()).map(str::to_owned)))
 }
 
 fn token_set(resp: &oauth2::basic::BasicTokenResponse) -> TokenSet {
@@ -236,6 +327,23 @@ mod tests {
         }
         assert!(broker_error(b"<html>401</html>").is_none());
         assert!(broker_error(br#"{"error":"x"}"#).is_none());
+    }
+
+    #[test]
+    fn a_registered_redirect_uri_is_kept_as_entered_and_listened_on_its_port() {
+        assert_eq!(
+            Redirect::registered(" http://localhost:8000 ").unwrap(),
+            Redirect::Registered { uri: "http://localhost:8000".into(), port: 8000, path: "/".into() }
+        );
+        assert_eq!(
+            Redirect::registered("http://127.0.0.1:3001/cb").unwrap(),
+            Redirect::Registered { uri: "http://127.0.0.1:3001/cb".into(), port: 3001, path: "/cb".into() }
+        );
+        assert_eq!(Redirect::registered("http://localhost").unwrap(), Redirect::Registered { uri: "http://localhost".into(), port: 80, path: "/".into() });
+        for bad in ["https://example.com/cb", "localhost:8000", "http://192.168.1.2:8000", "http://localhost:8000/?x=1"] {
+            let e = Redirect::registered(bad).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("redirect_uri"), "{bad}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
-use crate::brokers::{tastytrade, Account, Endpoints};
+use crate::brokers::{self, Account, Endpoints};
 use crate::error::{ErrorKind, Result};
 use crate::oauth::{self, TokenSet};
 use crate::profiles::Profile;
@@ -84,11 +84,11 @@ impl Session {
     /// The account list. A 401 leads to one refresh and one retry, never a loop.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         let token = self.access_token().await?;
-        match tastytrade::fetch_accounts(&self.http, &self.endpoints, &token).await {
+        match brokers::fetch_accounts(&self.http, &self.endpoints, &token).await {
             Err(e) if e.kind == ErrorKind::Unauthorized => {
                 self.invalidate(&token).await;
                 let token = self.access_token().await?;
-                tastytrade::fetch_accounts(&self.http, &self.endpoints, &token).await
+                brokers::fetch_accounts(&self.http, &self.endpoints, &token).await
             }
             other => other,
         }

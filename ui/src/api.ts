@@ -5,11 +5,13 @@ import type { Account } from "./bindings/Account";
 import type { AppError } from "./bindings/AppError";
 import type { AppState } from "./bindings/AppState";
 import type { ConnectRequest } from "./bindings/ConnectRequest";
+import type { GrantRequest } from "./bindings/GrantRequest";
 import type { ProfileView } from "./bindings/ProfileView";
 
 export interface Api {
   getState(): Promise<AppState>;
   connect(request: ConnectRequest): Promise<ProfileView>;
+  connectWithGrant(request: GrantRequest): Promise<ProfileView>;
   cancelConnect(): Promise<boolean>;
   listAccounts(): Promise<Account[]>;
   revealRefreshToken(): Promise<string>;
@@ -21,6 +23,7 @@ export interface Api {
 export const tauriApi: Api = {
   getState: () => invoke<AppState>("get_state"),
   connect: (request) => invoke<ProfileView>("connect", { request }),
+  connectWithGrant: (request) => invoke<ProfileView>("connect_with_grant", { request }),
   cancelConnect: () => invoke<boolean>("cancel_connect"),
   listAccounts: () => invoke<Account[]>("list_accounts"),
   revealRefreshToken: () => invoke<string>("reveal_refresh_token"),

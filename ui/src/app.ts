@@ -3,8 +3,9 @@
 import { asAppError, type Api } from "./api";
 import type { Account } from "./bindings/Account";
 import type { AppError } from "./bindings/AppError";
+import type { AppState } from "./bindings/AppState";
 import type { BrokerKind } from "./bindings/BrokerKind";
-import type { DemoInfo } from "./bindings/DemoInfo";
+import type { Environment } from "./bindings/Environment";
 import type { ProfileView } from "./bindings/ProfileView";
 
 type AccountsState =
@@ -15,8 +16,8 @@ type AccountsState =
 export type Screen =
   | { name: "starting" }
   | { name: "broker" }
-  | { name: "credentials"; broker: BrokerKind; error?: AppError }
-  | { name: "waiting"; broker: BrokerKind }
+  | { name: "credentials"; choice: Choice; error?: AppError }
+  | { name: "waiting"; choice: Choice; redirectUri?: string }
   | {
       name: "connected";
       profile: ProfileView;
@@ -27,28 +28,41 @@ export type Screen =
     }
   | { name: "failed"; error: AppError };
 
+/** A card on the first step: a real broker, or the Demo broker. */
+export type Choice = "tastytrade" | "trade_station" | "demo";
+
 interface BrokerChoice {
-  kind: BrokerKind;
+  kind: Choice;
   title: string;
   blurb: string;
-  available: boolean;
   /** Where a new user should start. */
   featured?: boolean;
 }
 
 export const BROKERS: BrokerChoice[] = [
-  { kind: "tastytrade", title: "Tastytrade", blurb: "Production and sandbox (cert).", available: false },
-  { kind: "trade_station", title: "TradeStation", blurb: "Live and simulated trading.", available: false },
+  { kind: "tastytrade", title: "Tastytrade", blurb: "Production and sandbox (cert)." },
+  { kind: "trade_station", title: "TradeStation", blurb: "Live and simulated (sim) trading." },
   {
     kind: "demo",
     title: "Demo broker",
     blurb: "A built-in practice broker. Try the whole flow with no account and no network.",
-    available: true,
     featured: true,
   },
 ];
 
-const ENV_LABEL = { production: "Production", sandbox: "Sandbox" } as const;
+/** What each environment is called at each broker. */
+export const ENVIRONMENTS: Record<BrokerKind, { env: Environment; label: string }[]> = {
+  tastytrade: [
+    { env: "production", label: "Production" },
+    { env: "sandbox", label: "Sandbox (cert)" },
+  ],
+  trade_station: [
+    { env: "production", label: "Live" },
+    { env: "sandbox", label: "Simulated (sim)" },
+  ],
+};
+
+export type Mode = "browser" | "grant";
 
 /** A small element builder: h("div", {class: "x"}, child, "text"). */
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -68,10 +82,20 @@ function h<K extends keyof HTMLElementTagNameMap>(
 
 export class App {
   screen: Screen = { name: "starting" };
-  demo: DemoInfo | null = null;
-  /** What the user typed, kept across re-renders. The secret never leaves this object
-   *  except in the one connect call. */
-  form = { clientId: "", clientSecret: "" };
+  state: AppState | null = null;
+  /** What the user typed, kept across re-renders. Secrets never leave this object except
+   *  in the one connect call. */
+  form = {
+    clientId: "",
+    clientSecret: "",
+    refreshToken: "",
+    redirectUri: "",
+    /** The broker whose dialect the Demo broker speaks; the real broker otherwise. */
+    broker: "tastytrade" as BrokerKind,
+    environment: "production" as Environment,
+    scopes: [] as string[],
+    mode: "browser" as Mode,
+  };
 
   constructor(
     private root: HTMLElement,
@@ -82,7 +106,7 @@ export class App {
     this.render();
     try {
       const state = await this.api.getState();
-      this.demo = state.demo;
+      this.state = state;
       if (state.profile) this.showConnected(state.profile);
       else this.go({ name: "broker" });
     } catch (e) {
@@ -95,34 +119,58 @@ export class App {
     this.render();
   }
 
-  chooseBroker(kind: BrokerKind): void {
-    const choice = BROKERS.find((b) => b.kind === kind);
-    if (!choice?.available) return;
-    this.go({ name: "credentials", broker: kind });
+  chooseBroker(kind: Choice): void {
+    const broker: BrokerKind = kind === "demo" ? this.form.broker : kind;
+    this.form.environment = kind === "demo" ? "demo" : "production";
+    this.setBroker(broker);
+    if (kind === "demo") this.form.mode = "browser";
+    this.go({ name: "credentials", choice: kind });
+  }
+
+  /** Switches the dialect or broker and resets what depends on it. */
+  setBroker(broker: BrokerKind): void {
+    this.form.broker = broker;
+    const info = this.state?.brokers.find((b) => b.broker === broker);
+    this.form.redirectUri = info?.default_redirect_uri ?? "";
+    this.form.scopes = info?.scopes.filter((s) => s.default).map((s) => s.name) ?? [];
   }
 
   fillDemo(): void {
-    if (!this.demo) return;
-    this.form.clientId = this.demo.client_id;
-    this.form.clientSecret = this.demo.client_secret;
+    if (!this.state) return;
+    this.form.clientId = this.state.demo.client_id;
+    this.form.clientSecret = this.state.demo.client_secret;
     this.render();
   }
 
   async connect(): Promise<void> {
     if (this.screen.name !== "credentials") return;
-    const broker = this.screen.broker;
-    this.go({ name: "waiting", broker });
+    const choice = this.screen.choice;
+    const f = this.form;
+    const isDemo = f.environment === "demo";
+    this.go({ name: "waiting", choice, redirectUri: isDemo ? undefined : f.redirectUri.trim() });
     try {
-      const profile = await this.api.connect({
-        broker,
-        environment: "sandbox",
-        client_id: this.form.clientId,
-        client_secret: this.form.clientSecret,
-      });
-      this.form = { clientId: "", clientSecret: "" };
+      const profile =
+        f.mode === "grant"
+          ? await this.api.connectWithGrant({
+              broker: f.broker,
+              environment: f.environment,
+              client_id: f.clientId,
+              client_secret: f.clientSecret,
+              refresh_token: f.refreshToken,
+            })
+          : await this.api.connect({
+              broker: f.broker,
+              environment: f.environment,
+              client_id: f.clientId,
+              client_secret: f.clientSecret,
+              redirect_uri: isDemo ? undefined : f.redirectUri,
+              scopes: f.scopes,
+            });
+      this.form.clientSecret = "";
+      this.form.refreshToken = "";
       this.showConnected(profile);
     } catch (e) {
-      this.go({ name: "credentials", broker, error: asAppError(e) });
+      this.go({ name: "credentials", choice, error: asAppError(e) });
     }
   }
 
@@ -197,10 +245,10 @@ export class App {
         view = this.brokerView();
         break;
       case "credentials":
-        view = this.credentialsView(s.broker, s.error);
+        view = this.credentialsView(s.choice, s.error);
         break;
       case "waiting":
-        view = this.waitingView();
+        view = this.waitingView(s.redirectUri);
         break;
       case "connected":
         view = this.connectedView(s);
@@ -247,14 +295,12 @@ export class App {
           h(
             "button",
             {
-              class: `broker${b.available ? "" : " soon"}${b.featured ? " featured" : ""}`,
+              class: `broker${b.featured ? " featured" : ""}`,
               id: `broker-${b.kind}`,
-              disabled: !b.available,
               onclick: () => this.chooseBroker(b.kind),
             },
             h("strong", {}, b.title),
             h("span", {}, b.blurb),
-            b.available ? null : h("em", { class: "badge" }, "Coming soon"),
             b.featured ? h("em", { class: "badge start" }, "Start here") : null,
           ),
         ),
@@ -271,7 +317,7 @@ export class App {
     error: AppError | undefined,
     type = "text",
   ): HTMLElement {
-    const name = id.replace("-", "_");
+    const name = id.replaceAll("-", "_");
     const err = error?.field === name ? error.message : null;
     const input = h("input", {
       id,
@@ -297,58 +343,199 @@ export class App {
     );
   }
 
-  private credentialsView(broker: BrokerKind, error?: AppError): HTMLElement {
-    const general = error && !error.field ? error : undefined;
-    const demo =
-      broker === "demo" && this.demo
+  /** A row of toggle buttons; the chosen one is pressed. */
+  private segmented<T extends string>(
+    id: string,
+    label: string,
+    options: { value: T; label: string }[],
+    current: T,
+    pick: (v: T) => void,
+    error?: AppError,
+  ): HTMLElement {
+    const err = error?.field === id ? error.message : null;
+    return h(
+      "div",
+      { class: "field" },
+      h("span", { class: "label" }, label),
+      h(
+        "div",
+        { class: "segmented", role: "group", id },
+        ...options.map((o) =>
+          h(
+            "button",
+            {
+              id: `${id}-${o.value}`,
+              class: o.value === current ? "on" : "",
+              "aria-pressed": o.value === current ? "true" : "false",
+              onclick: () => {
+                pick(o.value);
+                this.render();
+              },
+            },
+            o.label,
+          ),
+        ),
+      ),
+      err ? h("span", { class: "error", id: `error-${id}`, role: "alert" }, err) : null,
+    );
+  }
+
+  private credentialsView(choice: Choice, error?: AppError): HTMLElement {
+    const f = this.form;
+    const isDemo = choice === "demo";
+    const info = this.state?.brokers.find((b) => b.broker === f.broker);
+    const inlineFields = ["client_id", "client_secret", "redirect_uri", "refresh_token", "environment", "scopes"];
+    const general = error && !(error.field && inlineFields.includes(error.field)) ? error : undefined;
+    const title = BROKERS.find((b) => b.kind === choice)?.title ?? choice;
+    const demoHint =
+      isDemo && this.state
         ? h(
             "aside",
             { class: "hint", id: "demo-hint" },
             h("strong", {}, "The Demo broker accepts these credentials"),
-            h("div", {}, "Client ID: ", h("code", { id: "demo-client-id" }, this.demo.client_id)),
-            h("div", {}, "Client secret: ", h("code", { id: "demo-client-secret" }, this.demo.client_secret)),
+            h("div", {}, "Client ID: ", h("code", { id: "demo-client-id" }, this.state.demo.client_id)),
+            h("div", {}, "Client secret: ", h("code", { id: "demo-client-secret" }, this.state.demo.client_secret)),
             h("button", { class: "link", id: "fill-demo", onclick: () => this.fillDemo() }, "Fill them in for me"),
+          )
+        : null;
+    const where =
+      !isDemo && info
+        ? h(
+            "p",
+            { class: "muted small" },
+            "Create the OAuth application, and register its redirect URI, at ",
+            h("code", {}, info.app_settings_url),
+            ".",
+          )
+        : null;
+    const scopeBoxes =
+      f.mode === "browser" && info
+        ? h(
+            "fieldset",
+            { class: "scopes", id: "scopes" },
+            h("legend", { class: "label" }, "Scopes"),
+            ...info.scopes.map((sc) => {
+              const box = h("input", {
+                type: "checkbox",
+                id: `scope-${sc.name}`,
+                checked: sc.required || f.scopes.includes(sc.name),
+                disabled: sc.required,
+              });
+              box.addEventListener("change", () => {
+                f.scopes = (box as HTMLInputElement).checked
+                  ? [...f.scopes, sc.name]
+                  : f.scopes.filter((x) => x !== sc.name);
+              });
+              return h(
+                "label",
+                { class: "scope", for: `scope-${sc.name}` },
+                box,
+                h("code", {}, sc.name),
+                h("span", { class: "muted small" }, sc.required ? `${sc.description} (required)` : sc.description),
+              );
+            }),
+            error?.field === "scopes" ? h("span", { class: "error", id: "error-scopes", role: "alert" }, error.message) : null,
           )
         : null;
     return h(
       "section",
       { class: "card", id: "wizard" },
       this.steps(1),
-      h("h1", {}, `Connect ${BROKERS.find((b) => b.kind === broker)?.title ?? broker}`),
+      h("h1", {}, `Connect ${title}`),
       h(
         "p",
         { class: "muted" },
         "Paste the client ID and client secret of your OAuth application. Spaces around them are removed for you.",
       ),
-      demo,
+      demoHint,
+      where,
       general ? h("p", { class: "error banner", id: "banner", role: "alert" }, general.message) : null,
-      this.field(
-        "client-id",
-        "Client ID",
-        "The public identifier of your OAuth application.",
-        this.form.clientId,
-        (v) => (this.form.clientId = v),
-        error,
-      ),
+      isDemo
+        ? this.segmented<BrokerKind>(
+            "dialect",
+            "The Demo broker speaks like",
+            [
+              { value: "tastytrade", label: "Tastytrade" },
+              { value: "trade_station", label: "TradeStation" },
+            ],
+            f.broker,
+            (b) => this.setBroker(b),
+          )
+        : this.segmented<Environment>(
+            "environment",
+            "Environment",
+            ENVIRONMENTS[f.broker].map((e) => ({ value: e.env, label: e.label })),
+            f.environment,
+            (e) => (f.environment = e),
+            error,
+          ),
+      isDemo
+        ? null
+        : this.segmented<Mode>(
+            "mode",
+            "How do you want to connect?",
+            [
+              { value: "browser", label: "Sign in with the browser" },
+              { value: "grant", label: "Paste a refresh token (personal grant)" },
+            ],
+            f.mode,
+            (m) => (f.mode = m),
+          ),
+      this.field("client-id", "Client ID", "The public identifier of your OAuth application.", f.clientId, (v) => (f.clientId = v), error),
       this.field(
         "client-secret",
         "Client secret",
         "Shown once when the application was created. It goes straight to your system keyring.",
-        this.form.clientSecret,
-        (v) => (this.form.clientSecret = v),
+        f.clientSecret,
+        (v) => (f.clientSecret = v),
         error,
         "password",
       ),
+      f.mode === "grant"
+        ? this.field(
+            "refresh-token",
+            "Refresh token",
+            "From your broker's \"Create Grant\" page. Keygrant checks it with one refresh before saving it.",
+            f.refreshToken,
+            (v) => (f.refreshToken = v),
+            error,
+            "password",
+          )
+        : null,
+      f.mode === "browser" && !isDemo
+        ? this.field(
+            "redirect-uri",
+            "Redirect URI",
+            "Exactly as registered with your OAuth application. Keygrant listens on its port on this computer only.",
+            f.redirectUri,
+            (v) => (f.redirectUri = v),
+            error,
+          )
+        : null,
+      scopeBoxes,
       h(
         "div",
         { class: "actions" },
         h("button", { id: "back", onclick: () => this.go({ name: "broker" }) }, "Back"),
-        h("button", { class: "primary", id: "connect", onclick: () => void this.connect() }, "Connect"),
+        h(
+          "button",
+          { class: "primary", id: "connect", onclick: () => void this.connect() },
+          f.mode === "grant" ? "Verify and save" : "Connect",
+        ),
       ),
     );
   }
 
-  private waitingView(): HTMLElement {
+  private waitingView(redirectUri?: string): HTMLElement {
+    if (this.form.mode === "grant") {
+      return h(
+        "section",
+        { class: "card center", id: "waiting" },
+        h("div", { class: "spinner" }),
+        h("h1", {}, "Checking your refresh token…"),
+        h("p", { class: "muted" }, "Keygrant asks the broker for one access token with it before saving anything."),
+      );
+    }
     return h(
       "section",
       { class: "card center", id: "waiting" },
@@ -360,6 +547,15 @@ export class App {
         { class: "muted" },
         "Your web browser opened the broker's sign-in page. Approve Keygrant there; this window continues by itself.",
       ),
+      redirectUri
+        ? h(
+            "p",
+            { class: "muted small", id: "redirect-sent" },
+            "If the broker's page reports a redirect URI mismatch, register exactly ",
+            h("code", {}, redirectUri),
+            " with your OAuth application, or enter the one you registered.",
+          )
+        : null,
       h("button", { id: "cancel", onclick: () => void this.cancel() }, "Cancel"),
     );
   }
@@ -373,7 +569,7 @@ export class App {
       h(
         "p",
         { class: "muted" },
-        `${p.label} · ${ENV_LABEL[p.environment]} · client ID `,
+        `${p.label} · client ID `,
         h("code", {}, p.client_id),
       ),
       h(

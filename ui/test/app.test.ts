@@ -8,13 +8,34 @@ import type { AppState } from "../src/bindings/AppState";
 import type { ProfileView } from "../src/bindings/ProfileView";
 
 const DEMO = { client_id: "demo-id-1234", client_secret: "demo-secret-abcdef" };
+const scope = (name: string, dflt: boolean, required = false) => ({ name, description: `${name} scope`, default: dflt, required });
+const BROKERS: AppState["brokers"] = [
+  {
+    broker: "tastytrade",
+    name: "Tastytrade",
+    default_redirect_uri: "http://localhost:8000",
+    app_settings_url: "https://my.tastytrade.com/app.html#/manage/api-access/oauth-applications",
+    scopes: [scope("read", true, true), scope("trade", false), scope("openid", true)],
+  },
+  {
+    broker: "trade_station",
+    name: "TradeStation",
+    default_redirect_uri: "http://localhost:3001",
+    app_settings_url: "https://developer.tradestation.com/",
+    scopes: [scope("openid", true, true), scope("offline_access", true, true), scope("ReadAccount", true, true), scope("Trade", false)],
+  },
+];
+const FRESH: AppState = { demo: DEMO, brokers: BROKERS };
+const RETURNING = (profile: ProfileView): AppState => ({ demo: DEMO, brokers: BROKERS, profile });
 const TOKEN = "demo-rt-THE-FULL-REFRESH-TOKEN-VALUE.tag";
 const PROFILE: ProfileView = {
   id: "p1",
-  broker: "demo",
-  environment: "sandbox",
+  broker: "tastytrade",
+  environment: "demo",
+  environment_label: "Demo broker",
   client_id: DEMO.client_id,
-  label: "Demo broker",
+  label: "Tastytrade · Demo broker",
+  scopes: ["read", "openid"],
   refresh_token_masked: "••••••••••••.tag",
 };
 const ACCOUNTS: Account[] = [
@@ -79,20 +100,18 @@ beforeEach(() => {
 afterEach(() => clearMocks());
 
 describe("wizard", () => {
-  it("opens on the broker choice with only the Demo broker available", async () => {
-    await start({ demo: DEMO });
+  it("opens on the broker choice with the Demo broker marked as the place to start", async () => {
+    await start(FRESH);
     expect($("#wizard").textContent).toContain("Which broker");
-    expect(($("#broker-tastytrade") as HTMLButtonElement).disabled).toBe(true);
-    expect(($("#broker-trade_station") as HTMLButtonElement).disabled).toBe(true);
-    expect($("#broker-tastytrade").textContent).toContain("Coming soon");
-    expect(($("#broker-demo") as HTMLButtonElement).disabled).toBe(false);
+    expect(document.querySelectorAll(".brokers button").length).toBe(3);
+    expect($("#broker-demo").textContent).toContain("Start here");
     $("#broker-demo").click();
     expect($("#demo-client-id").textContent).toBe(DEMO.client_id);
     expect($("#demo-client-secret").textContent).toBe(DEMO.client_secret);
   });
 
   it("sends what was typed, waits for the browser, then shows the token card and accounts", async () => {
-    await start({ demo: DEMO });
+    await start(FRESH);
     $("#broker-demo").click();
     type("#client-id", `  ${DEMO.client_id} `);
     type("#client-secret", DEMO.client_secret);
@@ -102,7 +121,14 @@ describe("wizard", () => {
     await flush();
     expect($("#waiting").textContent).toContain("Waiting for your browser");
     expect(calls.find((c) => c.cmd === "connect")?.args).toEqual({
-      request: { broker: "demo", environment: "sandbox", client_id: `  ${DEMO.client_id} `, client_secret: DEMO.client_secret },
+      request: {
+        broker: "tastytrade",
+        environment: "demo",
+        client_id: `  ${DEMO.client_id} `,
+        client_secret: DEMO.client_secret,
+        redirect_uri: undefined,
+        scopes: ["read", "openid"],
+      },
     });
     pending.resolve(PROFILE);
     await flush();
@@ -118,7 +144,7 @@ describe("wizard", () => {
   });
 
   it("fills the Demo credentials on request", async () => {
-    await start({ demo: DEMO });
+    await start(FRESH);
     $("#broker-demo").click();
     $("#fill-demo").click();
     expect(($("#client-id") as HTMLInputElement).value).toBe(DEMO.client_id);
@@ -126,7 +152,7 @@ describe("wizard", () => {
   });
 
   it("shows a field error under its field and keeps what was typed", async () => {
-    await start({ demo: DEMO });
+    await start(FRESH);
     $("#broker-demo").click();
     type("#client-id", "abc");
     type("#client-secret", "has spaces inside");
@@ -142,7 +168,7 @@ describe("wizard", () => {
   });
 
   it("shows a flow error such as a denial as a banner", async () => {
-    await start({ demo: DEMO });
+    await start(FRESH);
     $("#broker-demo").click();
     handlers.connect = () => {
       throw { kind: "access_denied", message: "Access was denied in the browser." };
@@ -154,7 +180,7 @@ describe("wizard", () => {
   });
 
   it("Cancel asks the backend to stop the waiting flow", async () => {
-    await start({ demo: DEMO });
+    await start(FRESH);
     $("#broker-demo").click();
     const pending = deferred<ProfileView>();
     handlers.connect = () => pending.promise;
@@ -171,16 +197,91 @@ describe("wizard", () => {
   });
 });
 
+describe("real brokers", () => {
+  it("Tastytrade: environment, registered redirect URI and scopes go to connect", async () => {
+    await start(FRESH);
+    $("#broker-tastytrade").click();
+    expect(($("#redirect-uri") as HTMLInputElement).value).toBe("http://localhost:8000");
+    expect($("#wizard").textContent).toContain("my.tastytrade.com");
+    expect(($("#scope-read") as HTMLInputElement).disabled).toBe(true);
+    $("#environment-sandbox").click();
+    expect($("#environment-sandbox").getAttribute("aria-pressed")).toBe("true");
+    ($("#scope-trade") as HTMLInputElement).click();
+    type("#client-id", "cid-1");
+    type("#client-secret", "secret-12345");
+    type("#redirect-uri", "http://localhost:8765");
+    const pending = deferred<ProfileView>();
+    handlers.connect = () => pending.promise;
+    $("#connect").click();
+    await flush();
+    expect($("#redirect-sent").textContent).toContain("http://localhost:8765");
+    expect(calls.find((c) => c.cmd === "connect")?.args).toEqual({
+      request: {
+        broker: "tastytrade",
+        environment: "sandbox",
+        client_id: "cid-1",
+        client_secret: "secret-12345",
+        redirect_uri: "http://localhost:8765",
+        scopes: ["read", "openid", "trade"],
+      },
+    });
+  });
+
+  it("TradeStation offers live and sim and its own redirect default", async () => {
+    await start(FRESH);
+    $("#broker-trade_station").click();
+    expect($("#environment-production").textContent).toBe("Live");
+    expect($("#environment-sandbox").textContent).toBe("Simulated (sim)");
+    expect(($("#redirect-uri") as HTMLInputElement).value).toBe("http://localhost:3001");
+    expect(($("#scope-offline_access") as HTMLInputElement).disabled).toBe(true);
+  });
+
+  it("the Demo broker can speak TradeStation", async () => {
+    await start(FRESH);
+    $("#broker-demo").click();
+    $("#dialect-trade_station").click();
+    $("#fill-demo").click();
+    handlers.connect = () => PROFILE;
+    $("#connect").click();
+    await flush();
+    const req = calls.find((c) => c.cmd === "connect")?.args.request as Record<string, unknown>;
+    expect(req.broker).toBe("trade_station");
+    expect(req.environment).toBe("demo");
+    expect(req.scopes).toEqual(["openid", "offline_access", "ReadAccount"]);
+  });
+
+  it("a pasted personal grant is sent for verification, and a wrong environment is shown on its field", async () => {
+    await start(FRESH);
+    $("#broker-tastytrade").click();
+    $("#mode-grant").click();
+    expect(document.querySelector("#redirect-uri")).toBeNull();
+    expect($("#connect").textContent).toBe("Verify and save");
+    type("#client-id", "cid-1");
+    type("#client-secret", "secret-12345");
+    type("#refresh-token", "rt-0123456789abcdef");
+    handlers.connect_with_grant = () => {
+      throw { kind: "wrong_environment", field: "environment", message: "These credentials belong to Tastytrade Sandbox (cert)." };
+    };
+    $("#connect").click();
+    await flush();
+    expect(calls.find((c) => c.cmd === "connect_with_grant")?.args).toEqual({
+      request: { broker: "tastytrade", environment: "production", client_id: "cid-1", client_secret: "secret-12345", refresh_token: "rt-0123456789abcdef" },
+    });
+    expect($("#error-environment").textContent).toContain("Sandbox (cert)");
+    expect(($("#refresh-token") as HTMLInputElement).value).toBe("rt-0123456789abcdef");
+  });
+});
+
 describe("connected", () => {
   it("a returning user goes straight to the accounts", async () => {
-    await start({ demo: DEMO, profile: PROFILE });
+    await start(RETURNING(PROFILE));
     expect(document.querySelector("#wizard")).toBeNull();
     expect(document.querySelectorAll("#accounts tbody tr").length).toBe(2);
     expect($("#updated").textContent).toMatch(/^Updated /);
   });
 
   it("reveals the token only on request and hides it again", async () => {
-    await start({ demo: DEMO, profile: PROFILE });
+    await start(RETURNING(PROFILE));
     expect(document.body.innerHTML).not.toContain(TOKEN);
     $("#reveal").click();
     await flush();
@@ -192,7 +293,7 @@ describe("connected", () => {
   });
 
   it("copies through the backend without the token entering the page", async () => {
-    await start({ demo: DEMO, profile: PROFILE });
+    await start(RETURNING(PROFILE));
     $("#copy").click();
     await flush();
     expect(calls.map((c) => c.cmd)).toContain("copy_refresh_token");
@@ -206,7 +307,7 @@ describe("connected", () => {
       if (fail) throw { kind: "unauthorized", message: "Check that your OAuth application has the read scope." };
       return ACCOUNTS;
     };
-    await start({ demo: DEMO, profile: PROFILE });
+    await start(RETURNING(PROFILE));
     expect($("#accounts-error").textContent).toContain("read scope");
     fail = false;
     ($("#accounts-error button") as HTMLButtonElement).click();
@@ -216,12 +317,12 @@ describe("connected", () => {
 
   it("shows the empty state when the login has no accounts", async () => {
     handlers.list_accounts = () => [];
-    await start({ demo: DEMO, profile: PROFILE });
+    await start(RETURNING(PROFILE));
     expect($("#accounts-empty").textContent).toContain("no open accounts");
   });
 
   it("disconnect asks for confirmation, then returns to the wizard", async () => {
-    await start({ demo: DEMO, profile: PROFILE });
+    await start(RETURNING(PROFILE));
     $("#disconnect").click();
     await flush();
     expect(calls.map((c) => c.cmd)).not.toContain("disconnect");

@@ -5,10 +5,10 @@
  */
 export type Account = { number: string, nickname: string, 
 /**
- * The broker's account type name, e.g. "Individual" or "Roth IRA".
+ * The broker's account type name, e.g. "Individual", "Roth IRA", "Margin".
  */
 account_type: string, 
 /**
- * "Cash" or "Margin" as the broker says it.
+ * "Cash" or "Margin" where the broker says it.
  */
 margin_or_cash: string, };

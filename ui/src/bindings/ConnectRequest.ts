@@ -9,4 +9,13 @@ export type ConnectRequest = { broker: BrokerKind, environment: Environment, cli
 /**
  * Crosses IPC once, from the page to the backend, and goes straight to the keyring.
  */
-client_secret: string, };
+client_secret: string, 
+/**
+ * The redirect URI registered with the OAuth application; the broker's usual one when
+ * absent. Not used with the Demo broker, which accepts any loopback port.
+ */
+redirect_uri?: string, 
+/**
+ * The scopes to ask for; the broker's defaults when absent. Required ones are added.
+ */
+scopes?: Array<string>, };

@@ -5,4 +5,8 @@ import type { Environment } from "./Environment";
 /**
  * A connected profile as the UI sees it: no secret, the refresh token masked.
  */
-export type ProfileView = { id: string, broker: BrokerKind, environment: Environment, client_id: string, label: string, refresh_token_masked: string, };
+export type ProfileView = { id: string, broker: BrokerKind, environment: Environment, 
+/**
+ * The environment as the broker names it ("Sandbox (cert)", "Simulated (sim)", ...).
+ */
+environment_label: string, client_id: string, label: string, scopes: Array<string>, refresh_token_masked: string, };

@@ -1,0 +1,139 @@
+//! The TradeStation dialect of the Demo broker, under `/ts/`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use serde_json::json;
+
+use super::{check_authorize, decision_redirect, id_token, pages, Dialect, Shared, TS_SEED_ACCOUNTS};
+
+/// TradeStation access tokens last 20 minutes.
+pub const TS_ACCESS_TOKEN_SECS: u64 = 1200;
+const AUDIENCE: &str = "https://api.tradestation.com";
+
+pub(crate) fn router(shared: Shared) -> Router {
+    Router::new()
+        .route("/ts/authorize", get(authorize_page).post(authorize_decision))
+        .route("/ts/oauth/token", axum::routing::post(token))
+        .route("/ts/v3/brokerage/accounts", get(accounts))
+        .with_state(shared)
+}
+
+/// TradeStation's own checks on top of the common ones: `audience`, and `openid` in `scope`.
+fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<url::Url, String> {
+    let redirect = check_authorize(&shared.config, params)?;
+    if params.get("audience").map(String::as_str) != Some(AUDIENCE) {
+        return Err(format!("audience must be {AUDIENCE}."));
+    }
+    if !params.get("scope").is_some_and(|s| s.split_whitespace().any(|x| x == "openid")) {
+        return Err("The openid scope is required.".into());
+    }
+    Ok(redirect)
+}
+
+async fn authorize_page(State(shared): State<Shared>, Query(params): Query<HashMap<String, String>>) -> Response {
+    shared.count("/ts/authorize");
+    if let Err(message) = check(&shared, &params) {
+        return (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response();
+    }
+    let mut list: Vec<(String, String)> = params.clone().into_iter().collect();
+    list.sort();
+    let scope = params.get("scope").cloned().unwrap_or_default();
+    Html(pages::authorize("TradeStation", "/ts/authorize", &list, &scope)).into_response()
+}
+
+async fn authorize_decision(State(shared): State<Shared>, Form(params): Form<HashMap<String, String>>) -> Response {
+    shared.count("/ts/authorize#decision");
+    match check(&shared, &params) {
+        Ok(redirect) => Redirect::to(decision_redirect(&shared, Dialect::Ts, redirect, &params).as_str()).into_response(),
+        Err(message) => (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response(),
+    }
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (status, Json(json!({"error": error, "error_description": description}))).into_response()
+}
+
+async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    shared.count("/ts/oauth/token");
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The token endpoint takes application/x-www-form-urlencoded.");
+    }
+    let p: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    shared.record_token_request("/ts/oauth/token", &headers, &p);
+    let get = |k: &str| p.get(k).map(String::as_str);
+    let cfg = &shared.config;
+    if get("client_id") != Some(cfg.client_id.as_str()) || get("client_secret") != Some(cfg.client_secret.as_str()) {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Unauthorized");
+    }
+    let (refresh_token, scope) = match get("grant_type") {
+        Some("authorization_code") => match shared.redeem_code(Dialect::Ts, &p) {
+            Ok(pending) => {
+                let offline = pending.scope.split_whitespace().any(|s| s == "offline_access");
+                (offline.then(|| shared.issue_refresh_token(Dialect::Ts)), pending.scope)
+            }
+            Err(message) => return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", message),
+        },
+        Some("refresh_token") => {
+            if !get("refresh_token").is_some_and(|t| shared.refresh_token_is_valid(Dialect::Ts, t)) {
+                return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown or invalid refresh token.");
+            }
+            (None, "openid offline_access profile ReadAccount".to_string())
+        }
+        _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant type."),
+    };
+    let access = shared.issue_access_token(Dialect::Ts, Duration::from_secs(TS_ACCESS_TOKEN_SECS));
+    let mut out = json!({
+        "access_token": access,
+        "id_token": id_token("demo-ts"),
+        "expires_in": TS_ACCESS_TOKEN_SECS,
+        "scope": scope,
+        "token_type": "Bearer",
+    });
+    if let Some(rt) = refresh_token {
+        out["refresh_token"] = json!(rt);
+    }
+    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], Json(out)).into_response()
+}
+
+async fn accounts(State(shared): State<Shared>, headers: HeaderMap) -> Response {
+    shared.count("/ts/v3/brokerage/accounts");
+    if !shared.bearer_is_valid(Dialect::Ts, &headers) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"Error": "Unauthorized", "Message": "Access token is invalid or expired."})))
+            .into_response();
+    }
+    let accounts: Vec<_> = TS_SEED_ACCOUNTS
+        .iter()
+        .map(|a| {
+            let mut v = json!({
+                "AccountID": a.number,
+                "Currency": "USD",
+                "Status": "Active",
+                "AccountType": a.type_name,
+                "Alias": a.nickname,
+            });
+            if a.type_name != "Futures" {
+                v["AccountDetail"] = json!({
+                    "IsStockLocateEligible": false,
+                    "EnrolledInRegTProgram": a.type_name == "Margin",
+                    "RequiresBuyingPowerWarning": false,
+                    "DayTradingQualified": a.type_name == "Margin",
+                    "OptionApprovalLevel": 2,
+                    "PatternDayTrader": false
+                });
+            }
+            v
+        })
+        .collect();
+    Json(json!({"Accounts": accounts})).into_response()
+}
