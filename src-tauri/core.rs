@@ -14,6 +14,7 @@ use url::Url;
 use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment, ScopeInfo};
 use crate::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use crate::error::{AppError, ErrorKind, Result};
+use crate::oauth::deeplink::DeepLinkSlot;
 use crate::oauth::{self, AuthRequest, Redirect};
 use crate::profiles::{Profile, ProfileStore};
 use crate::secret::Secret;
@@ -97,6 +98,11 @@ pub struct AppState {
     pub profile: Option<ProfileView>,
     pub demo: DemoInfo,
     pub brokers: Vec<BrokerInfo>,
+    /// A message for the user that arrived before the window could hear it (a refused
+    /// `keygrant://` link the app was started with). Given once.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// Where the Demo broker is: started inside the app on first use, or one already running
@@ -109,7 +115,7 @@ pub enum DemoSource {
 fn app_settings_url(broker: BrokerKind) -> &'static str {
     match broker {
         BrokerKind::Tastytrade => "https://my.tastytrade.com/app.html#/manage/api-access/oauth-applications",
-        BrokerKind::TradeStation => "https://developer.tradestation.com/",
+        BrokerKind::TradeStation => "https://api.tradestation.com/docs/",
     }
 }
 
@@ -131,6 +137,8 @@ pub struct Core {
     demo: OnceCell<(Url, Option<DemoBroker>)>,
     flow_timeout: Duration,
     flow: Mutex<Option<watch::Sender<bool>>>,
+    deep_links: DeepLinkSlot,
+    notice: Mutex<Option<String>>,
     session: RwLock<Option<Arc<Session>>>,
 }
 
@@ -225,6 +233,8 @@ impl Core {
             demo: OnceCell::new(),
             flow_timeout,
             flow: Mutex::new(None),
+            deep_links: DeepLinkSlot::default(),
+            notice: Mutex::new(None),
             session: RwLock::new(None),
         }
     }
@@ -289,6 +299,7 @@ impl Core {
                     app_settings_url: app_settings_url(b).into(),
                 })
                 .collect(),
+            notice: self.notice.lock().unwrap_or_else(|p| p.into_inner()).take(),
         })
     }
 
@@ -297,9 +308,10 @@ impl Core {
     pub async fn connect(&self, req: ConnectRequest, open_browser: impl FnOnce(&Url) -> Result<()>) -> Result<ProfileView> {
         let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
         let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
-        let redirect = match req.environment {
-            Environment::Demo => Redirect::AnyLoopbackPort { path: "/callback".into() },
-            _ => Redirect::registered(req.redirect_uri.as_deref().unwrap_or(req.broker.default_redirect_uri()))?,
+        let redirect = match (req.environment, req.redirect_uri.as_deref()) {
+            (Environment::Demo, Some(oauth::deeplink::DEEP_LINK_REDIRECT)) => Redirect::DeepLink,
+            (Environment::Demo, _) => Redirect::AnyLoopbackPort { path: "/callback".into() },
+            (_, uri) => Redirect::registered(uri.unwrap_or(req.broker.default_redirect_uri()))?,
         };
         let endpoints = self.endpoints(req.broker, req.environment).await?;
         let cancel = {
@@ -314,7 +326,14 @@ impl Core {
         let _guard = FlowGuard(&self.flow);
         let tokens = oauth::authorize(
             &self.http,
-            AuthRequest { client_id: &client_id, client_secret: &client_secret, endpoints: &endpoints, scopes: &scopes, redirect: &redirect },
+            AuthRequest {
+                client_id: &client_id,
+                client_secret: &client_secret,
+                endpoints: &endpoints,
+                scopes: &scopes,
+                redirect: &redirect,
+                deep_links: &self.deep_links,
+            },
             open_browser,
             self.flow_timeout,
             cancel,
@@ -342,6 +361,7 @@ impl Core {
         })?;
         let redirect_uri = match &redirect {
             Redirect::Registered { uri, .. } => Some(uri.clone()),
+            Redirect::DeepLink => Some(oauth::deeplink::DEEP_LINK_REDIRECT.to_string()),
             Redirect::AnyLoopbackPort { .. } => None,
         };
         self.save_new_profile(req.broker, req.environment, client_id, scopes, redirect_uri, &client_secret, &refresh_token, endpoints, &tokens)
@@ -435,6 +455,15 @@ impl Core {
         let session = Session::new(profile, endpoints, self.vault.clone(), self.http.clone(), Some(tokens));
         *self.session.write().await = Some(Arc::new(session));
         Ok(view)
+    }
+
+    /// A `keygrant://` link from the OS: handed to the sign-in waiting for it, or refused.
+    /// A refused link's message is also kept for the next `state()`, so a link the app was
+    /// started with is reported even though the window was not listening yet.
+    pub fn deliver_deep_link(&self, url: &Url) -> Result<()> {
+        self.deep_links.deliver(url).inspect_err(|e| {
+            *self.notice.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.message.clone());
+        })
     }
 
     /// Whether a sign-in is waiting for the browser.

@@ -17,7 +17,11 @@ pub mod secret;
 pub mod session;
 pub mod vault;
 
-use tauri::Manager;
+use tauri::{Emitter, Manager};
+use tauri_plugin_deep_link::DeepLinkExt;
+
+/// The event the window hears when a `keygrant://` link was refused; its payload is the message.
+pub const DEEP_LINK_REFUSED: &str = "deep-link-refused";
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default: this crate at info). No secret or
 /// token is ever a field of a log line.
@@ -32,6 +36,16 @@ pub fn init_logging() {
 pub fn run() {
     init_logging();
     tauri::Builder::default()
+        // First, so a second launch (e.g. the OS opening a keygrant:// link) hands its
+        // arguments to this process and exits; the deep-link feature turns them into
+        // on_open_url events here.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .setup(|app| {
@@ -39,6 +53,21 @@ pub fn run() {
             // The Demo broker starts on 127.0.0.1 only when a Demo profile or the wizard needs it.
             let core = core::Core::new(&config_dir, vault::Vault::keyring(), core::DemoSource::Embedded, core::DEFAULT_FLOW_TIMEOUT);
             app.manage(core);
+            // Links that started the app or were forwarded by a second launch. On Linux an
+            // app run from a build folder (not installed) registers itself as the handler.
+            #[cfg(target_os = "linux")]
+            if let Err(e) = app.deep_link().register_all() {
+                tracing::warn!("could not register the keygrant:// handler: {e}");
+            }
+            let links = app.handle().clone();
+            app.deep_link().on_open_url(move |event| {
+                for url in event.urls() {
+                    if let Err(e) = links.state::<core::Core>().deliver_deep_link(&url) {
+                        tracing::warn!(message = %e.message, "refused a keygrant:// link");
+                        let _ = links.emit(DEEP_LINK_REFUSED, e.message);
+                    }
+                }
+            });
             // A returning user's token refresh starts now, while the window is created.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -56,10 +56,12 @@ impl Run {
     fn driver(&self) -> Driver {
         let port = free_port();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        // keygrant:// links go to a second launch of the app, as the desktop's handler would.
         let browser = format!(
-            "python3 {} --delay 2 --log {} %s",
+            "python3 {} --delay 2 --log {} --deep-link-handler {} %s",
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py").display(),
-            self.browser_log.display()
+            self.browser_log.display(),
+            self.app.display()
         );
         let child = Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
@@ -81,9 +83,13 @@ impl Run {
     }
 
     async fn open(&self, driver: &Driver) -> Client {
+        self.open_with(driver, &[]).await
+    }
+
+    async fn open_with(&self, driver: &Driver, args: &[&str]) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
-        caps.insert("tauri:options".into(), json!({ "application": self.app }));
+        caps.insert("tauri:options".into(), json!({ "application": self.app, "args": args }));
         ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", driver.port))
@@ -273,4 +279,41 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
     assert!(keyring(&Vault::refresh_token_key(&id)).is_none());
     let log = std::fs::read_to_string(&run.log).unwrap();
     assert!(!log.contains(refresh_token.expose()), "refresh token in the log");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
+async fn deep_link_redirect_through_a_second_launch_and_a_stray_link_at_cold_start() {
+    let run = Run::new(&run_name("deep-link"));
+    let driver = run.driver();
+
+    // Cold start with a link no sign-in is waiting for: refused, with a message.
+    let c = run.open_with(&driver, &["keygrant://callback?code=stray&state=nothing-pending"]).await;
+    assert!(text(&c, "#notice").await.contains("no sign-in is waiting"));
+    run.shot(&c, "01-stray-link-refused").await;
+
+    // Tastytrade-speaking Demo broker, redirect by deep link: the scripted browser hands
+    // keygrant://callback?... to a second `keygrant` process, which forwards it here.
+    wait_for(&c, "#broker-demo").await.click().await.unwrap();
+    wait_for(&c, "#redirect-deeplink").await.click().await.unwrap();
+    wait_for(&c, "#fill-demo").await.click().await.unwrap();
+    wait_for(&c, "#connect").await.click().await.unwrap();
+    assert!(text(&c, "#redirect-sent").await.contains("keygrant://callback"));
+    run.shot(&c, "02-waiting-for-deep-link").await;
+    assert_eq!(account_rows(&c).await.len(), 3);
+    run.shot(&c, "03-connected-by-deep-link").await;
+    let browser_log = std::fs::read_to_string(&run.browser_log).unwrap();
+    assert!(browser_log.contains("deep link to keygrant://callback"), "{browser_log}");
+    assert!(browser_log.contains("deep link handler exited 0"), "the second launch handed over and exited: {browser_log}");
+
+    let id = run.profile_id();
+    let profiles = std::fs::read_to_string(run.config.path().join("app.keygrant.desktop/profiles.json")).unwrap();
+    assert!(profiles.contains("keygrant://callback"));
+    wait_for(&c, "#disconnect").await.click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='disconnect' and text()='Remove']")).await.unwrap();
+    wait_for(&c, "#disconnect").await.click().await.unwrap();
+    wait_for(&c, "#broker-demo").await;
+    c.close().await.unwrap();
+    drop(driver);
+    assert!(keyring(&Vault::refresh_token_key(&id)).is_none());
 }

@@ -224,3 +224,49 @@ async fn the_embedded_demo_broker_starts_on_first_use_and_serves_the_whole_flow(
     core.disconnect().await.unwrap();
     assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
 }
+
+/// A browser whose redirect ends at a keygrant:// link: it prints the link, and the test
+/// plays the OS handing it to the app.
+fn deep_link_browser(core: std::sync::Arc<Core>, tamper_state: bool) -> impl FnOnce(&Url) -> Result<()> {
+    move |url: &Url| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let out = tokio::process::Command::new("python3")
+                .arg(browser_script())
+                .arg(url.as_str())
+                .output()
+                .await
+                .unwrap();
+            let link = Url::parse(String::from_utf8(out.stdout).unwrap().trim()).expect("the browser printed the keygrant:// link");
+            assert_eq!(link.scheme(), "keygrant");
+            if tamper_state {
+                let mut forged = link.clone();
+                forged.query_pairs_mut().clear().append_pair("code", "forged").append_pair("state", "not-it");
+                let e = core.deliver_deep_link(&forged).unwrap_err();
+                assert!(e.message.contains("does not belong to the sign-in in progress"), "{}", e.message);
+            }
+            core.deliver_deep_link(&link).unwrap();
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deep_link_redirect_completes_the_flow_and_only_with_the_right_state() {
+    let s = setup(Duration::from_secs(30)).await;
+    let core = std::sync::Arc::new(s.core);
+    // No sign-in waiting: a link is refused and changes nothing.
+    let stray = Url::parse("keygrant://callback?code=abc&state=xyz").unwrap();
+    assert!(core.deliver_deep_link(&stray).unwrap_err().message.contains("no sign-in is waiting"));
+
+    for tamper in [false, true] {
+        let mut req = demo_request(DEMO_CLIENT_SECRET);
+        req.redirect_uri = Some("keygrant://callback".into());
+        let view = core.connect(req, deep_link_browser(core.clone(), tamper)).await.unwrap();
+        assert_eq!(core.accounts().await.unwrap().len(), 3);
+        core.disconnect().await.unwrap();
+        assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+    }
+    assert_eq!(s.demo.hits("/oauth/token"), 2, "one exchange per flow; the forged code was never exchanged");
+    assert!(core.deliver_deep_link(&stray).is_err(), "the slot is empty again after the flow");
+}

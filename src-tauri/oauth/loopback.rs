@@ -77,9 +77,9 @@ impl Loopback {
         self,
         expected_state: String,
         timeout: Duration,
-        mut cancel: watch::Receiver<bool>,
+        cancel: watch::Receiver<bool>,
     ) -> Result<Callback> {
-        let (tx, mut rx) = mpsc::channel::<Callback>(1);
+        let (tx, rx) = mpsc::channel::<Callback>(1);
         let handler_state = Arc::new(HandlerState {
             path: self.redirect_uri.path().to_string(),
             expected_state,
@@ -94,15 +94,7 @@ impl Loopback {
                 })
                 .await;
         });
-        let outcome = tokio::select! {
-            cb = rx.recv() => cb.ok_or_else(|| AppError::internal("the redirect listener stopped")),
-            _ = cancel.wait_for(|c| *c) => Err(AppError::new(ErrorKind::Cancelled, "Sign-in cancelled. Nothing was saved.")),
-            _ = tokio::time::sleep(timeout) => Err(AppError::new(
-                ErrorKind::Timeout,
-                format!("No answer came back from the browser within {} minutes, so sign-in was \
-                         stopped and nothing was saved. Press Connect to try again.", timeout.as_secs().div_ceil(60)),
-            )),
-        };
+        let outcome = wait_for(rx, timeout, cancel.clone()).await;
         let _ = stop_tx.send(true);
         // Give the answer page a moment to reach the browser, then make sure the port is free.
         let abort = server.abort_handle();
@@ -110,6 +102,19 @@ impl Loopback {
             abort.abort();
         }
         outcome
+    }
+}
+
+/// Waits for the first callback, a cancel, or the timeout, whichever comes first.
+pub(crate) async fn wait_for(mut rx: mpsc::Receiver<Callback>, timeout: Duration, mut cancel: watch::Receiver<bool>) -> Result<Callback> {
+    tokio::select! {
+        cb = rx.recv() => cb.ok_or_else(|| AppError::internal("the redirect listener stopped")),
+        _ = cancel.wait_for(|c| *c) => Err(AppError::new(ErrorKind::Cancelled, "Sign-in cancelled. Nothing was saved.")),
+        _ = tokio::time::sleep(timeout) => Err(AppError::new(
+            ErrorKind::Timeout,
+            format!("No answer came back from the browser within {} minutes, so sign-in was \
+                     stopped and nothing was saved. Press Connect to try again.", timeout.as_secs().div_ceil(60)),
+        )),
     }
 }
 

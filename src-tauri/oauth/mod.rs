@@ -3,6 +3,7 @@
 //! turned into messages that say what to do.
 
 pub mod browser;
+pub mod deeplink;
 pub mod loopback;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use url::Url;
 use crate::brokers::{Endpoints, RefreshBody};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::Secret;
+use deeplink::{DeepLinkSlot, DEEP_LINK_REDIRECT};
 use loopback::{Callback, Loopback};
 
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
@@ -37,6 +39,8 @@ pub struct AuthRequest<'a> {
     pub endpoints: &'a Endpoints,
     pub scopes: &'a [String],
     pub redirect: &'a Redirect,
+    /// Where `keygrant://callback` links arrive, for [`Redirect::DeepLink`].
+    pub deep_links: &'a DeepLinkSlot,
 }
 
 /// Where the broker sends the browser back to.
@@ -48,6 +52,8 @@ pub enum Redirect {
     /// The redirect URI registered with the user's OAuth application, sent exactly as entered;
     /// Keygrant listens on its port on 127.0.0.1.
     Registered { uri: String, port: u16, path: String },
+    /// `keygrant://callback`, handed over by the OS (tauri-plugin-deep-link).
+    DeepLink,
 }
 
 impl Redirect {
@@ -55,6 +61,9 @@ impl Redirect {
     /// `http://127.0.0.1[:port][/path]`, since the app can only listen on this computer.
     pub fn registered(input: &str) -> Result<Redirect> {
         let uri = input.trim();
+        if uri == DEEP_LINK_REDIRECT {
+            return Ok(Redirect::DeepLink);
+        }
         let bad = |msg: String| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("redirect_uri"));
         let Ok(parsed) = Url::parse(uri) else {
             return bad(format!("\"{uri}\" is not a URL. Enter the redirect URI registered with your OAuth application, such as http://localhost:8000."));
@@ -62,8 +71,8 @@ impl Redirect {
         if parsed.scheme() != "http" || !matches!(parsed.host_str(), Some("localhost") | Some("127.0.0.1")) {
             return bad(format!(
                 "Keygrant can receive the sign-in only on this computer: use a redirect URI that starts with \
-                 http://localhost or http://127.0.0.1 (such as http://localhost:8000), and register the same one \
-                 with your OAuth application. \"{uri}\" is not one."
+                 http://localhost or http://127.0.0.1 (such as http://localhost:8000), or {DEEP_LINK_REDIRECT}, and \
+                 register the same one with your OAuth application. \"{uri}\" is not one."
             ));
         }
         if parsed.query().is_some() || parsed.fragment().is_some() {
@@ -96,9 +105,10 @@ pub async fn authorize(
         Redirect::AnyLoopbackPort { path } => {
             let l = Loopback::bind(0, path).await?;
             let uri = l.redirect_uri().to_string();
-            (l, uri)
+            (Some(l), uri)
         }
-        Redirect::Registered { uri, port, path } => (Loopback::bind(*port, path).await?, uri.clone()),
+        Redirect::Registered { uri, port, path } => (Some(Loopback::bind(*port, path).await?), uri.clone()),
+        Redirect::DeepLink => (None, DEEP_LINK_REDIRECT.to_string()),
     };
     // RedirectUrl::new keeps the string exactly as registered (no trailing slash added).
     let redirect = RedirectUrl::new(redirect_uri.clone()).map_err(|e| AppError::internal(format!("bad redirect URI: {e}")))?;
@@ -116,8 +126,21 @@ pub async fn authorize(
     }
     let (url, state) = auth.url();
     tracing::info!(redirect = %redirect_uri, "sign-in started; opening the browser");
-    open_browser(&url)?;
-    let callback = loopback.wait(state.secret().clone(), timeout, cancel).await?;
+    let callback = match loopback {
+        Some(loopback) => {
+            open_browser(&url)?;
+            loopback.wait(state.secret().clone(), timeout, cancel).await?
+        }
+        None => {
+            let rx = req.deep_links.arm(state.secret().clone());
+            let outcome = match open_browser(&url) {
+                Ok(()) => loopback::wait_for(rx, timeout, cancel).await,
+                Err(e) => Err(e),
+            };
+            req.deep_links.disarm();
+            outcome?
+        }
+    };
     let code = match callback {
         Callback::Code(code) => code,
         Callback::Error { error, description } => return Err(authorize_error(&error, description)),

@@ -3,10 +3,13 @@
 
 Opens the authorize URL, reads the consent form, presses Approve (or Deny with
 --decision deny) and follows the redirect back to Keygrant's loopback listener, as a
-browser would. With --log FILE it appends one line per step (status codes and URL paths,
-never query strings, so no code or state is written down).
+browser would. A redirect to a keygrant:// link is handed to --deep-link-handler (as the OS
+would run the registered handler, `keygrant %u`), or printed when there is none. With
+--log FILE it appends one line per step (status codes and URL paths, never query strings,
+so no code or state is written down).
 """
 import argparse
+import subprocess
 import sys
 import time
 import urllib.error
@@ -34,6 +37,7 @@ def main():
     p.add_argument("--decision", choices=["approve", "deny"], default="approve")
     p.add_argument("--log")
     p.add_argument("--delay", type=float, default=0.0, help="seconds to wait first, like a person reading")
+    p.add_argument("--deep-link-handler", help="command that opens keygrant:// links")
     p.add_argument("url")
     args = p.parse_args()
 
@@ -53,10 +57,32 @@ def main():
         sys.exit(3)
     body = urllib.parse.urlencode(form.fields + [("decision", args.decision)]).encode()
     target = urllib.parse.urljoin(args.url, form.action)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **kw):
+            return None
+
     try:
-        with urllib.request.urlopen(target, data=body, timeout=20) as resp:
-            final = urllib.parse.urlsplit(resp.geturl())
-            log(f"redirected to {final.scheme}://{final.netloc}{final.path} {resp.status}")
+        urllib.request.build_opener(NoRedirect).open(target, data=body, timeout=20)
+        log("the decision did not redirect")
+        sys.exit(4)
+    except urllib.error.HTTPError as e:
+        if e.code not in (301, 302, 303, 307):
+            log(f"decision status {e.code}")
+            sys.exit(4)
+        location = e.headers["Location"]
+    parts = urllib.parse.urlsplit(location)
+    if parts.scheme == "keygrant":
+        log(f"deep link to {parts.scheme}://{parts.netloc}{parts.path}")
+        if args.deep_link_handler:
+            status = subprocess.run(args.deep_link_handler.split() + [location]).returncode
+            log(f"deep link handler exited {status}")
+        else:
+            print(location, flush=True)
+        return
+    try:
+        with urllib.request.urlopen(location, timeout=20) as resp:
+            log(f"redirected to {parts.scheme}://{parts.netloc}{parts.path} {resp.status}")
     except urllib.error.HTTPError as e:
         log(f"final page status {e.code}")
         sys.exit(4)

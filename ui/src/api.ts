@@ -1,6 +1,7 @@
 // Typed calls to the backend. Argument and result types are generated from the Rust types
 // (ts-rs, ui/src/bindings); only the command names are written here.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { Account } from "./bindings/Account";
 import type { AppError } from "./bindings/AppError";
 import type { AppState } from "./bindings/AppState";
@@ -18,7 +19,12 @@ export interface Api {
   /** Copies in the backend; resolves to the seconds until the clipboard is cleared. */
   copyRefreshToken(): Promise<number>;
   disconnect(): Promise<void>;
+  /** Calls back with the message whenever a keygrant:// link is refused. */
+  onDeepLinkRefused(handler: (message: string) => void): Promise<void>;
 }
+
+/** The event name the backend emits (src-tauri/lib.rs DEEP_LINK_REFUSED). */
+export const DEEP_LINK_REFUSED = "deep-link-refused";
 
 export const tauriApi: Api = {
   getState: () => invoke<AppState>("get_state"),
@@ -29,6 +35,9 @@ export const tauriApi: Api = {
   revealRefreshToken: () => invoke<string>("reveal_refresh_token"),
   copyRefreshToken: () => invoke<number>("copy_refresh_token"),
   disconnect: () => invoke<void>("disconnect"),
+  onDeepLinkRefused: async (handler) => {
+    await listen<string>(DEEP_LINK_REFUSED, (e) => handler(e.payload));
+  },
 };
 
 /** Whatever a command rejected with, as the backend's one error shape. */

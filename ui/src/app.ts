@@ -63,6 +63,8 @@ export const ENVIRONMENTS: Record<BrokerKind, { env: Environment; label: string 
 };
 
 export type Mode = "browser" | "grant";
+export type RedirectKind = "loopback" | "deeplink";
+export const DEEP_LINK_REDIRECT = "keygrant://callback";
 
 /** A small element builder: h("div", {class: "x"}, child, "text"). */
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -95,7 +97,10 @@ export class App {
     environment: "production" as Environment,
     scopes: [] as string[],
     mode: "browser" as Mode,
+    redirectKind: "loopback" as RedirectKind,
   };
+  /** A message that is not about any one field, shown above the current screen. */
+  notice: string | null = null;
 
   constructor(
     private root: HTMLElement,
@@ -104,14 +109,21 @@ export class App {
 
   async start(): Promise<void> {
     this.render();
+    void this.api.onDeepLinkRefused((message) => this.showNotice(message)).catch(() => undefined);
     try {
       const state = await this.api.getState();
       this.state = state;
+      if (state.notice) this.notice = state.notice;
       if (state.profile) this.showConnected(state.profile);
       else this.go({ name: "broker" });
     } catch (e) {
       this.go({ name: "failed", error: asAppError(e) });
     }
+  }
+
+  showNotice(message: string | null): void {
+    this.notice = message;
+    this.render();
   }
 
   go(screen: Screen): void {
@@ -147,7 +159,10 @@ export class App {
     const choice = this.screen.choice;
     const f = this.form;
     const isDemo = f.environment === "demo";
-    this.go({ name: "waiting", choice, redirectUri: isDemo ? undefined : f.redirectUri.trim() });
+    const deepLink = f.mode === "browser" && f.redirectKind === "deeplink";
+    const redirectUri = deepLink ? DEEP_LINK_REDIRECT : isDemo ? undefined : f.redirectUri;
+    this.notice = null;
+    this.go({ name: "waiting", choice, redirectUri: redirectUri?.trim() });
     try {
       const profile =
         f.mode === "grant"
@@ -163,7 +178,7 @@ export class App {
               environment: f.environment,
               client_id: f.clientId,
               client_secret: f.clientSecret,
-              redirect_uri: isDemo ? undefined : f.redirectUri,
+              redirect_uri: redirectUri,
               scopes: f.scopes,
             });
       this.form.clientSecret = "";
@@ -263,7 +278,15 @@ export class App {
         );
         break;
     }
-    this.root.replaceChildren(view);
+    const notice = this.notice
+      ? h(
+          "div",
+          { class: "notice", id: "notice", role: "alert" },
+          h("span", {}, this.notice),
+          h("button", { class: "link", onclick: () => this.showNotice(null) }, "Dismiss"),
+        )
+      : null;
+    this.root.replaceChildren(...(notice ? [notice, view] : [view]));
   }
 
   private steps(active: number): HTMLElement {
@@ -502,7 +525,19 @@ export class App {
             "password",
           )
         : null,
-      f.mode === "browser" && !isDemo
+      f.mode === "browser"
+        ? this.segmented<RedirectKind>(
+            "redirect",
+            "Redirect back to Keygrant by",
+            [
+              { value: "loopback", label: isDemo ? "Loopback (127.0.0.1)" : "Loopback (http://localhost…)" },
+              { value: "deeplink", label: `Deep link (${DEEP_LINK_REDIRECT})` },
+            ],
+            f.redirectKind,
+            (k) => (f.redirectKind = k),
+          )
+        : null,
+      f.mode === "browser" && !isDemo && f.redirectKind === "loopback"
         ? this.field(
             "redirect-uri",
             "Redirect URI",
@@ -551,6 +586,9 @@ export class App {
         ? h(
             "p",
             { class: "muted small", id: "redirect-sent" },
+            redirectUri === DEEP_LINK_REDIRECT
+              ? "The broker sends you back to a keygrant:// link, which your system hands to Keygrant. "
+              : "",
             "If the broker's page reports a redirect URI mismatch, register exactly ",
             h("code", {}, redirectUri),
             " with your OAuth application, or enter the one you registered.",

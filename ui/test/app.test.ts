@@ -88,6 +88,7 @@ beforeEach(() => {
     copy_refresh_token: () => 45,
     disconnect: () => null,
     cancel_connect: () => true,
+    "plugin:event|listen": () => 1,
   };
   mockIPC((cmd, args) => {
     calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
@@ -269,6 +270,43 @@ describe("real brokers", () => {
     });
     expect($("#error-environment").textContent).toContain("Sandbox (cert)");
     expect(($("#refresh-token") as HTMLInputElement).value).toBe("rt-0123456789abcdef");
+  });
+});
+
+describe("deep links", () => {
+  it("the deep-link redirect sends keygrant://callback and hides the loopback field", async () => {
+    await start(FRESH);
+    $("#broker-trade_station").click();
+    $("#redirect-deeplink").click();
+    expect(document.querySelector("#redirect-uri")).toBeNull();
+    type("#client-id", "cid-1");
+    type("#client-secret", "secret-12345");
+    const pending = deferred<ProfileView>();
+    handlers.connect = () => pending.promise;
+    $("#connect").click();
+    await flush();
+    const req = calls.find((c) => c.cmd === "connect")?.args.request as Record<string, unknown>;
+    expect(req.redirect_uri).toBe("keygrant://callback");
+    expect($("#redirect-sent").textContent).toContain("keygrant:// link");
+  });
+
+  it("subscribes to the refused-link event", async () => {
+    await start(FRESH);
+    const listen = calls.find((c) => c.cmd === "plugin:event|listen");
+    expect(listen?.args.event).toBe("deep-link-refused");
+  });
+
+  it("shows a refused link's message above any screen until dismissed", async () => {
+    handlers.get_state = () => FRESH;
+    let refused: ((m: string) => void) | undefined;
+    document.body.innerHTML = '<main id="app"></main>';
+    mount($("#app"), { ...tauriApi, onDeepLinkRefused: async (h) => void (refused = h) });
+    await flush();
+    refused!("A sign-in link arrived, but no sign-in is waiting for one, so it was ignored.");
+    expect($("#notice").textContent).toContain("no sign-in is waiting");
+    expect($("#wizard")).toBeTruthy();
+    ($("#notice button") as HTMLButtonElement).click();
+    expect(document.querySelector("#notice")).toBeNull();
   });
 });
 
