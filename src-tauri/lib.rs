@@ -53,21 +53,27 @@ pub fn run() {
             // The Demo broker starts on 127.0.0.1 only when a Demo profile or the wizard needs it.
             let core = core::Core::new(&config_dir, vault::Vault::keyring(), core::DemoSource::Embedded, core::DEFAULT_FLOW_TIMEOUT);
             app.manage(core);
-            // Links that started the app or were forwarded by a second launch. On Linux an
-            // app run from a build folder (not installed) registers itself as the handler.
+            // Links forwarded by a second launch (single-instance) arrive as open-url events;
+            // a link the app was started with is read once here. An app run from a build
+            // folder on Linux registers itself as the keygrant:// handler; an installed one
+            // is registered by its .desktop entry.
             #[cfg(target_os = "linux")]
-            if let Err(e) = app.deep_link().register_all() {
-                tracing::warn!("could not register the keygrant:// handler: {e}");
+            if std::env::current_exe().is_ok_and(|p| !p.starts_with("/usr")) {
+                if let Err(e) = app.deep_link().register_all() {
+                    tracing::warn!("could not register the keygrant:// handler: {e}");
+                }
             }
             let links = app.handle().clone();
-            app.deep_link().on_open_url(move |event| {
-                for url in event.urls() {
-                    if let Err(e) = links.state::<core::Core>().deliver_deep_link(&url) {
-                        tracing::warn!(message = %e.message, "refused a keygrant:// link");
-                        let _ = links.emit(DEEP_LINK_REFUSED, e.message);
-                    }
+            let deliver = move |url: &url::Url| {
+                if let Err(e) = links.state::<core::Core>().deliver_deep_link(url) {
+                    tracing::warn!(message = %e.message, "refused a keygrant:// link");
+                    let _ = links.emit(DEEP_LINK_REFUSED, e.message);
                 }
-            });
+            };
+            if let Ok(Some(urls)) = app.deep_link().get_current() {
+                urls.iter().for_each(&deliver);
+            }
+            app.deep_link().on_open_url(move |event| event.urls().iter().for_each(&deliver));
             // A returning user's token refresh starts now, while the window is created.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -8,6 +8,7 @@
 //! screen go to test-output/e2e/<run>/.
 
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -26,8 +27,10 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends tauri-driver, WebKitWebDriver and the app together (one process group), so a
+    /// failed test leaves no app behind holding the single-instance lock.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.child.id())]).status();
         let _ = self.child.wait();
     }
 }
@@ -64,6 +67,7 @@ impl Run {
             self.app.display()
         );
         let child = Command::new("tauri-driver")
+            .process_group(0)
             .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
             .env("BROWSER", browser)
             .env("XDG_CONFIG_HOME", self.config.path())

@@ -3,4 +3,9 @@ import type { BrokerInfo } from "./BrokerInfo";
 import type { DemoInfo } from "./DemoInfo";
 import type { ProfileView } from "./ProfileView";
 
-export type AppState = { profile?: ProfileView, demo: DemoInfo, brokers: Array<BrokerInfo>, };
+export type AppState = { profile?: ProfileView, demo: DemoInfo, brokers: Array<BrokerInfo>, 
+/**
+ * A message for the user that arrived before the window could hear it (a refused
+ * `keygrant://` link the app was started with). Given once.
+ */
+notice?: string, };
