@@ -39,11 +39,8 @@ pub fn run() {
         // First, so a second launch (e.g. the OS opening a keygrant:// link) hands its
         // arguments to this process and exits; the deep-link feature turns them into
         // on_open_url events here.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            if let Some(w) = app.get_webview_window("main") {
-                let _ = w.unminimize();
-                let _ = w.set_focus();
-            }
+        .plugin(tauri_plugin_single_instance::init(|_app, argv, _cwd| {
+            tracing::info!(args = argv.len(), "a second launch handed over its arguments");
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())

@@ -258,6 +258,10 @@ async fn the_deep_link_redirect_completes_the_flow_and_only_with_the_right_state
     // No sign-in waiting: a link is refused and changes nothing.
     let stray = Url::parse("keygrant://callback?code=abc&state=xyz").unwrap();
     assert!(core.deliver_deep_link(&stray).unwrap_err().message.contains("no sign-in is waiting"));
+    // A link the app was started with is refused before the window listens: the message
+    // waits in the state the window reads first, once.
+    assert!(core.state().unwrap().notice.unwrap().contains("no sign-in is waiting"));
+    assert!(core.state().unwrap().notice.is_none());
 
     for tamper in [false, true] {
         let mut req = demo_request(DEMO_CLIENT_SECRET);

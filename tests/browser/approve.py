@@ -9,6 +9,7 @@ would run the registered handler, `keygrant %u`), or printed when there is none.
 so no code or state is written down).
 """
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -75,7 +76,13 @@ def main():
     if parts.scheme == "keygrant":
         log(f"deep link to {parts.scheme}://{parts.netloc}{parts.path}")
         if args.deep_link_handler:
-            status = subprocess.run(args.deep_link_handler.split() + [location]).returncode
+            # The desktop starts the handler with the session's environment, not the
+            # environment of the app that opened the browser (which, under WebDriver,
+            # carries automation settings a second launch must not inherit).
+            keep = ("DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "DBUS_SESSION_BUS_ADDRESS", "HOME", "PATH",
+                    "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "LANG", "NO_AT_BRIDGE", "RUST_LOG")
+            env = {k: v for k, v in os.environ.items() if k in keep}
+            status = subprocess.run(args.deep_link_handler.split() + [location], env=env).returncode
             log(f"deep link handler exited {status}")
         else:
             print(location, flush=True)
