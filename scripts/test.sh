@@ -21,7 +21,7 @@ if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- ui/src/bindi
   exit 1
 fi
 
-echo "== The public Tastytrade SDK (PyPI) parses the Demo broker's answers"
+echo "== The public SDKs (PyPI tastytrade, tradestation) parse the Demo broker's answers"
 [ -x target/sdk-venv/bin/python ] || python3 -m venv target/sdk-venv
 target/sdk-venv/bin/pip install -q --disable-pip-version-check -r tests/sdk/requirements.txt
 KEYGRANT_BIN="$PWD/target/debug/keygrant" target/sdk-venv/bin/python -m pytest tests/sdk -q -p no:cacheprovider

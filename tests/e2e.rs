@@ -30,7 +30,8 @@ impl Drop for Driver {
     /// Ends tauri-driver, WebKitWebDriver and the app together (one process group), so a
     /// failed test leaves no app behind holding the single-instance lock.
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.child.id())]).status();
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", self.child.id())]).status();
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
