@@ -78,12 +78,22 @@ pub struct DemoInfo {
     pub client_secret: String,
 }
 
+/// An environment as the broker names it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct EnvironmentInfo {
+    pub environment: Environment,
+    pub label: String,
+}
+
 /// What the wizard offers for one broker.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct BrokerInfo {
     pub broker: BrokerKind,
     pub name: String,
+    /// Production first, then the broker's test environment.
+    pub environments: Vec<EnvironmentInfo>,
     pub default_redirect_uri: String,
     pub scopes: Vec<ScopeInfo>,
     /// Where the user creates an OAuth application and registers redirect URIs.
@@ -98,6 +108,8 @@ pub struct AppState {
     pub profile: Option<ProfileView>,
     pub demo: DemoInfo,
     pub brokers: Vec<BrokerInfo>,
+    /// The redirect URI that selects the deep-link path.
+    pub deep_link_redirect: String,
     /// A message for the user that arrived before the window could hear it (a refused
     /// `keygrant://` link the app was started with). Given once.
     #[ts(optional)]
@@ -294,11 +306,16 @@ impl Core {
                 .map(|b| BrokerInfo {
                     broker: b,
                     name: b.display_name().into(),
+                    environments: [Environment::Production, Environment::Sandbox]
+                        .into_iter()
+                        .map(|e| EnvironmentInfo { environment: e, label: b.env_name(e).into() })
+                        .collect(),
                     default_redirect_uri: b.default_redirect_uri().into(),
                     scopes: brokers::scopes(b),
                     app_settings_url: app_settings_url(b).into(),
                 })
                 .collect(),
+            deep_link_redirect: oauth::deeplink::DEEP_LINK_REDIRECT.into(),
             notice: self.notice.lock().unwrap_or_else(|p| p.into_inner()).take(),
         })
     }

@@ -71,6 +71,7 @@ pub fn run() {
                 urls.iter().for_each(&deliver);
             }
             app.deep_link().on_open_url(move |event| event.urls().iter().for_each(&deliver));
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), "Keygrant started");
             // A returning user's token refresh starts now, while the window is created.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

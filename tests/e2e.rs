@@ -118,6 +118,14 @@ async fn close(c: Client) {
     let _ = tokio::time::timeout(Duration::from_secs(15), c.close()).await;
 }
 
+/// Disconnect in the window (two clicks: Disconnect, then Remove) and wait for the wizard.
+async fn disconnect_in_window(c: &Client) {
+    wait_for(c, "#disconnect").await.click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='disconnect' and text()='Remove']")).await.unwrap();
+    wait_for(c, "#disconnect").await.click().await.unwrap();
+    wait_for(c, "#broker-demo").await;
+}
+
 async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait().at_most(Duration::from_secs(45)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
 }
@@ -227,10 +235,7 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     run.shot(&c, "07-reopened-accounts").await;
 
     // Disconnect removes the profile and its keyring entries.
-    wait_for(&c, "#disconnect").await.click().await.unwrap();
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='disconnect' and text()='Remove']")).await.unwrap();
-    wait_for(&c, "#disconnect").await.click().await.unwrap();
-    wait_for(&c, "#broker-demo").await;
+    disconnect_in_window(&c).await;
     run.shot(&c, "08-after-disconnect").await;
     close(c).await;
     drop(driver);
@@ -277,10 +282,7 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
     let id = run.profile_id();
     let refresh_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
     assert!(refresh_token.expose().starts_with("demo-ts-rt-"));
-    wait_for(&c, "#disconnect").await.click().await.unwrap();
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='disconnect' and text()='Remove']")).await.unwrap();
-    wait_for(&c, "#disconnect").await.click().await.unwrap();
-    wait_for(&c, "#broker-demo").await;
+    disconnect_in_window(&c).await;
     close(c).await;
     drop(driver);
     assert!(keyring(&Vault::refresh_token_key(&id)).is_none());
@@ -306,10 +308,10 @@ fn a_second_launch_with_a_link_hands_it_to_the_running_app() {
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
-    // Wait until the first instance is up (it logs its deep-link setup).
+    // Wait until the first instance has set up its deep-link handling.
     let up = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
-        std::fs::read_to_string(&run.log).unwrap_or_default().contains("keygrant")
+        std::fs::read_to_string(&run.log).unwrap_or_default().contains("Keygrant started")
     });
     assert!(up, "the app started");
     std::thread::sleep(Duration::from_secs(1));

@@ -50,21 +50,8 @@ export const BROKERS: BrokerChoice[] = [
   },
 ];
 
-/** What each environment is called at each broker. */
-export const ENVIRONMENTS: Record<BrokerKind, { env: Environment; label: string }[]> = {
-  tastytrade: [
-    { env: "production", label: "Production" },
-    { env: "sandbox", label: "Sandbox (cert)" },
-  ],
-  trade_station: [
-    { env: "production", label: "Live" },
-    { env: "sandbox", label: "Simulated (sim)" },
-  ],
-};
-
 export type Mode = "browser" | "grant";
 export type RedirectKind = "loopback" | "deeplink";
-export const DEEP_LINK_REDIRECT = "keygrant://callback";
 
 /** A small element builder: h("div", {class: "x"}, child, "text"). */
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -121,6 +108,10 @@ export class App {
     }
   }
 
+  deepLinkRedirect(): string {
+    return this.state?.deep_link_redirect ?? "";
+  }
+
   showNotice(message: string | null): void {
     this.notice = message;
     this.render();
@@ -160,7 +151,7 @@ export class App {
     const f = this.form;
     const isDemo = f.environment === "demo";
     const deepLink = f.mode === "browser" && f.redirectKind === "deeplink";
-    const redirectUri = deepLink ? DEEP_LINK_REDIRECT : isDemo ? undefined : f.redirectUri;
+    const redirectUri = deepLink ? this.deepLinkRedirect() : isDemo ? undefined : f.redirectUri;
     this.notice = null;
     this.go({ name: "waiting", choice, redirectUri: redirectUri?.trim() });
     try {
@@ -487,7 +478,7 @@ export class App {
         : this.segmented<Environment>(
             "environment",
             "Environment",
-            ENVIRONMENTS[f.broker].map((e) => ({ value: e.env, label: e.label })),
+            (info?.environments ?? []).map((e) => ({ value: e.environment, label: e.label })),
             f.environment,
             (e) => (f.environment = e),
             error,
@@ -531,7 +522,7 @@ export class App {
             "Redirect back to Keygrant by",
             [
               { value: "loopback", label: isDemo ? "Loopback (127.0.0.1)" : "Loopback (http://localhost…)" },
-              { value: "deeplink", label: `Deep link (${DEEP_LINK_REDIRECT})` },
+              { value: "deeplink", label: `Deep link (${this.deepLinkRedirect()})` },
             ],
             f.redirectKind,
             (k) => (f.redirectKind = k),
@@ -586,7 +577,7 @@ export class App {
         ? h(
             "p",
             { class: "muted small", id: "redirect-sent" },
-            redirectUri === DEEP_LINK_REDIRECT
+            redirectUri === this.deepLinkRedirect()
               ? "The broker sends you back to a keygrant:// link, which your system hands to Keygrant. "
               : "",
             "If the broker's page reports a redirect URI mismatch, register exactly ",

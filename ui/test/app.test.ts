@@ -13,6 +13,10 @@ const BROKERS: AppState["brokers"] = [
   {
     broker: "tastytrade",
     name: "Tastytrade",
+    environments: [
+      { environment: "production", label: "Production" },
+      { environment: "sandbox", label: "Sandbox (cert)" },
+    ],
     default_redirect_uri: "http://localhost:8000",
     app_settings_url: "https://my.tastytrade.com/app.html#/manage/api-access/oauth-applications",
     scopes: [scope("read", true, true), scope("trade", false), scope("openid", true)],
@@ -20,13 +24,17 @@ const BROKERS: AppState["brokers"] = [
   {
     broker: "trade_station",
     name: "TradeStation",
+    environments: [
+      { environment: "production", label: "Live" },
+      { environment: "sandbox", label: "Simulated (sim)" },
+    ],
     default_redirect_uri: "http://localhost:3001",
     app_settings_url: "https://developer.tradestation.com/",
     scopes: [scope("openid", true, true), scope("offline_access", true, true), scope("ReadAccount", true, true), scope("Trade", false)],
   },
 ];
-const FRESH: AppState = { demo: DEMO, brokers: BROKERS };
-const RETURNING = (profile: ProfileView): AppState => ({ demo: DEMO, brokers: BROKERS, profile });
+const FRESH: AppState = { demo: DEMO, brokers: BROKERS, deep_link_redirect: "keygrant://callback" };
+const RETURNING = (profile: ProfileView): AppState => ({ ...FRESH, profile });
 const TOKEN = "demo-rt-THE-FULL-REFRESH-TOKEN-VALUE.tag";
 const PROFILE: ProfileView = {
   id: "p1",

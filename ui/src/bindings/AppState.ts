@@ -5,6 +5,10 @@ import type { ProfileView } from "./ProfileView";
 
 export type AppState = { profile?: ProfileView, demo: DemoInfo, brokers: Array<BrokerInfo>, 
 /**
+ * The redirect URI that selects the deep-link path.
+ */
+deep_link_redirect: string, 
+/**
  * A message for the user that arrived before the window could hear it (a refused
  * `keygrant://` link the app was started with). Given once.
  */
