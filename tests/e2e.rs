@@ -130,21 +130,35 @@ async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait().at_most(Duration::from_secs(45)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
 }
 
+/// The page re-renders whole screens as state changes, so an element found a moment ago can be
+/// replaced before it is read: reads are retried on a stale element.
 async fn text(c: &Client, css: &str) -> String {
-    wait_for(c, css).await.text().await.unwrap()
+    for _ in 0..50 {
+        if let Ok(t) = wait_for(c, css).await.text().await {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} kept going stale");
 }
 
 async fn account_rows(c: &Client) -> Vec<Vec<String>> {
     wait_for(c, "#accounts tbody tr").await;
-    let mut rows = Vec::new();
-    for tr in c.find_all(Locator::Css("#accounts tbody tr")).await.unwrap() {
-        let mut cells = Vec::new();
-        for td in tr.find_all(Locator::Css("td")).await.unwrap() {
-            cells.push(td.text().await.unwrap());
+    'retry: for _ in 0..50 {
+        let mut rows = Vec::new();
+        let Ok(trs) = c.find_all(Locator::Css("#accounts tbody tr")).await else { continue };
+        for tr in trs {
+            let Ok(tds) = tr.find_all(Locator::Css("td")).await else { continue 'retry };
+            let mut cells = Vec::new();
+            for td in tds {
+                let Ok(t) = td.text().await else { continue 'retry };
+                cells.push(t);
+            }
+            rows.push(cells);
         }
-        rows.push(cells);
+        return rows;
     }
-    rows
+    panic!("the account rows kept going stale");
 }
 
 fn keyring(key: &str) -> Option<Secret> {
