@@ -91,11 +91,17 @@ impl Run {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), json!("wry"));
         caps.insert("tauri:options".into(), json!({ "application": self.app }));
-        ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .expect("a WebDriver session with the app")
+        // Keygrant is single-instance: while the previous window's process is still exiting,
+        // a new launch hands over to it and quits, and the session fails. Retry briefly.
+        let mut last = None;
+        for _ in 0..10 {
+            match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{}", driver.port)).await {
+                Ok(c) => return c,
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        panic!("no WebDriver session with the app: {last:?}");
     }
 
     async fn shot(&self, c: &Client, name: &str) {
