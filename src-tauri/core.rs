@@ -24,8 +24,8 @@ use crate::vault::Vault;
 /// How long the app waits for the browser before giving up and freeing the port.
 pub const DEFAULT_FLOW_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// What the wizard sends when the user presses Connect.
-#[derive(Debug, Clone, Deserialize, TS)]
+/// What the wizard sends when the user presses Connect. `Debug` redacts the secret.
+#[derive(Clone, Deserialize, TS)]
 #[ts(export)]
 pub struct ConnectRequest {
     pub broker: BrokerKind,
@@ -45,7 +45,8 @@ pub struct ConnectRequest {
 }
 
 /// A refresh token the user created on the broker's site ("Create Grant"), to verify and save.
-#[derive(Debug, Clone, Deserialize, TS)]
+/// `Debug` redacts the secret and the token.
+#[derive(Clone, Deserialize, TS)]
 #[ts(export)]
 pub struct GrantRequest {
     pub broker: BrokerKind,
@@ -53,6 +54,31 @@ pub struct GrantRequest {
     pub client_id: String,
     pub client_secret: String,
     pub refresh_token: String,
+}
+
+impl std::fmt::Debug for ConnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectRequest")
+            .field("broker", &self.broker)
+            .field("environment", &self.environment)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for GrantRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrantRequest")
+            .field("broker", &self.broker)
+            .field("environment", &self.environment)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("refresh_token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// A connected profile as the UI sees it: no secret, the refresh token masked.
@@ -552,6 +578,28 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_debug_output_never_shows_secrets() {
+        let c = ConnectRequest {
+            broker: BrokerKind::Tastytrade,
+            environment: Environment::Sandbox,
+            client_id: "cid".into(),
+            client_secret: "the-client-secret-value".into(),
+            redirect_uri: None,
+            scopes: None,
+        };
+        let g = GrantRequest {
+            broker: BrokerKind::Tastytrade,
+            environment: Environment::Sandbox,
+            client_id: "cid".into(),
+            client_secret: "the-client-secret-value".into(),
+            refresh_token: "the-refresh-token-value".into(),
+        };
+        let out = format!("{c:?} {g:?}");
+        assert!(out.contains("cid"));
+        assert!(!out.contains("the-client-secret-value") && !out.contains("the-refresh-token-value"), "{out}");
+    }
 
     #[test]
     fn pasted_values_are_trimmed() {

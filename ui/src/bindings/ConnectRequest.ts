@@ -3,7 +3,7 @@ import type { BrokerKind } from "./BrokerKind";
 import type { Environment } from "./Environment";
 
 /**
- * What the wizard sends when the user presses Connect.
+ * What the wizard sends when the user presses Connect. `Debug` redacts the secret.
  */
 export type ConnectRequest = { broker: BrokerKind, environment: Environment, client_id: string, 
 /**

@@ -4,5 +4,6 @@ import type { Environment } from "./Environment";
 
 /**
  * A refresh token the user created on the broker's site ("Create Grant"), to verify and save.
+ * `Debug` redacts the secret and the token.
  */
 export type GrantRequest = { broker: BrokerKind, environment: Environment, client_id: string, client_secret: string, refresh_token: string, };
