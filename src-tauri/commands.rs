@@ -30,23 +30,37 @@ fn open_in_browser(app: &AppHandle, url: &Url) -> Result<()> {
 
 #[tauri::command]
 pub async fn get_state(core: State<'_, Core>) -> Result<AppState> {
-    core.state()
+    core.state().await
 }
 
 #[tauri::command]
-pub async fn connect(app: AppHandle, core: State<'_, Core>, request: ConnectRequest) -> Result<ProfileView> {
-    core.connect(request, |url| open_in_browser(&app, url)).await
+pub async fn connect(
+    app: AppHandle,
+    core: State<'_, Core>,
+    request: ConnectRequest,
+) -> Result<ProfileView> {
+    core.connect(request, |url| open_in_browser(&app, url))
+        .await
 }
 
 /// The personal-grant path: verify a pasted refresh token by one refresh, then save it.
 #[tauri::command]
-pub async fn connect_with_grant(core: State<'_, Core>, request: GrantRequest) -> Result<ProfileView> {
+pub async fn connect_with_grant(
+    core: State<'_, Core>,
+    request: GrantRequest,
+) -> Result<ProfileView> {
     core.connect_with_grant(request).await
 }
 
 #[tauri::command]
 pub async fn cancel_connect(core: State<'_, Core>) -> Result<bool> {
     Ok(core.cancel_connect())
+}
+
+/// Gets a new access token now; returns the profile with the new token's health and fields.
+#[tauri::command]
+pub async fn refresh_now(core: State<'_, Core>) -> Result<ProfileView> {
+    core.refresh_now().await
 }
 
 #[tauri::command]
@@ -67,7 +81,12 @@ pub async fn copy_refresh_token(app: AppHandle, core: State<'_, Core>) -> Result
     let token = core.reveal_refresh_token().await?;
     app.clipboard()
         .write_text(token.expose().to_string())
-        .map_err(|e| AppError::new(ErrorKind::Internal, format!("Could not use the clipboard ({e}). Use Reveal and copy it by hand.")))?;
+        .map_err(|e| {
+            AppError::new(
+                ErrorKind::Internal,
+                format!("Could not use the clipboard ({e}). Use Reveal and copy it by hand."),
+            )
+        })?;
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(CLIPBOARD_CLEAR_AFTER).await;
         if app.clipboard().read_text().ok().as_deref() == Some(token.expose()) {

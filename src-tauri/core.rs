@@ -11,11 +11,12 @@ use tokio::sync::{watch, OnceCell, RwLock};
 use ts_rs::TS;
 use url::Url;
 
+use crate::brokers::custom::{self, CustomProvider};
 use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment, ScopeInfo};
 use crate::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::oauth::deeplink::DeepLinkSlot;
-use crate::oauth::{self, AuthRequest, Redirect};
+use crate::oauth::{self, AuthRequest, Redirect, TokenField};
 use crate::profiles::{Profile, ProfileStore};
 use crate::secret::Secret;
 use crate::session::Session;
@@ -42,6 +43,10 @@ pub struct ConnectRequest {
     #[ts(optional)]
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
+    /// The provider, when `broker` is `custom`.
+    #[ts(optional)]
+    #[serde(default)]
+    pub custom: Option<CustomProvider>,
 }
 
 /// A refresh token the user created on the broker's site ("Create Grant"), to verify and save.
@@ -54,6 +59,10 @@ pub struct GrantRequest {
     pub client_id: String,
     pub client_secret: String,
     pub refresh_token: String,
+    /// The provider, when `broker` is `custom`.
+    #[ts(optional)]
+    #[serde(default)]
+    pub custom: Option<CustomProvider>,
 }
 
 impl std::fmt::Debug for ConnectRequest {
@@ -65,6 +74,7 @@ impl std::fmt::Debug for ConnectRequest {
             .field("client_secret", &"<redacted>")
             .field("redirect_uri", &self.redirect_uri)
             .field("scopes", &self.scopes)
+            .field("custom", &self.custom)
             .finish()
     }
 }
@@ -77,6 +87,7 @@ impl std::fmt::Debug for GrantRequest {
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
             .field("refresh_token", &"<redacted>")
+            .field("custom", &self.custom)
             .finish()
     }
 }
@@ -94,6 +105,22 @@ pub struct ProfileView {
     pub label: String,
     pub scopes: Vec<String>,
     pub refresh_token_masked: String,
+    /// False for a custom provider: Keygrant knows no account API there.
+    pub has_dashboard: bool,
+    /// The provider's description, for a custom provider.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomProvider>,
+    /// Token health: when the current access token was obtained and when it expires (Unix
+    /// seconds); absent until the first refresh of this run.
+    #[ts(optional, type = "number")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_obtained_at: Option<u64>,
+    #[ts(optional, type = "number")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_expires_at: Option<u64>,
+    /// The last token response's fields, tokens masked.
+    pub token_fields: Vec<TokenField>,
 }
 
 /// The Demo broker's published credentials, shown in the wizard for pasting.
@@ -152,8 +179,11 @@ pub enum DemoSource {
 
 fn app_settings_url(broker: BrokerKind) -> &'static str {
     match broker {
-        BrokerKind::Tastytrade => "https://my.tastytrade.com/app.html#/manage/api-access/oauth-applications",
+        BrokerKind::Tastytrade => {
+            "https://my.tastytrade.com/app.html#/manage/api-access/oauth-applications"
+        }
         BrokerKind::TradeStation => "https://api.tradestation.com/docs/",
+        BrokerKind::Custom => "",
     }
 }
 
@@ -161,6 +191,7 @@ fn where_to_register(broker: BrokerKind) -> &'static str {
     match broker {
         BrokerKind::Tastytrade => "my.tastytrade.com under Manage > My Profile > API > OAuth Applications (edit your application's Redirect URI)",
         BrokerKind::TradeStation => "your TradeStation API key's callback URLs (ask TradeStation API support to add it)",
+        BrokerKind::Custom => "your OAuth application's redirect (callback) URIs at the provider",
     }
 }
 
@@ -184,21 +215,41 @@ pub struct Core {
 pub fn validate_client(client_id: &str, client_secret: &str) -> Result<(String, Secret)> {
     let client_id = client_id.trim();
     let secret = client_secret.trim();
-    let bad = |field: &str, msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field));
+    let bad =
+        |field: &str, msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field));
     if client_id.is_empty() {
-        return bad("client_id", "Paste the client ID of your OAuth application.");
+        return bad(
+            "client_id",
+            "Paste the client ID of your OAuth application.",
+        );
     }
     if client_id.chars().any(char::is_whitespace) {
-        return bad("client_id", "The client ID contains spaces or line breaks. Copy it again as one piece.");
+        return bad(
+            "client_id",
+            "The client ID contains spaces or line breaks. Copy it again as one piece.",
+        );
     }
-    if client_id.len() > 200 || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-        return bad("client_id", "That does not look like a client ID: it should be letters, digits and dashes only.");
+    if client_id.len() > 200
+        || !client_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return bad(
+            "client_id",
+            "That does not look like a client ID: it should be letters, digits and dashes only.",
+        );
     }
     if secret.is_empty() {
-        return bad("client_secret", "Paste the client secret of your OAuth application.");
+        return bad(
+            "client_secret",
+            "Paste the client secret of your OAuth application.",
+        );
     }
     if secret.chars().any(char::is_whitespace) {
-        return bad("client_secret", "The client secret contains spaces or line breaks. Copy it again as one piece.");
+        return bad(
+            "client_secret",
+            "The client secret contains spaces or line breaks. Copy it again as one piece.",
+        );
     }
     if !secret.chars().all(|c| c.is_ascii_graphic()) {
         return bad("client_secret", "The client secret contains characters a secret never has. Copy it again from your OAuth application's page.");
@@ -212,12 +263,15 @@ pub fn validate_client(client_id: &str, client_secret: &str) -> Result<(String, 
 /// Checks a pasted refresh token the same way.
 pub fn validate_refresh_token(token: &str) -> Result<Secret> {
     let t = token.trim();
-    let bad = |msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("refresh_token"));
+    let bad =
+        |msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("refresh_token"));
     if t.is_empty() {
         return bad("Paste the refresh token from your broker's \"Create Grant\" page.");
     }
     if t.chars().any(char::is_whitespace) {
-        return bad("The refresh token contains spaces or line breaks. Copy it again as one piece.");
+        return bad(
+            "The refresh token contains spaces or line breaks. Copy it again as one piece.",
+        );
     }
     if !t.chars().all(|c| c.is_ascii_graphic()) || t.len() < 16 {
         return bad("That does not look like a refresh token. Copy the whole token from your broker's page.");
@@ -228,14 +282,28 @@ pub fn validate_refresh_token(token: &str) -> Result<Secret> {
 /// The scopes to ask for: the user's choice with the broker's required ones added, in the
 /// broker's order; the defaults when nothing was chosen. Unknown names are refused.
 pub fn resolve_scopes(broker: BrokerKind, chosen: Option<&[String]>) -> Result<Vec<String>> {
+    if broker == BrokerKind::Custom {
+        return custom::parse_scopes(chosen.unwrap_or_default());
+    }
     let all = brokers::scopes(broker);
     let Some(chosen) = chosen.filter(|c| !c.is_empty()) else {
         return Ok(brokers::default_scopes(broker));
     };
     if let Some(unknown) = chosen.iter().find(|c| !all.iter().any(|s| &s.name == *c)) {
-        return Err(AppError::new(ErrorKind::InvalidInput, format!("{} has no scope named \"{unknown}\".", broker.display_name())).on_field("scopes"));
+        return Err(AppError::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{} has no scope named \"{unknown}\".",
+                broker.display_name()
+            ),
+        )
+        .on_field("scopes"));
     }
-    Ok(all.into_iter().filter(|s| s.required || chosen.contains(&s.name)).map(|s| s.name).collect())
+    Ok(all
+        .into_iter()
+        .filter(|s| s.required || chosen.contains(&s.name))
+        .map(|s| s.name)
+        .collect())
 }
 
 /// Clears the in-progress flow marker however the flow ends.
@@ -247,7 +315,17 @@ impl Drop for FlowGuard<'_> {
     }
 }
 
-fn view_of(profile: &Profile, refresh_token: &Secret) -> ProfileView {
+fn unix(t: std::time::SystemTime) -> Option<u64> {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_secs())
+}
+
+fn view_of(
+    profile: &Profile,
+    refresh_token: &Secret,
+    status: crate::session::TokenStatus,
+) -> ProfileView {
     ProfileView {
         id: profile.id.clone(),
         broker: profile.broker,
@@ -257,11 +335,34 @@ fn view_of(profile: &Profile, refresh_token: &Secret) -> ProfileView {
         label: profile.label.clone(),
         scopes: profile.scopes.clone(),
         refresh_token_masked: refresh_token.masked(),
+        has_dashboard: profile.broker.has_dashboard(),
+        custom: profile.custom.clone(),
+        access_token_obtained_at: status.obtained.and_then(unix),
+        access_token_expires_at: status.expires.and_then(unix),
+        token_fields: status.fields,
     }
 }
 
+/// The endpoints a custom provider's description gives, or an error on the wizard's field.
+fn custom_endpoints(custom: Option<&CustomProvider>) -> Result<Endpoints> {
+    custom
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorKind::InvalidInput,
+                "Describe the provider: its authorize URL and token URL.",
+            )
+            .on_field("authorize_url")
+        })?
+        .endpoints()
+}
+
 impl Core {
-    pub fn new(config_dir: &Path, vault: Vault, demo_source: DemoSource, flow_timeout: Duration) -> Self {
+    pub fn new(
+        config_dir: &Path,
+        vault: Vault,
+        demo_source: DemoSource,
+        flow_timeout: Duration,
+    ) -> Self {
         Core {
             http: brokers::http_client(),
             vault,
@@ -285,9 +386,11 @@ impl Core {
                 match &self.demo_source {
                     DemoSource::At(url) => Ok((url.clone(), None)),
                     DemoSource::Embedded => {
-                        let broker = DemoBroker::start(0)
-                            .await
-                            .map_err(|e| AppError::internal(format!("Could not start the Demo broker on 127.0.0.1: {e}")))?;
+                        let broker = DemoBroker::start(0).await.map_err(|e| {
+                            AppError::internal(format!(
+                                "Could not start the Demo broker on 127.0.0.1: {e}"
+                            ))
+                        })?;
                         tracing::info!(addr = %broker.addr(), "Demo broker started");
                         Ok((broker.base_url(), Some(broker)))
                     }
@@ -305,8 +408,13 @@ impl Core {
 
     async fn endpoints(&self, broker: BrokerKind, env: Environment) -> Result<Endpoints> {
         if let Some(base) = self.overrides.get(&(broker, env)) {
-            let real = Endpoints::real(broker, env).map(|r| r.use_pkce).unwrap_or(true);
-            return Ok(Endpoints { use_pkce: real, ..Endpoints::at(broker, base) });
+            let real = Endpoints::real(broker, env)
+                .map(|r| r.use_pkce)
+                .unwrap_or(true);
+            return Ok(Endpoints {
+                use_pkce: real,
+                ..Endpoints::at(broker, base)
+            });
         }
         match Endpoints::real(broker, env) {
             Some(e) => Ok(e),
@@ -314,19 +422,34 @@ impl Core {
         }
     }
 
-    fn view(&self, profile: &Profile) -> Result<ProfileView> {
-        let rt = self.vault.refresh_token(&profile.id)?;
-        Ok(view_of(profile, &rt))
+    /// The endpoints a saved profile talks to.
+    async fn profile_endpoints(&self, profile: &Profile) -> Result<Endpoints> {
+        match profile.broker {
+            BrokerKind::Custom => custom_endpoints(profile.custom.as_ref()),
+            b => self.endpoints(b, profile.environment).await,
+        }
     }
 
-    pub fn state(&self) -> Result<AppState> {
+    async fn view(&self, profile: &Profile) -> Result<ProfileView> {
+        let rt = self.vault.refresh_token(&profile.id)?;
+        let status = match self.session.read().await.as_ref() {
+            Some(s) if s.profile.id == profile.id => s.status(),
+            _ => Default::default(),
+        };
+        Ok(view_of(profile, &rt, status))
+    }
+
+    pub async fn state(&self) -> Result<AppState> {
         let profile = match self.profiles.load()?.first() {
-            Some(p) => Some(self.view(p)?),
+            Some(p) => Some(self.view(p).await?),
             None => None,
         };
         Ok(AppState {
             profile,
-            demo: DemoInfo { client_id: DEMO_CLIENT_ID.into(), client_secret: DEMO_CLIENT_SECRET.into() },
+            demo: DemoInfo {
+                client_id: DEMO_CLIENT_ID.into(),
+                client_secret: DEMO_CLIENT_SECRET.into(),
+            },
             brokers: [BrokerKind::Tastytrade, BrokerKind::TradeStation]
                 .into_iter()
                 .map(|b| BrokerInfo {
@@ -334,7 +457,10 @@ impl Core {
                     name: b.display_name().into(),
                     environments: [Environment::Production, Environment::Sandbox]
                         .into_iter()
-                        .map(|e| EnvironmentInfo { environment: e, label: b.env_name(e).into() })
+                        .map(|e| EnvironmentInfo {
+                            environment: e,
+                            label: b.env_name(e).into(),
+                        })
                         .collect(),
                     default_redirect_uri: b.default_redirect_uri().into(),
                     scopes: brokers::scopes(b),
@@ -348,19 +474,47 @@ impl Core {
 
     /// The wizard's Connect: validate, run the browser flow, store the secrets in the keyring
     /// and the profile on disk. Nothing is stored unless every step succeeds.
-    pub async fn connect(&self, req: ConnectRequest, open_browser: impl FnOnce(&Url) -> Result<()>) -> Result<ProfileView> {
+    pub async fn connect(
+        &self,
+        req: ConnectRequest,
+        open_browser: impl FnOnce(&Url) -> Result<()>,
+    ) -> Result<ProfileView> {
         let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
-        let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
-        let redirect = match (req.environment, req.redirect_uri.as_deref()) {
-            (Environment::Demo, Some(oauth::deeplink::DEEP_LINK_REDIRECT)) => Redirect::DeepLink,
-            (Environment::Demo, _) => Redirect::AnyLoopbackPort { path: "/callback".into() },
-            (_, uri) => Redirect::registered(uri.unwrap_or(req.broker.default_redirect_uri()))?,
+        let custom = req
+            .custom
+            .as_ref()
+            .filter(|_| req.broker == BrokerKind::Custom)
+            .map(CustomProvider::normalized);
+        let environment = if custom.is_some() {
+            Environment::Production
+        } else {
+            req.environment
         };
-        let endpoints = self.endpoints(req.broker, req.environment).await?;
+        let endpoints = match req.broker {
+            BrokerKind::Custom => custom_endpoints(custom.as_ref())?,
+            b => self.endpoints(b, environment).await?,
+        };
+        let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
+        let redirect = match (
+            req.broker,
+            environment,
+            req.redirect_uri.as_deref().map(str::trim),
+        ) {
+            (_, Environment::Demo, Some(oauth::deeplink::DEEP_LINK_REDIRECT)) => Redirect::DeepLink,
+            (_, Environment::Demo, _) | (BrokerKind::Custom, _, None | Some("")) => {
+                Redirect::AnyLoopbackPort {
+                    path: "/callback".into(),
+                }
+            }
+            (_, _, uri) => Redirect::registered(uri.unwrap_or(req.broker.default_redirect_uri()))?,
+        };
         let cancel = {
             let mut flow = self.flow.lock().unwrap_or_else(|p| p.into_inner());
             if flow.is_some() {
-                return Err(AppError::new(ErrorKind::Busy, "A sign-in is already waiting for the browser. Finish or cancel it first."));
+                return Err(AppError::new(
+                    ErrorKind::Busy,
+                    "A sign-in is already waiting for the browser. Finish or cancel it first.",
+                ));
             }
             let (tx, rx) = watch::channel(false);
             *flow = Some(tx);
@@ -399,6 +553,7 @@ impl Core {
                 match req.broker {
                     BrokerKind::TradeStation => "TradeStation returned no refresh token: the offline_access scope was not granted. Make sure your API key allows it, then connect again. Nothing was saved.",
                     BrokerKind::Tastytrade => "Tastytrade returned no refresh token. Check your OAuth application's settings, then connect again. Nothing was saved.",
+                    BrokerKind::Custom => "The provider returned no refresh token. Many providers issue one only when asked: add a scope such as offline_access or an extra parameter such as access_type=offline (see the provider's documentation), then connect again. Nothing was saved.",
                 },
             )
         })?;
@@ -407,7 +562,15 @@ impl Core {
             Redirect::DeepLink => Some(oauth::deeplink::DEEP_LINK_REDIRECT.to_string()),
             Redirect::AnyLoopbackPort { .. } => None,
         };
-        self.save_new_profile(req.broker, req.environment, client_id, scopes, redirect_uri, &client_secret, &refresh_token, endpoints, &tokens)
+        let profile = self.new_profile(
+            req.broker,
+            environment,
+            client_id,
+            scopes,
+            redirect_uri,
+            custom,
+        );
+        self.save_new_profile(profile, &client_secret, &refresh_token, endpoints, &tokens)
             .await
     }
 
@@ -417,27 +580,63 @@ impl Core {
     pub async fn connect_with_grant(&self, req: GrantRequest) -> Result<ProfileView> {
         let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
         let refresh_token = validate_refresh_token(&req.refresh_token)?;
-        let endpoints = self.endpoints(req.broker, req.environment).await?;
-        let tokens = match oauth::refresh(&self.http, &client_id, &client_secret, &endpoints, &refresh_token).await {
+        let custom = req
+            .custom
+            .as_ref()
+            .filter(|_| req.broker == BrokerKind::Custom)
+            .map(CustomProvider::normalized);
+        let environment = if custom.is_some() {
+            Environment::Production
+        } else {
+            req.environment
+        };
+        let endpoints = match req.broker {
+            BrokerKind::Custom => custom_endpoints(custom.as_ref())?,
+            b => self.endpoints(b, environment).await?,
+        };
+        let tokens = match oauth::refresh(
+            &self.http,
+            &client_id,
+            &client_secret,
+            &endpoints,
+            &refresh_token,
+        )
+        .await
+        {
             Ok(t) => t,
             Err(e) if matches!(e.kind, ErrorKind::InvalidGrant | ErrorKind::InvalidClient) => {
-                return Err(self.explain_refused_grant(&req, &client_id, &client_secret, &refresh_token, e).await);
+                return Err(self
+                    .explain_refused_grant(&req, &client_id, &client_secret, &refresh_token, e)
+                    .await);
             }
             Err(e) => return Err(e),
         };
         // With rotation the verifying refresh already replaced the pasted token.
         let keep = tokens.refresh_token.clone().unwrap_or(refresh_token);
         let scopes = brokers::default_scopes(req.broker);
-        self.save_new_profile(req.broker, req.environment, client_id, scopes, None, &client_secret, &keep, endpoints, &tokens).await
+        let profile = self.new_profile(req.broker, environment, client_id, scopes, None, custom);
+        self.save_new_profile(profile, &client_secret, &keep, endpoints, &tokens)
+            .await
     }
 
-    async fn explain_refused_grant(&self, req: &GrantRequest, client_id: &str, secret: &Secret, token: &Secret, err: AppError) -> AppError {
-        let Some(other) = req.environment.other() else { return err };
+    async fn explain_refused_grant(
+        &self,
+        req: &GrantRequest,
+        client_id: &str,
+        secret: &Secret,
+        token: &Secret,
+        err: AppError,
+    ) -> AppError {
+        let Some(other) = req.environment.other() else {
+            return err;
+        };
         // TradeStation's live and sim share one sign-in, so only Tastytrade can mismatch.
         if req.broker != BrokerKind::Tastytrade {
             return err;
         }
-        let Ok(other_endpoints) = self.endpoints(req.broker, other).await else { return err };
+        let Ok(other_endpoints) = self.endpoints(req.broker, other).await else {
+            return err;
+        };
         match oauth::refresh(&self.http, client_id, secret, &other_endpoints, token).await {
             Ok(_) => AppError::new(
                 ErrorKind::WrongEnvironment,
@@ -462,29 +661,45 @@ impl Core {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn save_new_profile(
+    fn new_profile(
         &self,
         broker: BrokerKind,
         environment: Environment,
         client_id: String,
         scopes: Vec<String>,
         redirect_uri: Option<String>,
-        client_secret: &Secret,
-        refresh_token: &Secret,
-        endpoints: Endpoints,
-        tokens: &oauth::TokenSet,
-    ) -> Result<ProfileView> {
-        let profile = Profile {
+        custom: Option<CustomProvider>,
+    ) -> Profile {
+        let label = match &custom {
+            Some(c) => format!("Custom · {}", c.host()),
+            None => format!(
+                "{} · {}",
+                broker.display_name(),
+                broker.env_name(environment)
+            ),
+        };
+        Profile {
             id: uuid::Uuid::new_v4().to_string(),
             broker,
             environment,
             client_id,
             scopes,
-            label: format!("{} · {}", broker.display_name(), broker.env_name(environment)),
+            label,
             redirect_uri,
-        };
-        self.vault.save_profile(&profile.id, client_secret, refresh_token)?;
+            custom,
+        }
+    }
+
+    async fn save_new_profile(
+        &self,
+        profile: Profile,
+        client_secret: &Secret,
+        refresh_token: &Secret,
+        endpoints: Endpoints,
+        tokens: &oauth::TokenSet,
+    ) -> Result<ProfileView> {
+        self.vault
+            .save_profile(&profile.id, client_secret, refresh_token)?;
         let saved = self.profiles.load().and_then(|mut all| {
             all.push(profile.clone());
             self.profiles.save(&all)
@@ -494,8 +709,14 @@ impl Core {
             return Err(e);
         }
         tracing::info!(profile = %profile.id, broker = ?profile.broker, env = ?profile.environment, "connected");
-        let view = view_of(&profile, refresh_token);
-        let session = Session::new(profile, endpoints, self.vault.clone(), self.http.clone(), Some(tokens));
+        let session = Session::new(
+            profile.clone(),
+            endpoints,
+            self.vault.clone(),
+            self.http.clone(),
+            Some(tokens),
+        );
+        let view = view_of(&profile, refresh_token, session.status());
         *self.session.write().await = Some(Arc::new(session));
         Ok(view)
     }
@@ -511,7 +732,10 @@ impl Core {
 
     /// Whether a sign-in is waiting for the browser.
     pub fn flow_in_progress(&self) -> bool {
-        self.flow.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.flow
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     /// Cancels the sign-in waiting for the browser, if any. Returns whether there was one.
@@ -531,10 +755,19 @@ impl Core {
             return Ok(s.clone());
         }
         let profile = self.profiles.load()?.into_iter().next().ok_or_else(|| {
-            AppError::new(ErrorKind::NotConnected, "No broker is connected yet. Use the setup wizard to connect one.")
+            AppError::new(
+                ErrorKind::NotConnected,
+                "No broker is connected yet. Use the setup wizard to connect one.",
+            )
         })?;
-        let endpoints = self.endpoints(profile.broker, profile.environment).await?;
-        let s = Arc::new(Session::new(profile, endpoints, self.vault.clone(), self.http.clone(), None));
+        let endpoints = self.profile_endpoints(&profile).await?;
+        let s = Arc::new(Session::new(
+            profile,
+            endpoints,
+            self.vault.clone(),
+            self.http.clone(),
+            None,
+        ));
         *slot = Some(s.clone());
         Ok(s)
     }
@@ -546,6 +779,14 @@ impl Core {
                 tracing::warn!(kind = ?e.kind, "warm-up refresh failed; the dashboard will show why");
             }
         }
+    }
+
+    /// Gets a new access token now and returns the profile with its token health and the new
+    /// token response (the custom provider's "Refresh now"; also proves the grant still works).
+    pub async fn refresh_now(&self) -> Result<ProfileView> {
+        let s = self.session().await?;
+        s.refresh_now().await?;
+        self.view(&s.profile).await
     }
 
     pub async fn accounts(&self) -> Result<Vec<Account>> {
@@ -588,6 +829,7 @@ mod tests {
             client_secret: "the-client-secret-value".into(),
             redirect_uri: None,
             scopes: None,
+            custom: None,
         };
         let g = GrantRequest {
             broker: BrokerKind::Tastytrade,
@@ -595,10 +837,14 @@ mod tests {
             client_id: "cid".into(),
             client_secret: "the-client-secret-value".into(),
             refresh_token: "the-refresh-token-value".into(),
+            custom: None,
         };
         let out = format!("{c:?} {g:?}");
         assert!(out.contains("cid"));
-        assert!(!out.contains("the-client-secret-value") && !out.contains("the-refresh-token-value"), "{out}");
+        assert!(
+            !out.contains("the-client-secret-value") && !out.contains("the-refresh-token-value"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -606,7 +852,12 @@ mod tests {
         let (id, secret) = validate_client("  abc-123\n", "\t s3cr3t-value-xyz  \n").unwrap();
         assert_eq!(id, "abc-123");
         assert_eq!(secret.expose(), "s3cr3t-value-xyz");
-        assert_eq!(validate_refresh_token(" demo-rt-0123456789abcdef \n").unwrap().expose(), "demo-rt-0123456789abcdef");
+        assert_eq!(
+            validate_refresh_token(" demo-rt-0123456789abcdef \n")
+                .unwrap()
+                .expose(),
+            "demo-rt-0123456789abcdef"
+        );
     }
 
     #[test]
@@ -624,10 +875,17 @@ mod tests {
             let e = validate_client(id, secret).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput);
             assert_eq!(e.field.as_deref(), Some(field), "{}", e.message);
-            assert!(e.message.contains(text), "{} should contain {text}", e.message);
+            assert!(
+                e.message.contains(text),
+                "{} should contain {text}",
+                e.message
+            );
         }
         for bad in ["", "has spaces in the token", "short"] {
-            assert_eq!(validate_refresh_token(bad).unwrap_err().field.as_deref(), Some("refresh_token"));
+            assert_eq!(
+                validate_refresh_token(bad).unwrap_err().field.as_deref(),
+                Some("refresh_token")
+            );
         }
     }
 
@@ -636,7 +894,10 @@ mod tests {
         let chosen = vec!["Trade".to_string()];
         let s = resolve_scopes(BrokerKind::TradeStation, Some(&chosen)).unwrap();
         assert_eq!(s, ["openid", "offline_access", "ReadAccount", "Trade"]);
-        assert_eq!(resolve_scopes(BrokerKind::Tastytrade, None).unwrap(), ["read", "openid"]);
+        assert_eq!(
+            resolve_scopes(BrokerKind::Tastytrade, None).unwrap(),
+            ["read", "openid"]
+        );
         let e = resolve_scopes(BrokerKind::Tastytrade, Some(&["admin".to_string()])).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("scopes"));
     }

@@ -42,7 +42,11 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        AppError { kind, message: message.into(), field: None }
+        AppError {
+            kind,
+            message: message.into(),
+            field: None,
+        }
     }
 
     pub fn on_field(mut self, field: &str) -> Self {

@@ -29,7 +29,11 @@ pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keygrant=info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Starts the desktop app.
@@ -40,7 +44,10 @@ pub fn run() {
         // arguments to this process and exits; the deep-link feature turns them into
         // on_open_url events here.
         .plugin(tauri_plugin_single_instance::init(|_app, argv, _cwd| {
-            tracing::info!(args = argv.len(), "a second launch handed over its arguments");
+            tracing::info!(
+                args = argv.len(),
+                "a second launch handed over its arguments"
+            );
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
@@ -48,7 +55,12 @@ pub fn run() {
         .setup(|app| {
             let config_dir = app.path().app_config_dir()?;
             // The Demo broker starts on 127.0.0.1 only when a Demo profile or the wizard needs it.
-            let core = core::Core::new(&config_dir, vault::Vault::keyring(), core::DemoSource::Embedded, core::DEFAULT_FLOW_TIMEOUT);
+            let core = core::Core::new(
+                &config_dir,
+                vault::Vault::keyring(),
+                core::DemoSource::Embedded,
+                core::DEFAULT_FLOW_TIMEOUT,
+            );
             app.manage(core);
             // Links forwarded by a second launch (single-instance) arrive as open-url events;
             // a link the app was started with is read once here. An app run from a build
@@ -70,7 +82,8 @@ pub fn run() {
             if let Ok(Some(urls)) = app.deep_link().get_current() {
                 urls.iter().for_each(&deliver);
             }
-            app.deep_link().on_open_url(move |event| event.urls().iter().for_each(&deliver));
+            app.deep_link()
+                .on_open_url(move |event| event.urls().iter().for_each(&deliver));
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "Keygrant started");
             // A returning user's token refresh starts now, while the window is created.
             let handle = app.handle().clone();
@@ -85,6 +98,7 @@ pub fn run() {
             commands::connect_with_grant,
             commands::cancel_connect,
             commands::list_accounts,
+            commands::refresh_now,
             commands::reveal_refresh_token,
             commands::copy_refresh_token,
             commands::disconnect,

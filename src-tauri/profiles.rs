@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::brokers::custom::CustomProvider;
 use crate::brokers::{BrokerKind, Environment};
 use crate::error::{AppError, ErrorKind, Result};
 
@@ -20,6 +21,9 @@ pub struct Profile {
     /// The registered redirect URI used to connect, if any (the Demo broker needs none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_uri: Option<String>,
+    /// The provider's description, for a custom OAuth 2 provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomProvider>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -34,7 +38,9 @@ pub struct ProfileStore {
 
 impl ProfileStore {
     pub fn new(config_dir: &Path) -> Self {
-        ProfileStore { path: config_dir.join("profiles.json") }
+        ProfileStore {
+            path: config_dir.join("profiles.json"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -60,18 +66,29 @@ impl ProfileStore {
     pub fn save(&self, profiles: &[Profile]) -> Result<()> {
         let dir = self.path.parent().expect("profiles.json has a parent");
         std::fs::create_dir_all(dir).map_err(|e| config_error(dir, e))?;
-        let body = serde_json::to_vec_pretty(&ProfilesFile { profiles: profiles.to_vec() })
-            .map_err(|e| AppError::internal(e.to_string()))?;
+        let body = serde_json::to_vec_pretty(&ProfilesFile {
+            profiles: profiles.to_vec(),
+        })
+        .map_err(|e| AppError::internal(e.to_string()))?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| config_error(dir, e))?;
         std::io::Write::write_all(&mut tmp, &body).map_err(|e| config_error(tmp.path(), e))?;
-        tmp.as_file().sync_all().map_err(|e| config_error(&self.path, e))?;
-        tmp.persist(&self.path).map_err(|e| config_error(&self.path, e.error))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| config_error(&self.path, e))?;
+        tmp.persist(&self.path)
+            .map_err(|e| config_error(&self.path, e.error))?;
         Ok(())
     }
 }
 
 fn config_error(path: &Path, e: std::io::Error) -> AppError {
-    AppError::new(ErrorKind::Config, format!("Could not write Keygrant's settings at {} ({e}). Check that the folder is writable.", path.display()))
+    AppError::new(
+        ErrorKind::Config,
+        format!(
+            "Could not write Keygrant's settings at {} ({e}). Check that the folder is writable.",
+            path.display()
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -91,10 +108,13 @@ mod tests {
             scopes: vec!["read".into()],
             label: "Demo".into(),
             redirect_uri: None,
+            custom: None,
         };
         store.save(std::slice::from_ref(&p)).unwrap();
         assert_eq!(store.load().unwrap(), vec![p]);
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("nested")).unwrap().collect();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("nested"))
+            .unwrap()
+            .collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left behind");
     }
 

@@ -54,7 +54,10 @@ mod tests {
 
     #[test]
     fn masked_keeps_only_the_last_four_of_long_values() {
-        assert_eq!(Secret::new("abcdefghijklmnopqrstuvwxyz").masked(), "••••••••••••wxyz");
+        assert_eq!(
+            Secret::new("abcdefghijklmnopqrstuvwxyz").masked(),
+            "••••••••••••wxyz"
+        );
         assert_eq!(Secret::new("short").masked(), "••••••••••••");
     }
 }

@@ -28,18 +28,28 @@ struct World {
 
 impl World {
     async fn new() -> World {
-        let cfg = |secret: &str| DemoConfig { client_id: DEMO_CLIENT_ID.into(), client_secret: secret.into() };
+        let cfg = |secret: &str| DemoConfig {
+            client_id: DEMO_CLIENT_ID.into(),
+            client_secret: secret.into(),
+        };
         World {
             demo: DemoBroker::start(0).await.unwrap(),
             prod: DemoBroker::start_with(0, cfg(PROD_SECRET)).await.unwrap(),
-            sandbox: DemoBroker::start_with(0, cfg(SANDBOX_SECRET)).await.unwrap(),
+            sandbox: DemoBroker::start_with(0, cfg(SANDBOX_SECRET))
+                .await
+                .unwrap(),
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
     fn core(&self) -> Core {
         let (vault, _) = keyring();
-        let mut core = Core::new(self.dir.path(), vault, DemoSource::At(self.demo.base_url()), Duration::from_secs(30));
+        let mut core = Core::new(
+            self.dir.path(),
+            vault,
+            DemoSource::At(self.demo.base_url()),
+            Duration::from_secs(30),
+        );
         for b in [BrokerKind::Tastytrade, BrokerKind::TradeStation] {
             core = core
                 .with_override(b, Environment::Production, self.prod.base_url())
@@ -66,13 +76,18 @@ fn secret_for(env: Environment) -> &'static str {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn expected_accounts(broker: BrokerKind) -> Vec<&'static str> {
     match broker {
         BrokerKind::Tastytrade => vec!["5WX01234", "5WX05678", "5WX09012"],
         BrokerKind::TradeStation => vec!["11827633", "11827634", "210FUT01"],
+        BrokerKind::Custom => vec![],
     }
 }
 
@@ -80,7 +95,11 @@ fn expected_accounts(broker: BrokerKind) -> Vec<&'static str> {
 async fn every_broker_and_environment_onboards_by_loopback_and_comes_back_after_a_restart() {
     let w = World::new().await;
     for broker in [BrokerKind::Tastytrade, BrokerKind::TradeStation] {
-        for env in [Environment::Production, Environment::Sandbox, Environment::Demo] {
+        for env in [
+            Environment::Production,
+            Environment::Sandbox,
+            Environment::Demo,
+        ] {
             let port = free_port();
             // A registered redirect as users write it: localhost, no trailing slash.
             let registered = format!("http://localhost:{port}");
@@ -96,6 +115,7 @@ async fn every_broker_and_environment_onboards_by_loopback_and_comes_back_after_
                         client_secret: secret_for(env).into(),
                         redirect_uri: Some(registered.clone()),
                         scopes: None,
+                        custom: None,
                     },
                     move |url: &Url| {
                         *seen2.lock().unwrap() = Some(url.clone());
@@ -107,10 +127,20 @@ async fn every_broker_and_environment_onboards_by_loopback_and_comes_back_after_
             let authorize = seen.lock().unwrap().clone().unwrap();
             let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
             match env {
-                Environment::Demo => assert!(q["redirect_uri"].starts_with("http://127.0.0.1:"), "Demo takes any loopback port"),
-                _ => assert_eq!(q["redirect_uri"], registered, "the registered URI is sent exactly as entered"),
+                Environment::Demo => assert!(
+                    q["redirect_uri"].starts_with("http://127.0.0.1:"),
+                    "Demo takes any loopback port"
+                ),
+                _ => assert_eq!(
+                    q["redirect_uri"], registered,
+                    "the registered URI is sent exactly as entered"
+                ),
             }
-            assert_eq!(q.contains_key("code_challenge"), env == Environment::Demo, "PKCE only where the broker takes it");
+            assert_eq!(
+                q.contains_key("code_challenge"),
+                env == Environment::Demo,
+                "PKCE only where the broker takes it"
+            );
             assert!(q.contains_key("state"));
             if broker == BrokerKind::TradeStation {
                 assert_eq!(q["audience"], "https://api.tradestation.com");
@@ -118,22 +148,40 @@ async fn every_broker_and_environment_onboards_by_loopback_and_comes_back_after_
             } else {
                 assert_eq!(q["scope"], "read openid");
             }
-            let numbers = |accts: Vec<keygrant::brokers::Account>| accts.into_iter().map(|a| a.number).collect::<Vec<_>>();
-            assert_eq!(numbers(core.accounts().await.unwrap()), expected_accounts(broker), "{broker:?} {env:?}");
+            let numbers = |accts: Vec<keygrant::brokers::Account>| {
+                accts.into_iter().map(|a| a.number).collect::<Vec<_>>()
+            };
+            assert_eq!(
+                numbers(core.accounts().await.unwrap()),
+                expected_accounts(broker),
+                "{broker:?} {env:?}"
+            );
             assert_eq!(view.environment, env);
 
             // Reopen: the refresh token from the keyring gets a new access token.
             drop(core);
             let core = w.core();
-            assert_eq!(numbers(core.accounts().await.unwrap()), expected_accounts(broker), "{broker:?} {env:?} after restart");
+            assert_eq!(
+                numbers(core.accounts().await.unwrap()),
+                expected_accounts(broker),
+                "{broker:?} {env:?} after restart"
+            );
             core.disconnect().await.unwrap();
             assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
         }
     }
     // Each double saw exactly the token requests of its environment.
-    for env in [Environment::Production, Environment::Sandbox, Environment::Demo] {
+    for env in [
+        Environment::Production,
+        Environment::Sandbox,
+        Environment::Demo,
+    ] {
         let reqs = w.broker(env).token_requests();
-        assert_eq!(reqs.len(), 4, "{env:?}: code exchange and refresh for each broker");
+        assert_eq!(
+            reqs.len(),
+            4,
+            "{env:?}: code exchange and refresh for each broker"
+        );
     }
 }
 
@@ -150,6 +198,7 @@ async fn token_requests_have_each_brokers_documented_wire_format() {
                 client_secret: PROD_SECRET.into(),
                 redirect_uri: Some(format!("http://127.0.0.1:{}/cb", free_port())),
                 scopes: None,
+                custom: None,
             },
             scripted_browser("approve"),
         )
@@ -160,25 +209,60 @@ async fn token_requests_have_each_brokers_documented_wire_format() {
         core.disconnect().await.unwrap();
     }
     let reqs = w.prod.token_requests();
-    let by = |path: &str, grant: &str| reqs.iter().find(|r| r.path == path && r.grant_type == grant).cloned().unwrap();
+    let by = |path: &str, grant: &str| {
+        reqs.iter()
+            .find(|r| r.path == path && r.grant_type == grant)
+            .cloned()
+            .unwrap()
+    };
     for r in &reqs {
-        assert!(r.user_agent.starts_with("keygrant/"), "a <product>/<version> User-Agent: {r:?}");
-        assert!(!r.has_authorization_header, "no Authorization header on token requests: {r:?}");
+        assert!(
+            r.user_agent.starts_with("keygrant/"),
+            "a <product>/<version> User-Agent: {r:?}"
+        );
+        assert!(
+            !r.has_authorization_header,
+            "no Authorization header on token requests: {r:?}"
+        );
     }
     // Tastytrade: code exchange form-encoded as SDK 11 sends it; refresh as JSON without client_id (SDK 13, docs).
     let code = by("/oauth/token", "authorization_code");
     assert_eq!(code.content_type, "application/x-www-form-urlencoded");
-    assert_eq!(code.fields, ["client_id", "client_secret", "code", "grant_type", "redirect_uri"]);
+    assert_eq!(
+        code.fields,
+        [
+            "client_id",
+            "client_secret",
+            "code",
+            "grant_type",
+            "redirect_uri"
+        ]
+    );
     let refresh = by("/oauth/token", "refresh_token");
     assert_eq!(refresh.content_type, "application/json");
-    assert_eq!(refresh.fields, ["client_secret", "grant_type", "refresh_token"]);
+    assert_eq!(
+        refresh.fields,
+        ["client_secret", "grant_type", "refresh_token"]
+    );
     // TradeStation: form-encoded both times, client_id and client_secret in the body.
     let code = by("/ts/oauth/token", "authorization_code");
     assert_eq!(code.content_type, "application/x-www-form-urlencoded");
-    assert_eq!(code.fields, ["client_id", "client_secret", "code", "grant_type", "redirect_uri"]);
+    assert_eq!(
+        code.fields,
+        [
+            "client_id",
+            "client_secret",
+            "code",
+            "grant_type",
+            "redirect_uri"
+        ]
+    );
     let refresh = by("/ts/oauth/token", "refresh_token");
     assert_eq!(refresh.content_type, "application/x-www-form-urlencoded");
-    assert_eq!(refresh.fields, ["client_id", "client_secret", "grant_type", "refresh_token"]);
+    assert_eq!(
+        refresh.fields,
+        ["client_id", "client_secret", "grant_type", "refresh_token"]
+    );
 }
 
 /// Gets a refresh token from `env` the way a user would on the broker's site.
@@ -193,12 +277,18 @@ async fn grant_from(w: &World, broker: BrokerKind, env: Environment) -> String {
                 client_secret: secret_for(env).into(),
                 redirect_uri: Some(format!("http://127.0.0.1:{}", free_port())),
                 scopes: None,
+                custom: None,
             },
             scripted_browser("approve"),
         )
         .await
         .unwrap();
-    let rt = core.reveal_refresh_token().await.unwrap().expose().to_string();
+    let rt = core
+        .reveal_refresh_token()
+        .await
+        .unwrap()
+        .expose()
+        .to_string();
     // Forget the profile locally; the grant stays valid at the broker.
     let (vault, _) = keyring();
     vault.delete_profile(&view.id).unwrap();
@@ -220,13 +310,25 @@ async fn a_pasted_personal_grant_is_verified_by_one_refresh_then_saved() {
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: format!(" {SANDBOX_SECRET} "),
                 refresh_token: format!("\n{rt} "),
+                custom: None,
             })
             .await
             .unwrap();
-        assert_eq!(w.sandbox.token_requests().len(), before + 1, "exactly one verifying refresh");
-        assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)).as_deref(), Some(rt.as_str()));
+        assert_eq!(
+            w.sandbox.token_requests().len(),
+            before + 1,
+            "exactly one verifying refresh"
+        );
+        assert_eq!(
+            keyring_get(&Vault::refresh_token_key(&view.id)).as_deref(),
+            Some(rt.as_str())
+        );
         assert_eq!(core.accounts().await.unwrap().len(), 3);
-        assert_eq!(w.sandbox.token_requests().len(), before + 1, "the verifying refresh's access token is reused");
+        assert_eq!(
+            w.sandbox.token_requests().len(),
+            before + 1,
+            "the verifying refresh's access token is reused"
+        );
         core.disconnect().await.unwrap();
     }
 }
@@ -236,9 +338,22 @@ async fn a_sandbox_grant_pasted_as_production_is_diagnosed_and_nothing_is_saved(
     let w = World::new().await;
     let rt = grant_from(&w, BrokerKind::Tastytrade, Environment::Sandbox).await;
     let (vault, store) = keyring();
-    let core = Core::new(w.dir.path(), vault, DemoSource::At(w.demo.base_url()), Duration::from_secs(30))
-        .with_override(BrokerKind::Tastytrade, Environment::Production, w.prod.base_url())
-        .with_override(BrokerKind::Tastytrade, Environment::Sandbox, w.sandbox.base_url());
+    let core = Core::new(
+        w.dir.path(),
+        vault,
+        DemoSource::At(w.demo.base_url()),
+        Duration::from_secs(30),
+    )
+    .with_override(
+        BrokerKind::Tastytrade,
+        Environment::Production,
+        w.prod.base_url(),
+    )
+    .with_override(
+        BrokerKind::Tastytrade,
+        Environment::Sandbox,
+        w.sandbox.base_url(),
+    );
     let err = core
         .connect_with_grant(GrantRequest {
             broker: BrokerKind::Tastytrade,
@@ -246,14 +361,19 @@ async fn a_sandbox_grant_pasted_as_production_is_diagnosed_and_nothing_is_saved(
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: SANDBOX_SECRET.into(),
             refresh_token: rt.clone(),
+            custom: None,
         })
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::WrongEnvironment, "{}", err.message);
-    assert!(err.message.contains("Sandbox (cert)") && err.message.contains("Switch the environment"), "{}", err.message);
+    assert!(
+        err.message.contains("Sandbox (cert)") && err.message.contains("Switch the environment"),
+        "{}",
+        err.message
+    );
     assert_eq!(err.field.as_deref(), Some("environment"));
     assert!(store.written.lock().unwrap().is_empty(), "nothing stored");
-    assert!(core.state().unwrap().profile.is_none());
+    assert!(core.state().await.unwrap().profile.is_none());
 
     // A token neither environment knows is a plain invalid grant that says both were tried.
     let err = core
@@ -263,11 +383,16 @@ async fn a_sandbox_grant_pasted_as_production_is_diagnosed_and_nothing_is_saved(
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: SANDBOX_SECRET.into(),
             refresh_token: "demo-rt-revoked-or-mistyped.0000".into(),
+            custom: None,
         })
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidGrant);
-    assert!(err.message.contains("not accepted there either"), "{}", err.message);
+    assert!(
+        err.message.contains("not accepted there either"),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -285,6 +410,7 @@ async fn a_redirect_port_already_in_use_is_explained_on_the_redirect_field() {
                 client_secret: PROD_SECRET.into(),
                 redirect_uri: Some(format!("http://localhost:{port}")),
                 scopes: None,
+                custom: None,
             },
             |_: &Url| panic!("no browser when the port is taken"),
         )
@@ -292,7 +418,11 @@ async fn a_redirect_port_already_in_use_is_explained_on_the_redirect_field() {
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::PortInUse);
     assert_eq!(err.field.as_deref(), Some("redirect_uri"));
-    assert!(err.message.contains(&format!("Port {port}")), "{}", err.message);
+    assert!(
+        err.message.contains(&format!("Port {port}")),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -308,6 +438,7 @@ async fn a_redirect_uri_that_is_not_on_this_computer_is_refused_before_anything_
                 client_secret: PROD_SECRET.into(),
                 redirect_uri: Some("https://example.com/callback".into()),
                 scopes: None,
+                custom: None,
             },
             |_: &Url| panic!("no browser for a bad redirect URI"),
         )

@@ -16,10 +16,16 @@ fn the_subcommand_prints_its_address_and_serves_the_api() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    let base = first.strip_prefix("Keygrant Demo broker listening on ").expect(&first).to_string();
+    let base = first
+        .strip_prefix("Keygrant Demo broker listening on ")
+        .expect(&first)
+        .to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let rest: Vec<String> = lines.by_ref().take(4).map(|l| l.unwrap()).collect();
-    assert!(rest.iter().any(|l| l.contains(DEMO_CLIENT_ID)), "prints the client ID: {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains(DEMO_CLIENT_ID)),
+        "prints the client ID: {rest:?}"
+    );
     let resp = reqwest::blocking::Client::new()
         .get(format!("{base}customers/me/accounts"))
         .send()
@@ -31,14 +37,20 @@ fn the_subcommand_prints_its_address_and_serves_the_api() {
 
 #[test]
 fn a_bad_port_is_a_usage_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_keygrant")).args(["demo-broker", "--port", "http"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_keygrant"))
+        .args(["demo-broker", "--port", "http"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port needs a number"));
 }
 
 async fn broker() -> (DemoBroker, reqwest::Client) {
     let b = DemoBroker::start(0).await.unwrap();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     (b, http)
 }
 
@@ -53,7 +65,12 @@ async fn approve(b: &DemoBroker, http: &reqwest::Client, extra: &[(&str, &str)])
         ("decision", "approve"),
     ];
     form.extend_from_slice(extra);
-    let resp = http.post(b.base_url().join("auth.html").unwrap()).form(&form).send().await.unwrap();
+    let resp = http
+        .post(b.base_url().join("auth.html").unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 303);
     let loc = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
     let q: std::collections::HashMap<_, _> = loc.query_pairs().into_owned().collect();
@@ -72,7 +89,10 @@ async fn the_token_endpoint_requires_a_product_user_agent_like_tastytrade() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
 }
 
 #[tokio::test]
@@ -96,19 +116,31 @@ async fn code_exchange_by_form_then_refresh_by_json_as_the_sdks_send_them() {
     let tokens: Value = resp.json().await.unwrap();
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 900);
-    assert!(tokens["id_token"].is_string(), "openid asked, id_token given");
+    assert!(
+        tokens["id_token"].is_string(),
+        "openid asked, id_token given"
+    );
     let rt = tokens["refresh_token"].as_str().unwrap().to_string();
 
     // The same code twice is refused.
     let again = http
         .post(b.base_url().join("oauth/token").unwrap())
         .header("User-Agent", "x/1")
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("client_id", DEMO_CLIENT_ID), ("client_secret", DEMO_CLIENT_SECRET), ("redirect_uri", "http://127.0.0.1:9/callback")])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", DEMO_CLIENT_ID),
+            ("client_secret", DEMO_CLIENT_SECRET),
+            ("redirect_uri", "http://127.0.0.1:9/callback"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(again.status(), 400);
-    assert_eq!(again.json::<Value>().await.unwrap()["error"]["code"], "invalid_grant");
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["error"]["code"],
+        "invalid_grant"
+    );
 
     // SDK 13's refresh: JSON, no client_id.
     let refreshed: Value = http
@@ -133,9 +165,24 @@ async fn code_exchange_by_form_then_refresh_by_json_as_the_sdks_send_them() {
         .unwrap();
     let first = &accounts["data"]["items"][0];
     assert_eq!(first["authority-level"], "owner");
-    for field in ["account-number", "opened-at", "nickname", "account-type-name", "is-closed", "day-trader-status", "is-firm-error",
-        "is-firm-proprietary", "is-futures-approved", "margin-or-cash", "is-foreign", "created-at"] {
-        assert!(!first["account"][field].is_null(), "SDK-required field {field} present");
+    for field in [
+        "account-number",
+        "opened-at",
+        "nickname",
+        "account-type-name",
+        "is-closed",
+        "day-trader-status",
+        "is-firm-error",
+        "is-firm-proprietary",
+        "is-futures-approved",
+        "margin-or-cash",
+        "is-foreign",
+        "created-at",
+    ] {
+        assert!(
+            !first["account"][field].is_null(),
+            "SDK-required field {field} present"
+        );
     }
 }
 
@@ -145,25 +192,48 @@ async fn pkce_is_checked_when_the_authorize_request_carried_a_challenge() {
     use sha2::Digest;
     let (b, http) = broker().await;
     let verifier = "a-verifier-that-is-long-enough-for-pkce-0123456789";
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
     let exchange = |code: String, v: &'static str| {
         let http = http.clone();
         let url = b.base_url().join("oauth/token").unwrap();
         async move {
             http.post(url)
                 .header("User-Agent", "x/1")
-                .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("client_id", DEMO_CLIENT_ID),
-                    ("client_secret", DEMO_CLIENT_SECRET), ("redirect_uri", "http://127.0.0.1:9/callback"), ("code_verifier", v)])
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("client_id", DEMO_CLIENT_ID),
+                    ("client_secret", DEMO_CLIENT_SECRET),
+                    ("redirect_uri", "http://127.0.0.1:9/callback"),
+                    ("code_verifier", v),
+                ])
                 .send()
                 .await
                 .unwrap()
         }
     };
-    let code = approve(&b, &http, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]).await;
+    let code = approve(
+        &b,
+        &http,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
     let wrong = exchange(code, "some-other-verifier").await;
     assert_eq!(wrong.status(), 400);
     assert!(wrong.text().await.unwrap().contains("PKCE"));
-    let code = approve(&b, &http, &[("code_challenge", &challenge), ("code_challenge_method", "S256")]).await;
+    let code = approve(
+        &b,
+        &http,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
     assert_eq!(exchange(code, verifier).await.status(), 200);
 }
 
@@ -179,12 +249,16 @@ async fn the_authorize_page_refuses_an_unknown_client_and_escapes_what_it_echoes
     assert_eq!(resp.status(), 400);
     assert!(resp.text().await.unwrap().contains("Unknown client_id"));
 
-    url.query_pairs_mut().clear()
+    url.query_pairs_mut()
+        .clear()
         .append_pair("response_type", "code")
         .append_pair("client_id", DEMO_CLIENT_ID)
         .append_pair("redirect_uri", "http://127.0.0.1:9/callback")
         .append_pair("state", "\"><script>alert(1)</script>");
     let page = http.get(url).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("id=\"approve\"") && page.contains("id=\"deny\""));
-    assert!(!page.contains("<script>alert(1)"), "echoed values are escaped");
+    assert!(
+        !page.contains("<script>alert(1)"),
+        "echoed values are escaped"
+    );
 }

@@ -7,8 +7,8 @@
 //! KEYGRANT_APP names the binary (default target/release/keygrant). Screenshots of every
 //! screen go to test-output/e2e/<run>/.
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -18,7 +18,11 @@ use keygrant::vault::{KeyringStore, SecretStore, Vault};
 use serde_json::json;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Driver {
@@ -30,7 +34,9 @@ impl Drop for Driver {
     /// Ends tauri-driver, WebKitWebDriver and the app together (one process group), so a
     /// failed test leaves no app behind holding the single-instance lock.
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{}", self.child.id())]).status();
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -47,29 +53,52 @@ struct Run {
 impl Run {
     fn new(name: &str) -> Run {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let app = std::env::var_os("KEYGRANT_APP").map(PathBuf::from).unwrap_or_else(|| root.join("target/release/keygrant"));
-        assert!(app.exists(), "the built app is missing at {} (build it first or set KEYGRANT_APP)", app.display());
+        let app = std::env::var_os("KEYGRANT_APP")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/release/keygrant"));
+        assert!(
+            app.exists(),
+            "the built app is missing at {} (build it first or set KEYGRANT_APP)",
+            app.display()
+        );
         let out = root.join("test-output/e2e").join(name);
         assert!(!name.is_empty());
         let _ = std::fs::remove_dir_all(&out);
         std::fs::create_dir_all(&out).unwrap();
-        Run { app, log: out.join("app.log"), browser_log: out.join("browser.log"), out, config: tempfile::tempdir().unwrap() }
+        Run {
+            app,
+            log: out.join("app.log"),
+            browser_log: out.join("browser.log"),
+            out,
+            config: tempfile::tempdir().unwrap(),
+        }
     }
 
     /// Starts tauri-driver with the environment the app will inherit.
     fn driver(&self) -> Driver {
         let port = free_port();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
         // keygrant:// links go to a second launch of the app, as the desktop's handler would.
         let browser = format!(
             "python3 {} --delay 2 --log {} --deep-link-handler {} %s",
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py").display(),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/browser/approve.py")
+                .display(),
             self.browser_log.display(),
             self.app.display()
         );
         let child = Command::new("tauri-driver")
             .process_group(0)
-            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &free_port().to_string(),
+            ])
             .env("BROWSER", browser)
             .env("XDG_CONFIG_HOME", self.config.path())
             .env("RUST_LOG", "trace")
@@ -95,7 +124,11 @@ impl Run {
         // a new launch hands over to it and quits, and the session fails. Retry briefly.
         let mut last = None;
         for _ in 0..10 {
-            match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{}", driver.port)).await {
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", driver.port))
+                .await
+            {
                 Ok(c) => return c,
                 Err(e) => last = Some(e),
             }
@@ -106,14 +139,23 @@ impl Run {
 
     async fn shot(&self, c: &Client, name: &str) {
         // Let WebKit paint the current DOM before capturing it.
-        c.execute_async("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))", vec![]).await.unwrap();
+        c.execute_async(
+            "requestAnimationFrame(() => requestAnimationFrame(arguments[0]))",
+            vec![],
+        )
+        .await
+        .unwrap();
         let png = c.screenshot().await.unwrap();
         std::fs::write(self.out.join(format!("{name}.png")), png).unwrap();
     }
 
     fn profile_id(&self) -> String {
-        let path = self.config.path().join("app.keygrant.desktop/profiles.json");
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let path = self
+            .config
+            .path()
+            .join("app.keygrant.desktop/profiles.json");
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         json["profiles"][0]["id"].as_str().unwrap().to_string()
     }
 }
@@ -127,13 +169,23 @@ async fn close(c: Client) {
 /// Disconnect in the window (two clicks: Disconnect, then Remove) and wait for the wizard.
 async fn disconnect_in_window(c: &Client) {
     wait_for(c, "#disconnect").await.click().await.unwrap();
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='disconnect' and text()='Remove']")).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//button[@id='disconnect' and text()='Remove']",
+        ))
+        .await
+        .unwrap();
     wait_for(c, "#disconnect").await.click().await.unwrap();
     wait_for(c, "#broker-demo").await;
 }
 
 async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
-    c.wait().at_most(Duration::from_secs(45)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+    c.wait()
+        .at_most(Duration::from_secs(45))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
 }
 
 /// The page re-renders whole screens as state changes, so an element found a moment ago can be
@@ -152,12 +204,18 @@ async fn account_rows(c: &Client) -> Vec<Vec<String>> {
     wait_for(c, "#accounts tbody tr").await;
     'retry: for _ in 0..50 {
         let mut rows = Vec::new();
-        let Ok(trs) = c.find_all(Locator::Css("#accounts tbody tr")).await else { continue };
+        let Ok(trs) = c.find_all(Locator::Css("#accounts tbody tr")).await else {
+            continue;
+        };
         for tr in trs {
-            let Ok(tds) = tr.find_all(Locator::Css("td")).await else { continue 'retry };
+            let Ok(tds) = tr.find_all(Locator::Css("td")).await else {
+                continue 'retry;
+            };
             let mut cells = Vec::new();
             for td in tds {
-                let Ok(t) = td.text().await else { continue 'retry };
+                let Ok(t) = td.text().await else {
+                    continue 'retry;
+                };
                 cells.push(t);
             }
             rows.push(cells);
@@ -168,11 +226,18 @@ async fn account_rows(c: &Client) -> Vec<Vec<String>> {
 }
 
 fn keyring(key: &str) -> Option<Secret> {
-    KeyringStore::new(keygrant::vault::SERVICE).get(key).expect("Secret Service reachable")
+    KeyringStore::new(keygrant::vault::SERVICE)
+        .get(key)
+        .expect("Secret Service reachable")
 }
 
 fn run_name(test: &str) -> String {
-    format!("{}/{test}", std::env::var("KEYGRANT_E2E_NAME").as_deref().unwrap_or("build"))
+    format!(
+        "{}/{test}",
+        std::env::var("KEYGRANT_E2E_NAME")
+            .as_deref()
+            .unwrap_or("build")
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -184,7 +249,10 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     // First launch: no profile, so the wizard.
     let c = run.open(&driver).await;
     wait_for(&c, "#broker-demo").await;
-    assert!(text(&c, "#broker-demo").await.to_lowercase().contains("start here"));
+    assert!(text(&c, "#broker-demo")
+        .await
+        .to_lowercase()
+        .contains("start here"));
     run.shot(&c, "01-wizard-broker").await;
     wait_for(&c, "#broker-demo").await.click().await.unwrap();
     let demo_id = text(&c, "#demo-client-id").await;
@@ -192,8 +260,16 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     assert!(!demo_id.is_empty() && !demo_secret.is_empty());
 
     // A pasted secret with spaces inside is refused inline.
-    wait_for(&c, "#client-id").await.send_keys(&format!("  {demo_id}  ")).await.unwrap();
-    wait_for(&c, "#client-secret").await.send_keys("demo secret").await.unwrap();
+    wait_for(&c, "#client-id")
+        .await
+        .send_keys(&format!("  {demo_id}  "))
+        .await
+        .unwrap();
+    wait_for(&c, "#client-secret")
+        .await
+        .send_keys("demo secret")
+        .await
+        .unwrap();
     wait_for(&c, "#connect").await.click().await.unwrap();
     assert!(text(&c, "#error-client_secret").await.contains("spaces"));
     run.shot(&c, "02-wizard-inline-error").await;
@@ -201,10 +277,15 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     // The real values, with whitespace around them as a paste often has.
     let secret_input = wait_for(&c, "#client-secret").await;
     secret_input.clear().await.unwrap();
-    secret_input.send_keys(&format!(" {demo_secret} ")).await.unwrap();
+    secret_input
+        .send_keys(&format!(" {demo_secret} "))
+        .await
+        .unwrap();
     run.shot(&c, "03-wizard-credentials").await;
     wait_for(&c, "#connect").await.click().await.unwrap();
-    assert!(text(&c, "#waiting").await.contains("Waiting for your browser"));
+    assert!(text(&c, "#waiting")
+        .await
+        .contains("Waiting for your browser"));
     run.shot(&c, "04-waiting-for-browser").await;
 
     // The scripted browser approves; the window moves on by itself.
@@ -220,38 +301,64 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
         ]
     );
     let browser_log = std::fs::read_to_string(&run.browser_log).unwrap();
-    assert!(browser_log.contains("/callback 200"), "the browser reached the loopback listener: {browser_log}");
+    assert!(
+        browser_log.contains("/callback 200"),
+        "the browser reached the loopback listener: {browser_log}"
+    );
     run.shot(&c, "05-token-and-accounts").await;
 
     let id = run.profile_id();
-    let refresh_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
-    let client_secret = keyring(&Vault::client_secret_key(&id)).expect("client secret in the keyring");
+    let refresh_token =
+        keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
+    let client_secret =
+        keyring(&Vault::client_secret_key(&id)).expect("client secret in the keyring");
     assert_eq!(client_secret.expose(), demo_secret, "trimmed secret stored");
     assert!(!masked.contains(&refresh_token.expose()[..12]));
     let dom = c.source().await.unwrap();
-    assert!(!dom.contains(refresh_token.expose()), "the token is not in the page before Reveal");
-    assert!(!dom.contains(&demo_secret), "the client secret is not in the page after connecting");
+    assert!(
+        !dom.contains(refresh_token.expose()),
+        "the token is not in the page before Reveal"
+    );
+    assert!(
+        !dom.contains(&demo_secret),
+        "the client secret is not in the page after connecting"
+    );
 
     wait_for(&c, "#reveal").await.click().await.unwrap();
     c.wait()
         .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath(&format!("//code[@id='token' and text()='{}']", refresh_token.expose())))
+        .for_element(Locator::XPath(&format!(
+            "//code[@id='token' and text()='{}']",
+            refresh_token.expose()
+        )))
         .await
         .expect("Reveal shows the keyring's refresh token");
     run.shot(&c, "06-token-revealed").await;
     wait_for(&c, "#reveal").await.click().await.unwrap();
-    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::XPath("//button[@id='reveal' and text()='Reveal']")).await.unwrap();
-    assert!(!c.source().await.unwrap().contains(refresh_token.expose()), "Hide takes the token out of the page");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//button[@id='reveal' and text()='Reveal']"))
+        .await
+        .unwrap();
+    assert!(
+        !c.source().await.unwrap().contains(refresh_token.expose()),
+        "Hide takes the token out of the page"
+    );
     close(c).await;
 
     // Nothing secret on disk.
-    let profiles = std::fs::read_to_string(run.config.path().join("app.keygrant.desktop/profiles.json")).unwrap();
+    let profiles =
+        std::fs::read_to_string(run.config.path().join("app.keygrant.desktop/profiles.json"))
+            .unwrap();
     assert!(!profiles.contains(refresh_token.expose()) && !profiles.contains(&demo_secret));
 
     // Reopen: straight to the accounts, token from the keyring, a fresh access token.
     let c = run.open(&driver).await;
     assert_eq!(account_rows(&c).await.len(), 3);
-    assert!(c.find(Locator::Css("#wizard")).await.is_err(), "no wizard for a returning user");
+    assert!(
+        c.find(Locator::Css("#wizard")).await.is_err(),
+        "no wizard for a returning user"
+    );
     run.shot(&c, "07-reopened-accounts").await;
 
     // Disconnect removes the profile and its keyring entries.
@@ -259,13 +366,22 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     run.shot(&c, "08-after-disconnect").await;
     close(c).await;
     drop(driver);
-    assert!(keyring(&Vault::refresh_token_key(&id)).is_none(), "refresh token removed");
-    assert!(keyring(&Vault::client_secret_key(&id)).is_none(), "client secret removed");
+    assert!(
+        keyring(&Vault::refresh_token_key(&id)).is_none(),
+        "refresh token removed"
+    );
+    assert!(
+        keyring(&Vault::client_secret_key(&id)).is_none(),
+        "client secret removed"
+    );
 
     // The most verbose logs hold neither secret.
     let log = std::fs::read_to_string(&run.log).unwrap();
     assert!(log.contains("connected"), "the app's log was captured");
-    assert!(!log.contains(refresh_token.expose()), "refresh token in the log");
+    assert!(
+        !log.contains(refresh_token.expose()),
+        "refresh token in the log"
+    );
     assert!(!log.contains(&demo_secret), "client secret in the log");
 }
 
@@ -275,19 +391,33 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
     let run = Run::new(&run_name("tradestation"));
     let driver = run.driver();
     let c = run.open(&driver).await;
-    wait_for(&c, "#broker-trade_station").await.click().await.unwrap();
+    wait_for(&c, "#broker-trade_station")
+        .await
+        .click()
+        .await
+        .unwrap();
     // The real broker's form: live/sim, its redirect default, offline_access locked on.
     assert_eq!(text(&c, "#environment-sandbox").await, "Simulated (sim)");
     let redirect = wait_for(&c, "#redirect-uri").await;
-    assert_eq!(redirect.prop("value").await.unwrap().as_deref(), Some("http://localhost:3001"));
+    assert_eq!(
+        redirect.prop("value").await.unwrap().as_deref(),
+        Some("http://localhost:3001")
+    );
     let offline = wait_for(&c, "#scope-offline_access").await;
-    assert_eq!(offline.prop("disabled").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(
+        offline.prop("disabled").await.unwrap().as_deref(),
+        Some("true")
+    );
     run.shot(&c, "01-tradestation-form").await;
 
     // Then the Demo broker speaking TradeStation, end to end.
     wait_for(&c, "#back").await.click().await.unwrap();
     wait_for(&c, "#broker-demo").await.click().await.unwrap();
-    wait_for(&c, "#dialect-trade_station").await.click().await.unwrap();
+    wait_for(&c, "#dialect-trade_station")
+        .await
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, "#fill-demo").await.click().await.unwrap();
     run.shot(&c, "02-demo-tradestation").await;
     wait_for(&c, "#connect").await.click().await.unwrap();
@@ -297,17 +427,24 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
     assert!(text(&c, "#token-card").await.contains("TradeStation"));
     run.shot(&c, "03-tradestation-accounts").await;
     let browser_log = std::fs::read_to_string(&run.browser_log).unwrap();
-    assert!(browser_log.contains("authorize page 200 /ts/authorize"), "{browser_log}");
+    assert!(
+        browser_log.contains("authorize page 200 /ts/authorize"),
+        "{browser_log}"
+    );
 
     let id = run.profile_id();
-    let refresh_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
+    let refresh_token =
+        keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
     assert!(refresh_token.expose().starts_with("demo-ts-rt-"));
     disconnect_in_window(&c).await;
     close(c).await;
     drop(driver);
     assert!(keyring(&Vault::refresh_token_key(&id)).is_none());
     let log = std::fs::read_to_string(&run.log).unwrap();
-    assert!(!log.contains(refresh_token.expose()), "refresh token in the log");
+    assert!(
+        !log.contains(refresh_token.expose()),
+        "refresh token in the log"
+    );
 }
 
 /// The OS's part of a deep link, in the real binary: a second `keygrant <url>` launch hands the
@@ -331,7 +468,9 @@ fn a_second_launch_with_a_link_hands_it_to_the_running_app() {
     // Wait until the first instance has set up its deep-link handling.
     let up = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
-        std::fs::read_to_string(&run.log).unwrap_or_default().contains("Keygrant started")
+        std::fs::read_to_string(&run.log)
+            .unwrap_or_default()
+            .contains("Keygrant started")
     });
     assert!(up, "the app started");
     std::thread::sleep(Duration::from_secs(1));
@@ -340,10 +479,15 @@ fn a_second_launch_with_a_link_hands_it_to_the_running_app() {
         .env("XDG_CONFIG_HOME", run.config.path())
         .output()
         .unwrap();
-    assert!(second.status.success(), "the second launch hands over and exits 0");
+    assert!(
+        second.status.success(),
+        "the second launch hands over and exits 0"
+    );
     let handled = (0..50).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
-        std::fs::read_to_string(&run.log).unwrap_or_default().contains("refused a keygrant:// link")
+        std::fs::read_to_string(&run.log)
+            .unwrap_or_default()
+            .contains("refused a keygrant:// link")
     });
     let alive = first.try_wait().unwrap().is_none();
     let _ = first.kill();

@@ -22,6 +22,7 @@ fn demo_request(secret: &str) -> ConnectRequest {
         client_secret: format!("\n{secret}  "),
         redirect_uri: None,
         scopes: None,
+        custom: None,
     }
 }
 
@@ -37,7 +38,12 @@ async fn setup(timeout: Duration) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let (vault, store) = keyring();
     let core = Core::new(dir.path(), vault, DemoSource::At(demo.base_url()), timeout);
-    Setup { demo, dir, store, core }
+    Setup {
+        demo,
+        dir,
+        store,
+        core,
+    }
 }
 
 fn profiles_json(dir: &tempfile::TempDir) -> String {
@@ -47,20 +53,35 @@ fn profiles_json(dir: &tempfile::TempDir) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn approve_exchanges_the_code_stores_secrets_in_the_keyring_and_lists_accounts() {
     let s = setup(Duration::from_secs(30)).await;
-    let view = s.core.connect(demo_request(DEMO_CLIENT_SECRET), scripted_browser("approve")).await.unwrap();
+    let view = s
+        .core
+        .connect(
+            demo_request(DEMO_CLIENT_SECRET),
+            scripted_browser("approve"),
+        )
+        .await
+        .unwrap();
     assert_eq!(view.broker, BrokerKind::Tastytrade);
     assert_eq!(view.environment, Environment::Demo);
     assert_eq!(view.client_id, DEMO_CLIENT_ID, "client ID trimmed");
 
-    let rt = keyring_get(&Vault::refresh_token_key(&view.id)).expect("refresh token in the keyring");
+    let rt =
+        keyring_get(&Vault::refresh_token_key(&view.id)).expect("refresh token in the keyring");
     assert!(rt.starts_with("demo-rt-"));
-    assert_eq!(keyring_get(&Vault::client_secret_key(&view.id)).as_deref(), Some(DEMO_CLIENT_SECRET), "secret trimmed and stored");
+    assert_eq!(
+        keyring_get(&Vault::client_secret_key(&view.id)).as_deref(),
+        Some(DEMO_CLIENT_SECRET),
+        "secret trimmed and stored"
+    );
     assert!(view.refresh_token_masked.ends_with(&rt[rt.len() - 4..]));
     assert!(!view.refresh_token_masked.contains(&rt[..12]));
 
     let json = profiles_json(&s.dir);
     assert!(json.contains(&view.id));
-    assert!(!json.contains(&rt) && !json.contains(DEMO_CLIENT_SECRET), "no secret in the config file");
+    assert!(
+        !json.contains(&rt) && !json.contains(DEMO_CLIENT_SECRET),
+        "no secret in the config file"
+    );
 
     let accounts = s.core.accounts().await.unwrap();
     let numbers: Vec<_> = accounts.iter().map(|a| a.number.as_str()).collect();
@@ -68,53 +89,113 @@ async fn approve_exchanges_the_code_stores_secrets_in_the_keyring_and_lists_acco
     assert_eq!(accounts[1].nickname, "Roth IRA");
     assert_eq!(accounts[1].account_type, "Roth IRA");
     assert_eq!(accounts[1].margin_or_cash, "Cash");
-    assert_eq!(s.demo.hits("/oauth/token"), 1, "the exchange's access token was reused, no refresh");
+    assert_eq!(
+        s.demo.hits("/oauth/token"),
+        1,
+        "the exchange's access token was reused, no refresh"
+    );
     assert_eq!(s.core.reveal_refresh_token().await.unwrap().expose(), rt);
 
     // The app is closed and reopened: a new core, a new Demo broker, the same keyring.
     drop(s.core);
     let demo2 = DemoBroker::start(0).await.unwrap();
     let (vault, _) = keyring();
-    let core = Core::new(s.dir.path(), vault, DemoSource::At(demo2.base_url()), Duration::from_secs(30));
-    let state = core.state().unwrap();
-    assert_eq!(state.profile.as_ref().map(|p| p.id.as_str()), Some(view.id.as_str()), "reopened straight to the profile");
+    let core = Core::new(
+        s.dir.path(),
+        vault,
+        DemoSource::At(demo2.base_url()),
+        Duration::from_secs(30),
+    );
+    let state = core.state().await.unwrap();
+    assert_eq!(
+        state.profile.as_ref().map(|p| p.id.as_str()),
+        Some(view.id.as_str()),
+        "reopened straight to the profile"
+    );
     assert_eq!(core.accounts().await.unwrap(), accounts);
-    assert_eq!(demo2.hits("/oauth/token"), 1, "one refresh from the keyring's refresh token");
+    assert_eq!(
+        demo2.hits("/oauth/token"),
+        1,
+        "one refresh from the keyring's refresh token"
+    );
 
     core.disconnect().await.unwrap();
-    assert!(core.state().unwrap().profile.is_none());
-    assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None, "refresh token removed from the keyring");
-    assert_eq!(keyring_get(&Vault::client_secret_key(&view.id)), None, "client secret removed from the keyring");
-    assert_eq!(core.accounts().await.unwrap_err().kind, ErrorKind::NotConnected);
+    assert!(core.state().await.unwrap().profile.is_none());
+    assert_eq!(
+        keyring_get(&Vault::refresh_token_key(&view.id)),
+        None,
+        "refresh token removed from the keyring"
+    );
+    assert_eq!(
+        keyring_get(&Vault::client_secret_key(&view.id)),
+        None,
+        "client secret removed from the keyring"
+    );
+    assert_eq!(
+        core.accounts().await.unwrap_err().kind,
+        ErrorKind::NotConnected
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_access_token_is_refreshed_once_on_401_and_the_call_retried() {
     let s = setup(Duration::from_secs(30)).await;
-    s.core.connect(demo_request(DEMO_CLIENT_SECRET), scripted_browser("approve")).await.unwrap();
+    s.core
+        .connect(
+            demo_request(DEMO_CLIENT_SECRET),
+            scripted_browser("approve"),
+        )
+        .await
+        .unwrap();
     s.demo.expire_access_tokens();
     assert_eq!(s.core.accounts().await.unwrap().len(), 3);
-    assert_eq!(s.demo.hits("/oauth/token"), 2, "exchange, then exactly one refresh");
-    assert_eq!(s.demo.hits("/customers/me/accounts"), 2, "the refused call and its one retry");
+    assert_eq!(
+        s.demo.hits("/oauth/token"),
+        2,
+        "exchange, then exactly one refresh"
+    );
+    assert_eq!(
+        s.demo.hits("/customers/me/accounts"),
+        2,
+        "the refused call and its one retry"
+    );
     s.core.disconnect().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_client_secret_is_a_clear_message_and_nothing_is_stored() {
     let s = setup(Duration::from_secs(30)).await;
-    let err = s.core.connect(demo_request("demo-secret-but-not-the-right-one"), scripted_browser("approve")).await.unwrap_err();
+    let err = s
+        .core
+        .connect(
+            demo_request("demo-secret-but-not-the-right-one"),
+            scripted_browser("approve"),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidClient);
     assert_eq!(err.field.as_deref(), Some("client_secret"));
-    assert!(err.message.contains("client ID or client secret"), "{}", err.message);
-    assert!(s.store.written.lock().unwrap().is_empty(), "nothing written to the keyring");
+    assert!(
+        err.message.contains("client ID or client secret"),
+        "{}",
+        err.message
+    );
+    assert!(
+        s.store.written.lock().unwrap().is_empty(),
+        "nothing written to the keyring"
+    );
     assert!(profiles_json(&s.dir).is_empty(), "no profile written");
-    assert!(s.core.state().unwrap().profile.is_none());
+    assert!(s.core.state().await.unwrap().profile.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deny_in_the_browser_ends_the_flow_with_access_denied() {
     let s = setup(Duration::from_secs(30)).await;
-    let err = s.core.connect(demo_request(DEMO_CLIENT_SECRET), scripted_browser("deny")).await.unwrap_err();
+    let err = s
+        .core
+        .connect(demo_request(DEMO_CLIENT_SECRET), scripted_browser("deny"))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::AccessDenied);
     assert!(err.message.contains("denied"), "{}", err.message);
     assert_eq!(s.demo.hits("/oauth/token"), 0, "no exchange after a denial");
@@ -123,7 +204,8 @@ async fn deny_in_the_browser_ends_the_flow_with_access_denied() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn junk_and_a_wrong_state_at_the_loopback_port_are_refused_and_the_real_redirect_still_works() {
+async fn junk_and_a_wrong_state_at_the_loopback_port_are_refused_and_the_real_redirect_still_works()
+{
     let s = setup(Duration::from_secs(30)).await;
     let browser = |url: &Url| -> Result<()> {
         let redirect = redirect_of(url);
@@ -131,10 +213,17 @@ async fn junk_and_a_wrong_state_at_the_loopback_port_are_refused_and_the_real_re
         tokio::spawn(async move {
             let http = reqwest::Client::new();
             let mut wrong = redirect.clone();
-            wrong.query_pairs_mut().append_pair("code", "attacker-code").append_pair("state", "not-the-state");
+            wrong
+                .query_pairs_mut()
+                .append_pair("code", "attacker-code")
+                .append_pair("state", "not-the-state");
             let r = http.get(wrong).send().await.unwrap();
             assert_eq!(r.status(), 400);
-            assert!(r.text().await.unwrap().contains("not the one Keygrant is waiting for"));
+            assert!(r
+                .text()
+                .await
+                .unwrap()
+                .contains("not the one Keygrant is waiting for"));
             let mut other = redirect.clone();
             other.set_path("/favicon.ico");
             assert_eq!(http.get(other).send().await.unwrap().status(), 404);
@@ -144,8 +233,16 @@ async fn junk_and_a_wrong_state_at_the_loopback_port_are_refused_and_the_real_re
         });
         Ok(())
     };
-    let view = s.core.connect(demo_request(DEMO_CLIENT_SECRET), browser).await.unwrap();
-    assert_eq!(s.demo.hits("/oauth/token"), 1, "only the real code was exchanged");
+    let view = s
+        .core
+        .connect(demo_request(DEMO_CLIENT_SECRET), browser)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.demo.hits("/oauth/token"),
+        1,
+        "only the real code was exchanged"
+    );
     s.core.disconnect().await.unwrap();
     assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
 }
@@ -169,7 +266,11 @@ async fn an_abandoned_flow_times_out_and_frees_the_port() {
     let port = redirect.port().unwrap();
     std::net::TcpListener::bind(("127.0.0.1", port)).expect("the loopback port is free again");
     // A second attempt may start right away.
-    let again = s.core.connect(demo_request(DEMO_CLIENT_SECRET), |_: &Url| Ok(())).await.unwrap_err();
+    let again = s
+        .core
+        .connect(demo_request(DEMO_CLIENT_SECRET), |_: &Url| Ok(()))
+        .await
+        .unwrap_err();
     assert_eq!(again.kind, ErrorKind::Timeout);
 }
 
@@ -177,14 +278,22 @@ async fn an_abandoned_flow_times_out_and_frees_the_port() {
 async fn cancel_stops_the_waiting_flow_and_a_second_connect_meanwhile_is_refused() {
     let s = std::sync::Arc::new(setup(Duration::from_secs(60)).await);
     let s2 = s.clone();
-    let waiting = tokio::spawn(async move { s2.core.connect(demo_request(DEMO_CLIENT_SECRET), |_: &Url| Ok(())).await });
+    let waiting = tokio::spawn(async move {
+        s2.core
+            .connect(demo_request(DEMO_CLIENT_SECRET), |_: &Url| Ok(()))
+            .await
+    });
     let mut tries = 0;
     while !s.core.flow_in_progress() {
         tries += 1;
         assert!(tries < 200, "flow never started");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let busy = s.core.connect(demo_request(DEMO_CLIENT_SECRET), |_: &Url| Ok(())).await.unwrap_err();
+    let busy = s
+        .core
+        .connect(demo_request(DEMO_CLIENT_SECRET), |_: &Url| Ok(()))
+        .await
+        .unwrap_err();
     assert_eq!(busy.kind, ErrorKind::Busy);
     assert!(s.core.cancel_connect());
     let err = waiting.await.unwrap().unwrap_err();
@@ -198,10 +307,19 @@ async fn scripted_browser_via_the_browser_variable_is_honoured() {
     let s = setup(Duration::from_secs(30)).await;
     let log = s.dir.path().join("browser.log");
     // SAFETY-free: only this test in this binary reads BROWSER.
-    std::env::set_var("BROWSER", format!("python3 {} --log {} %s", browser_script().display(), log.display()));
+    std::env::set_var(
+        "BROWSER",
+        format!(
+            "python3 {} --log {} %s",
+            browser_script().display(),
+            log.display()
+        ),
+    );
     let view = s
         .core
-        .connect(demo_request(DEMO_CLIENT_SECRET), |url: &Url| keygrant::oauth::browser::open_with_env_browser(url).expect("BROWSER is set"))
+        .connect(demo_request(DEMO_CLIENT_SECRET), |url: &Url| {
+            keygrant::oauth::browser::open_with_env_browser(url).expect("BROWSER is set")
+        })
         .await
         .unwrap();
     let logged = std::fs::read_to_string(&log).unwrap();
@@ -215,11 +333,22 @@ async fn scripted_browser_via_the_browser_variable_is_honoured() {
 async fn the_embedded_demo_broker_starts_on_first_use_and_serves_the_whole_flow() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, _) = keyring();
-    let core = Core::new(dir.path(), vault, DemoSource::Embedded, Duration::from_secs(30));
-    let state = core.state().unwrap();
+    let core = Core::new(
+        dir.path(),
+        vault,
+        DemoSource::Embedded,
+        Duration::from_secs(30),
+    );
+    let state = core.state().await.unwrap();
     assert!(state.profile.is_none());
     assert_eq!(state.demo.client_id, DEMO_CLIENT_ID);
-    let view = core.connect(demo_request(DEMO_CLIENT_SECRET), scripted_browser("approve")).await.unwrap();
+    let view = core
+        .connect(
+            demo_request(DEMO_CLIENT_SECRET),
+            scripted_browser("approve"),
+        )
+        .await
+        .unwrap();
     assert_eq!(core.accounts().await.unwrap().len(), 3);
     core.disconnect().await.unwrap();
     assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
@@ -227,7 +356,10 @@ async fn the_embedded_demo_broker_starts_on_first_use_and_serves_the_whole_flow(
 
 /// A browser whose redirect ends at a keygrant:// link: it prints the link, and the test
 /// plays the OS handing it to the app.
-fn deep_link_browser(core: std::sync::Arc<Core>, tamper_state: bool) -> impl FnOnce(&Url) -> Result<()> {
+fn deep_link_browser(
+    core: std::sync::Arc<Core>,
+    tamper_state: bool,
+) -> impl FnOnce(&Url) -> Result<()> {
     move |url: &Url| {
         let url = url.clone();
         tokio::spawn(async move {
@@ -237,13 +369,23 @@ fn deep_link_browser(core: std::sync::Arc<Core>, tamper_state: bool) -> impl FnO
                 .output()
                 .await
                 .unwrap();
-            let link = Url::parse(String::from_utf8(out.stdout).unwrap().trim()).expect("the browser printed the keygrant:// link");
+            let link = Url::parse(String::from_utf8(out.stdout).unwrap().trim())
+                .expect("the browser printed the keygrant:// link");
             assert_eq!(link.scheme(), "keygrant");
             if tamper_state {
                 let mut forged = link.clone();
-                forged.query_pairs_mut().clear().append_pair("code", "forged").append_pair("state", "not-it");
+                forged
+                    .query_pairs_mut()
+                    .clear()
+                    .append_pair("code", "forged")
+                    .append_pair("state", "not-it");
                 let e = core.deliver_deep_link(&forged).unwrap_err();
-                assert!(e.message.contains("does not belong to the sign-in in progress"), "{}", e.message);
+                assert!(
+                    e.message
+                        .contains("does not belong to the sign-in in progress"),
+                    "{}",
+                    e.message
+                );
             }
             core.deliver_deep_link(&link).unwrap();
         });
@@ -257,20 +399,40 @@ async fn the_deep_link_redirect_completes_the_flow_and_only_with_the_right_state
     let core = std::sync::Arc::new(s.core);
     // No sign-in waiting: a link is refused and changes nothing.
     let stray = Url::parse("keygrant://callback?code=abc&state=xyz").unwrap();
-    assert!(core.deliver_deep_link(&stray).unwrap_err().message.contains("no sign-in is waiting"));
+    assert!(core
+        .deliver_deep_link(&stray)
+        .unwrap_err()
+        .message
+        .contains("no sign-in is waiting"));
     // A link the app was started with is refused before the window listens: the message
     // waits in the state the window reads first, once.
-    assert!(core.state().unwrap().notice.unwrap().contains("no sign-in is waiting"));
-    assert!(core.state().unwrap().notice.is_none());
+    assert!(core
+        .state()
+        .await
+        .unwrap()
+        .notice
+        .unwrap()
+        .contains("no sign-in is waiting"));
+    assert!(core.state().await.unwrap().notice.is_none());
 
     for tamper in [false, true] {
         let mut req = demo_request(DEMO_CLIENT_SECRET);
         req.redirect_uri = Some("keygrant://callback".into());
-        let view = core.connect(req, deep_link_browser(core.clone(), tamper)).await.unwrap();
+        let view = core
+            .connect(req, deep_link_browser(core.clone(), tamper))
+            .await
+            .unwrap();
         assert_eq!(core.accounts().await.unwrap().len(), 3);
         core.disconnect().await.unwrap();
         assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
     }
-    assert_eq!(s.demo.hits("/oauth/token"), 2, "one exchange per flow; the forged code was never exchanged");
-    assert!(core.deliver_deep_link(&stray).is_err(), "the slot is empty again after the flow");
+    assert_eq!(
+        s.demo.hits("/oauth/token"),
+        2,
+        "one exchange per flow; the forged code was never exchanged"
+    );
+    assert!(
+        core.deliver_deep_link(&stray).is_err(),
+        "the slot is empty again after the flow"
+    );
 }

@@ -5,6 +5,7 @@
 //! `tastytrade` 13.2.3 and `tradestation` 0.2). The Demo environment points the same broker
 //! module at the Demo broker's dialect on loopback; nothing else differs.
 
+pub mod custom;
 pub mod tastytrade;
 pub mod tradestation;
 
@@ -18,6 +19,8 @@ use url::Url;
 pub enum BrokerKind {
     Tastytrade,
     TradeStation,
+    /// Any OAuth 2 provider the user describes: refresh token only, no dashboard.
+    Custom,
 }
 
 impl BrokerKind {
@@ -25,7 +28,13 @@ impl BrokerKind {
         match self {
             BrokerKind::Tastytrade => "Tastytrade",
             BrokerKind::TradeStation => "TradeStation",
+            BrokerKind::Custom => "Custom OAuth 2",
         }
+    }
+
+    /// Whether Keygrant knows this broker's account API (and so shows a dashboard).
+    pub fn has_dashboard(self) -> bool {
+        self != BrokerKind::Custom
     }
 
     /// The redirect URI the broker's own SDK and guides use, which most users registered.
@@ -33,11 +42,14 @@ impl BrokerKind {
         match self {
             BrokerKind::Tastytrade => "http://localhost:8000",
             BrokerKind::TradeStation => "http://localhost:3001",
+            // Any loopback port (RFC 8252 section 7.3) unless the user enters one.
+            BrokerKind::Custom => "",
         }
     }
 
     pub fn env_name(self, env: Environment) -> &'static str {
         match (self, env) {
+            (BrokerKind::Custom, _) => "Custom provider",
             (_, Environment::Demo) => "Demo broker",
             (BrokerKind::Tastytrade, Environment::Production) => "Production",
             (BrokerKind::Tastytrade, Environment::Sandbox) => "Sandbox (cert)",
@@ -79,6 +91,17 @@ pub enum RefreshBody {
     Form,
 }
 
+/// How the client ID and secret reach the token endpoint (RFC 6749 section 2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body (Tastytrade, TradeStation).
+    RequestBody,
+    /// An `Authorization: Basic` header.
+    Basic,
+}
+
 /// Where a broker's OAuth pages and API live, and how its token endpoint wants to be spoken to.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
@@ -94,6 +117,7 @@ pub struct Endpoints {
     /// Extra authorize query parameters (TradeStation's `audience`).
     pub extra_authorize: Vec<(String, String)>,
     pub refresh_body: RefreshBody,
+    pub client_auth: ClientAuth,
 }
 
 /// The scopes a broker offers, which of them the wizard ticks by default, and which cannot
@@ -122,19 +146,35 @@ pub fn scopes(broker: BrokerKind) -> Vec<ScopeInfo> {
         ],
         BrokerKind::TradeStation => vec![
             s("openid", "Required by TradeStation", true, true),
-            s("offline_access", "Issue a refresh token (without it none comes back)", true, true),
+            s(
+                "offline_access",
+                "Issue a refresh token (without it none comes back)",
+                true,
+                true,
+            ),
             s("profile", "Your name in the ID token", true, false),
-            s("ReadAccount", "See accounts, balances and positions", true, true),
+            s(
+                "ReadAccount",
+                "See accounts, balances and positions",
+                true,
+                true,
+            ),
             s("MarketData", "Quotes and market data", false, false),
             s("Trade", "Place and cancel orders", false, false),
             s("OptionSpreads", "Option spread endpoints", false, false),
             s("Matrix", "Market depth endpoints", false, false),
         ],
+        // Typed by the user.
+        BrokerKind::Custom => vec![],
     }
 }
 
 pub fn default_scopes(broker: BrokerKind) -> Vec<String> {
-    scopes(broker).into_iter().filter(|s| s.default).map(|s| s.name).collect()
+    scopes(broker)
+        .into_iter()
+        .filter(|s| s.default)
+        .map(|s| s.name)
+        .collect()
 }
 
 fn url(s: &str) -> Url {
@@ -145,19 +185,27 @@ impl Endpoints {
     /// The real service's endpoints.
     pub fn real(broker: BrokerKind, env: Environment) -> Option<Endpoints> {
         let (authorize, token, api) = match (broker, env) {
-            (_, Environment::Demo) => return None,
-            (BrokerKind::Tastytrade, Environment::Production) => {
-                (tastytrade::PRODUCTION_AUTHORIZE, tastytrade::PRODUCTION_TOKEN, tastytrade::PRODUCTION_API)
-            }
-            (BrokerKind::Tastytrade, Environment::Sandbox) => {
-                (tastytrade::SANDBOX_AUTHORIZE, tastytrade::SANDBOX_TOKEN, tastytrade::SANDBOX_API)
-            }
-            (BrokerKind::TradeStation, Environment::Production) => {
-                (tradestation::AUTHORIZE, tradestation::TOKEN, tradestation::LIVE_API)
-            }
-            (BrokerKind::TradeStation, Environment::Sandbox) => {
-                (tradestation::AUTHORIZE, tradestation::TOKEN, tradestation::SIM_API)
-            }
+            (_, Environment::Demo) | (BrokerKind::Custom, _) => return None,
+            (BrokerKind::Tastytrade, Environment::Production) => (
+                tastytrade::PRODUCTION_AUTHORIZE,
+                tastytrade::PRODUCTION_TOKEN,
+                tastytrade::PRODUCTION_API,
+            ),
+            (BrokerKind::Tastytrade, Environment::Sandbox) => (
+                tastytrade::SANDBOX_AUTHORIZE,
+                tastytrade::SANDBOX_TOKEN,
+                tastytrade::SANDBOX_API,
+            ),
+            (BrokerKind::TradeStation, Environment::Production) => (
+                tradestation::AUTHORIZE,
+                tradestation::TOKEN,
+                tradestation::LIVE_API,
+            ),
+            (BrokerKind::TradeStation, Environment::Sandbox) => (
+                tradestation::AUTHORIZE,
+                tradestation::TOKEN,
+                tradestation::SIM_API,
+            ),
         };
         Some(Endpoints {
             broker,
@@ -167,6 +215,7 @@ impl Endpoints {
             use_pkce: false,
             extra_authorize: Self::extra(broker),
             refresh_body: Self::refresh_body(broker),
+            client_auth: ClientAuth::RequestBody,
         })
     }
 
@@ -176,7 +225,9 @@ impl Endpoints {
         let j = |p: &str| base.join(p).expect("static path");
         let (authorize, token, api) = match broker {
             BrokerKind::Tastytrade => (j("auth.html"), j("oauth/token"), base.clone()),
-            BrokerKind::TradeStation => (j("ts/authorize"), j("ts/oauth/token"), j("ts/v3/")),
+            BrokerKind::TradeStation | BrokerKind::Custom => {
+                (j("ts/authorize"), j("ts/oauth/token"), j("ts/v3/"))
+            }
         };
         Endpoints {
             broker,
@@ -186,12 +237,13 @@ impl Endpoints {
             use_pkce: true,
             extra_authorize: Self::extra(broker),
             refresh_body: Self::refresh_body(broker),
+            client_auth: ClientAuth::RequestBody,
         }
     }
 
     fn extra(broker: BrokerKind) -> Vec<(String, String)> {
         match broker {
-            BrokerKind::Tastytrade => vec![],
+            BrokerKind::Tastytrade | BrokerKind::Custom => vec![],
             BrokerKind::TradeStation => vec![("audience".into(), tradestation::AUDIENCE.into())],
         }
     }
@@ -199,7 +251,7 @@ impl Endpoints {
     fn refresh_body(broker: BrokerKind) -> RefreshBody {
         match broker {
             BrokerKind::Tastytrade => RefreshBody::Json,
-            BrokerKind::TradeStation => RefreshBody::Form,
+            BrokerKind::TradeStation | BrokerKind::Custom => RefreshBody::Form,
         }
     }
 }
@@ -225,6 +277,10 @@ pub async fn fetch_accounts(
     match endpoints.broker {
         BrokerKind::Tastytrade => tastytrade::fetch_accounts(http, endpoints, access_token).await,
         BrokerKind::TradeStation => tradestation::fetch_accounts(http, endpoints, access_token).await,
+        BrokerKind::Custom => Err(crate::error::AppError::new(
+            crate::error::ErrorKind::InvalidInput,
+            "A custom OAuth 2 provider has no account list in Keygrant: use its refresh token in your own code.",
+        )),
     }
 }
 
@@ -239,7 +295,10 @@ pub(crate) async fn api_get(
     error_message: fn(&str) -> Option<String>,
 ) -> crate::error::Result<String> {
     use crate::error::{AppError, ErrorKind};
-    let url = endpoints.api_base.join(path).map_err(|e| AppError::internal(format!("bad API path: {e}")))?;
+    let url = endpoints
+        .api_base
+        .join(path)
+        .map_err(|e| AppError::internal(format!("bad API path: {e}")))?;
     let resp = http
         .get(url)
         .bearer_auth(access_token.expose())
@@ -267,7 +326,9 @@ pub(crate) async fn api_get(
             format!(
                 "{} answered {status} for {what}{}. Try again in a minute.",
                 endpoints.broker.display_name(),
-                error_message(&body).map(|m| format!(": {m}")).unwrap_or_default()
+                error_message(&body)
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             ),
         ));
     }
@@ -299,21 +360,54 @@ mod tests {
     #[test]
     fn real_endpoints_match_the_reference() {
         let t = Endpoints::real(BrokerKind::Tastytrade, Environment::Production).unwrap();
-        assert_eq!(t.authorize_url.as_str(), "https://my.tastytrade.com/auth.html");
-        assert_eq!(t.token_url.as_str(), "https://api.tastyworks.com/oauth/token");
-        assert_eq!(t.api_base.join("customers/me/accounts").unwrap().as_str(), "https://api.tastyworks.com/customers/me/accounts");
+        assert_eq!(
+            t.authorize_url.as_str(),
+            "https://my.tastytrade.com/auth.html"
+        );
+        assert_eq!(
+            t.token_url.as_str(),
+            "https://api.tastyworks.com/oauth/token"
+        );
+        assert_eq!(
+            t.api_base.join("customers/me/accounts").unwrap().as_str(),
+            "https://api.tastyworks.com/customers/me/accounts"
+        );
         let t = Endpoints::real(BrokerKind::Tastytrade, Environment::Sandbox).unwrap();
-        assert_eq!(t.authorize_url.as_str(), "https://cert-my.staging-tasty.works/auth.html");
-        assert_eq!(t.token_url.as_str(), "https://api.cert.tastyworks.com/oauth/token");
+        assert_eq!(
+            t.authorize_url.as_str(),
+            "https://cert-my.staging-tasty.works/auth.html"
+        );
+        assert_eq!(
+            t.token_url.as_str(),
+            "https://api.cert.tastyworks.com/oauth/token"
+        );
         assert!(!t.use_pkce && t.extra_authorize.is_empty() && t.refresh_body == RefreshBody::Json);
 
         let s = Endpoints::real(BrokerKind::TradeStation, Environment::Production).unwrap();
-        assert_eq!(s.authorize_url.as_str(), "https://signin.tradestation.com/authorize");
-        assert_eq!(s.token_url.as_str(), "https://signin.tradestation.com/oauth/token");
-        assert_eq!(s.api_base.join("brokerage/accounts").unwrap().as_str(), "https://api.tradestation.com/v3/brokerage/accounts");
-        assert_eq!(s.extra_authorize, vec![("audience".to_string(), "https://api.tradestation.com".to_string())]);
+        assert_eq!(
+            s.authorize_url.as_str(),
+            "https://signin.tradestation.com/authorize"
+        );
+        assert_eq!(
+            s.token_url.as_str(),
+            "https://signin.tradestation.com/oauth/token"
+        );
+        assert_eq!(
+            s.api_base.join("brokerage/accounts").unwrap().as_str(),
+            "https://api.tradestation.com/v3/brokerage/accounts"
+        );
+        assert_eq!(
+            s.extra_authorize,
+            vec![(
+                "audience".to_string(),
+                "https://api.tradestation.com".to_string()
+            )]
+        );
         let sim = Endpoints::real(BrokerKind::TradeStation, Environment::Sandbox).unwrap();
-        assert_eq!(sim.api_base.join("brokerage/accounts").unwrap().as_str(), "https://sim-api.tradestation.com/v3/brokerage/accounts");
+        assert_eq!(
+            sim.api_base.join("brokerage/accounts").unwrap().as_str(),
+            "https://sim-api.tradestation.com/v3/brokerage/accounts"
+        );
         assert_eq!(sim.refresh_body, RefreshBody::Form);
         assert!(Endpoints::real(BrokerKind::TradeStation, Environment::Demo).is_none());
     }
@@ -322,6 +416,9 @@ mod tests {
     fn tradestation_requires_openid_and_offline_access() {
         let d = default_scopes(BrokerKind::TradeStation);
         assert!(d.contains(&"openid".to_string()) && d.contains(&"offline_access".to_string()));
-        assert_eq!(default_scopes(BrokerKind::Tastytrade), vec!["read", "openid"]);
+        assert_eq!(
+            default_scopes(BrokerKind::Tastytrade),
+            vec!["read", "openid"]
+        );
     }
 }

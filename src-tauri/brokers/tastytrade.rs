@@ -76,7 +76,15 @@ pub async fn fetch_accounts(
     endpoints: &Endpoints,
     access_token: &Secret,
 ) -> Result<Vec<Account>> {
-    let body = super::api_get(http, endpoints, "customers/me/accounts", access_token, "the account list", api_error_message).await?;
+    let body = super::api_get(
+        http,
+        endpoints,
+        "customers/me/accounts",
+        access_token,
+        "the account list",
+        api_error_message,
+    )
+    .await?;
     parse_accounts(&body)
 }
 

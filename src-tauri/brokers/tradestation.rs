@@ -43,12 +43,19 @@ struct RawAccount {
 /// Cash, Margin, Futures or DVP; Cash and Margin are also the cash/margin column.
 pub fn parse_accounts(body: &str) -> Result<Vec<Account>> {
     let parsed: AccountsBody = serde_json::from_str(body).map_err(|e| {
-        AppError::new(ErrorKind::Broker, format!("TradeStation's account list was not in the expected format ({e})."))
+        AppError::new(
+            ErrorKind::Broker,
+            format!("TradeStation's account list was not in the expected format ({e})."),
+        )
     })?;
     Ok(parsed
         .accounts
         .into_iter()
-        .filter(|a| !a.status.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("closed")))
+        .filter(|a| {
+            !a.status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("closed"))
+        })
         .map(|a| Account {
             margin_or_cash: match a.account_type.as_str() {
                 "Cash" | "Margin" => a.account_type.clone(),
@@ -67,8 +74,20 @@ fn api_error_message(body: &str) -> Option<String> {
 }
 
 /// `GET {api}/brokerage/accounts` with the access token.
-pub async fn fetch_accounts(http: &reqwest::Client, endpoints: &Endpoints, access_token: &Secret) -> Result<Vec<Account>> {
-    let body = super::api_get(http, endpoints, "brokerage/accounts", access_token, "the account list", api_error_message).await?;
+pub async fn fetch_accounts(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    access_token: &Secret,
+) -> Result<Vec<Account>> {
+    let body = super::api_get(
+        http,
+        endpoints,
+        "brokerage/accounts",
+        access_token,
+        "the account list",
+        api_error_message,
+    )
+    .await?;
     parse_accounts(&body)
 }
 
@@ -86,7 +105,15 @@ mod tests {
           {"AccountID":"OLD1","Currency":"USD","Status":"Closed","AccountType":"Cash"}]}"#;
         let a = parse_accounts(body).unwrap();
         assert_eq!(a.len(), 2);
-        assert_eq!(a[0], Account { number: "11827633".into(), nickname: "Swing".into(), account_type: "Margin".into(), margin_or_cash: "Margin".into() });
+        assert_eq!(
+            a[0],
+            Account {
+                number: "11827633".into(),
+                nickname: "Swing".into(),
+                account_type: "Margin".into(),
+                margin_or_cash: "Margin".into()
+            }
+        );
         assert_eq!(a[1].account_type, "Futures");
         assert_eq!(a[1].margin_or_cash, "");
     }

@@ -51,7 +51,10 @@ pub struct DemoConfig {
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        DemoConfig { client_id: DEMO_CLIENT_ID.into(), client_secret: DEMO_CLIENT_SECRET.into() }
+        DemoConfig {
+            client_id: DEMO_CLIENT_ID.into(),
+            client_secret: DEMO_CLIENT_SECRET.into(),
+        }
     }
 }
 
@@ -117,7 +120,13 @@ impl Shared {
     }
 
     fn record_token_request(&self, path: &str, headers: &HeaderMap, p: &HashMap<String, String>) {
-        let h = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let h = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
         let mut fields: Vec<String> = p.keys().cloned().collect();
         fields.sort();
         self.lock().token_requests.push(TokenRequestRecord {
@@ -131,7 +140,11 @@ impl Shared {
     }
 
     fn refresh_mac(&self, dialect: Dialect) -> Hmac<Sha256> {
-        let key = Sha256::digest(format!("keygrant-demo-refresh-v1:{}:{}", dialect.refresh_prefix(), self.config.client_secret));
+        let key = Sha256::digest(format!(
+            "keygrant-demo-refresh-v1:{}:{}",
+            dialect.refresh_prefix(),
+            self.config.client_secret
+        ));
         Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length")
     }
 
@@ -141,13 +154,23 @@ impl Shared {
         let nonce = random_token(24);
         let mut mac = self.refresh_mac(dialect);
         mac.update(nonce.as_bytes());
-        format!("{}{nonce}.{}", dialect.refresh_prefix(), B64.encode(mac.finalize().into_bytes()))
+        format!(
+            "{}{nonce}.{}",
+            dialect.refresh_prefix(),
+            B64.encode(mac.finalize().into_bytes())
+        )
     }
 
     fn refresh_token_is_valid(&self, dialect: Dialect, token: &str) -> bool {
-        let Some(rest) = token.strip_prefix(dialect.refresh_prefix()) else { return false };
-        let Some((nonce, tag)) = rest.split_once('.') else { return false };
-        let Ok(tag) = B64.decode(tag) else { return false };
+        let Some(rest) = token.strip_prefix(dialect.refresh_prefix()) else {
+            return false;
+        };
+        let Some((nonce, tag)) = rest.split_once('.') else {
+            return false;
+        };
+        let Ok(tag) = B64.decode(tag) else {
+            return false;
+        };
         let mut mac = self.refresh_mac(dialect);
         mac.update(nonce.as_bytes());
         mac.verify_slice(&tag).is_ok()
@@ -155,7 +178,9 @@ impl Shared {
 
     fn issue_access_token(&self, dialect: Dialect, lifetime: Duration) -> String {
         let token = random_token(32);
-        self.lock().access_tokens.insert(token.clone(), (dialect, Instant::now() + lifetime));
+        self.lock()
+            .access_tokens
+            .insert(token.clone(), (dialect, Instant::now() + lifetime));
         token
     }
 
@@ -167,7 +192,10 @@ impl Shared {
         else {
             return false;
         };
-        self.lock().access_tokens.get(token).is_some_and(|(d, exp)| *d == dialect && *exp > Instant::now())
+        self.lock()
+            .access_tokens
+            .get(token)
+            .is_some_and(|(d, exp)| *d == dialect && *exp > Instant::now())
     }
 
     fn new_code(&self, dialect: Dialect, params: &HashMap<String, String>) -> String {
@@ -187,7 +215,11 @@ impl Shared {
 
     /// Redeems a code: it must exist, be fresh, come from this dialect, carry the same
     /// redirect URI, and pass PKCE when the authorize request had a challenge.
-    fn redeem_code(&self, dialect: Dialect, p: &HashMap<String, String>) -> Result<PendingCode, &'static str> {
+    fn redeem_code(
+        &self,
+        dialect: Dialect,
+        p: &HashMap<String, String>,
+    ) -> Result<PendingCode, &'static str> {
         let pending = p.get("code").and_then(|c| self.lock().codes.remove(c));
         let pending = pending
             .filter(|c| c.issued.elapsed() < CODE_LIFETIME && c.dialect == dialect)
@@ -196,7 +228,9 @@ impl Shared {
             return Err("redirect_uri does not match the one in the authorize request.");
         }
         if let Some(challenge) = &pending.code_challenge {
-            let ok = p.get("code_verifier").is_some_and(|v| B64.encode(Sha256::digest(v.as_bytes())) == *challenge);
+            let ok = p
+                .get("code_verifier")
+                .is_some_and(|v| B64.encode(Sha256::digest(v.as_bytes())) == *challenge);
             if !ok {
                 return Err("PKCE verification failed.");
             }
@@ -216,7 +250,9 @@ fn id_token(sub: &str) -> String {
     format!(
         "{}.{}.{}",
         B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        B64.encode(format!(r#"{{"sub":"{sub}","name":"Demo Trader","iss":"keygrant-demo"}}"#)),
+        B64.encode(format!(
+            r#"{{"sub":"{sub}","name":"Demo Trader","iss":"keygrant-demo"}}"#
+        )),
         random_token(16)
     )
 }
@@ -233,9 +269,12 @@ fn check_authorize(config: &DemoConfig, params: &HashMap<String, String>) -> Res
         .get("redirect_uri")
         .and_then(|r| Url::parse(r).ok())
         .ok_or("redirect_uri is missing or not a URL.")?;
-    let loopback = redirect.scheme() == "http" && matches!(redirect.host_str(), Some("127.0.0.1") | Some("localhost"));
+    let loopback = redirect.scheme() == "http"
+        && matches!(redirect.host_str(), Some("127.0.0.1") | Some("localhost"));
     if !loopback && redirect.scheme() != "keygrant" {
-        return Err(format!("redirect_uri {redirect} is not registered for this application."));
+        return Err(format!(
+            "redirect_uri {redirect} is not registered for this application."
+        ));
     }
     if let Some(method) = params.get("code_challenge_method") {
         if method != "S256" {
@@ -246,13 +285,21 @@ fn check_authorize(config: &DemoConfig, params: &HashMap<String, String>) -> Res
 }
 
 /// The redirect after the user's decision: `code` and `state` on Approve, `error` on Deny.
-fn decision_redirect(shared: &Shared, dialect: Dialect, mut redirect: Url, params: &HashMap<String, String>) -> Url {
+fn decision_redirect(
+    shared: &Shared,
+    dialect: Dialect,
+    mut redirect: Url,
+    params: &HashMap<String, String>,
+) -> Url {
     {
         let mut q = redirect.query_pairs_mut();
         if params.get("decision").map(String::as_str) == Some("approve") {
             let code = shared.new_code(dialect, params);
             if dialect == Dialect::Tasty {
-                q.append_pair("scope", params.get("scope").map(String::as_str).unwrap_or_default());
+                q.append_pair(
+                    "scope",
+                    params.get("scope").map(String::as_str).unwrap_or_default(),
+                );
             }
             if let Some(s) = params.get("state") {
                 q.append_pair("state", s);
@@ -285,7 +332,10 @@ impl DemoBroker {
     pub async fn start_with(port: u16, config: DemoConfig) -> std::io::Result<DemoBroker> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
-        let shared = Shared { state: Arc::new(Mutex::new(DemoState::default())), config: Arc::new(config) };
+        let shared = Shared {
+            state: Arc::new(Mutex::new(DemoState::default())),
+            config: Arc::new(config),
+        };
         let app = tasty::router(shared.clone()).merge(ts::router(shared.clone()));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -295,7 +345,11 @@ impl DemoBroker {
                 })
                 .await;
         });
-        Ok(DemoBroker { addr, shared, _shutdown: tx })
+        Ok(DemoBroker {
+            addr,
+            shared,
+            _shutdown: tx,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -335,15 +389,45 @@ pub(crate) struct SeedAccount {
 }
 
 pub(crate) const TS_SEED_ACCOUNTS: &[SeedAccount] = &[
-    SeedAccount { number: "11827633", nickname: "Swing Margin", type_name: "Margin", margin_or_cash: "Margin" },
-    SeedAccount { number: "11827634", nickname: "Long-term Cash", type_name: "Cash", margin_or_cash: "Cash" },
-    SeedAccount { number: "210FUT01", nickname: "Futures", type_name: "Futures", margin_or_cash: "" },
+    SeedAccount {
+        number: "11827633",
+        nickname: "Swing Margin",
+        type_name: "Margin",
+        margin_or_cash: "Margin",
+    },
+    SeedAccount {
+        number: "11827634",
+        nickname: "Long-term Cash",
+        type_name: "Cash",
+        margin_or_cash: "Cash",
+    },
+    SeedAccount {
+        number: "210FUT01",
+        nickname: "Futures",
+        type_name: "Futures",
+        margin_or_cash: "",
+    },
 ];
 
 pub(crate) const SEED_ACCOUNTS: &[SeedAccount] = &[
-    SeedAccount { number: "5WX01234", nickname: "Individual Margin", type_name: "Individual", margin_or_cash: "Margin" },
-    SeedAccount { number: "5WX05678", nickname: "Roth IRA", type_name: "Roth IRA", margin_or_cash: "Cash" },
-    SeedAccount { number: "5WX09012", nickname: "Options Lab", type_name: "Individual", margin_or_cash: "Margin" },
+    SeedAccount {
+        number: "5WX01234",
+        nickname: "Individual Margin",
+        type_name: "Individual",
+        margin_or_cash: "Margin",
+    },
+    SeedAccount {
+        number: "5WX05678",
+        nickname: "Roth IRA",
+        type_name: "Roth IRA",
+        margin_or_cash: "Cash",
+    },
+    SeedAccount {
+        number: "5WX09012",
+        nickname: "Options Lab",
+        type_name: "Individual",
+        margin_or_cash: "Margin",
+    },
 ];
 
 /// Runs the Demo broker in the foreground for `keygrant demo-broker [--port N]`.
@@ -351,10 +435,14 @@ pub async fn run_standalone(port: u16) -> std::io::Result<()> {
     let broker = DemoBroker::start(port).await?;
     let base = broker.base_url();
     println!("Keygrant Demo broker listening on {base}");
-    println!("  Tastytrade dialect:   authorize {base}auth.html  token {base}oauth/token  API {base}");
+    println!(
+        "  Tastytrade dialect:   authorize {base}auth.html  token {base}oauth/token  API {base}"
+    );
     println!("  TradeStation dialect: authorize {base}ts/authorize  token {base}ts/oauth/token  API {base}ts/v3/");
     println!("  client ID:      {DEMO_CLIENT_ID}");
-    println!("  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)");
+    println!(
+        "  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)"
+    );
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     Ok(())

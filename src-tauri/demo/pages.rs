@@ -37,7 +37,11 @@ pub fn authorize(dialect: &str, action: &str, params: &[(String, String)], scope
     let hidden: String = params
         .iter()
         .map(|(k, v)| {
-            format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v))
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(k),
+                escape(v)
+            )
         })
         .collect();
     let scopes: String = scope
@@ -63,6 +67,9 @@ pub fn authorize(dialect: &str, action: &str, params: &[(String, String)], scope
 pub fn error(message: &str) -> String {
     layout(
         "Demo broker: error",
-        &format!("<h1>This request can't be authorized</h1><p>{}</p>", escape(message)),
+        &format!(
+            "<h1>This request can't be authorized</h1><p>{}</p>",
+            escape(message)
+        ),
     )
 }

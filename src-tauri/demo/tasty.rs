@@ -11,7 +11,10 @@ use axum::routing::get;
 use axum::{Form, Json, Router};
 use serde_json::json;
 
-use super::{check_authorize, decision_redirect, id_token, pages, Dialect, Shared, ACCESS_TOKEN_SECS, SEED_ACCOUNTS};
+use super::{
+    check_authorize, decision_redirect, id_token, pages, Dialect, Shared, ACCESS_TOKEN_SECS,
+    SEED_ACCOUNTS,
+};
 
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
@@ -22,7 +25,10 @@ pub(crate) fn router(shared: Shared) -> Router {
         .with_state(shared)
 }
 
-async fn authorize_page(State(shared): State<Shared>, Query(params): Query<HashMap<String, String>>) -> Response {
+async fn authorize_page(
+    State(shared): State<Shared>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     shared.count("/auth.html");
     if let Err(message) = check_authorize(&shared.config, &params) {
         return (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response();
@@ -33,10 +39,16 @@ async fn authorize_page(State(shared): State<Shared>, Query(params): Query<HashM
     Html(pages::authorize("Tastytrade", "/auth.html", &list, &scope)).into_response()
 }
 
-async fn authorize_decision(State(shared): State<Shared>, Form(params): Form<HashMap<String, String>>) -> Response {
+async fn authorize_decision(
+    State(shared): State<Shared>,
+    Form(params): Form<HashMap<String, String>>,
+) -> Response {
     shared.count("/auth.html#decision");
     match check_authorize(&shared.config, &params) {
-        Ok(redirect) => Redirect::to(decision_redirect(&shared, Dialect::Tasty, redirect, &params).as_str()).into_response(),
+        Ok(redirect) => {
+            Redirect::to(decision_redirect(&shared, Dialect::Tasty, redirect, &params).as_str())
+                .into_response()
+        }
         Err(message) => (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response(),
     }
 }
@@ -46,7 +58,11 @@ async fn authorize_decision(State(shared): State<Shared>, Form(params): Form<Has
 /// (SDK 13.2.3, utils.py). Keygrant also reads the RFC 6749 shape and the top-level
 /// `error_code` shape seen from the sandbox (tastyware/tastytrade#351).
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({"error": {"code": error, "message": description}}))).into_response()
+    (
+        status,
+        Json(json!({"error": {"code": error, "message": description}})),
+    )
+        .into_response()
 }
 
 /// A `<product>/<version>` agent, which Tastytrade requires on every request.
@@ -66,7 +82,11 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Option<HashMap<String, Strin
         .is_some_and(|ct| ct.starts_with("application/json"));
     if is_json {
         let v: HashMap<String, serde_json::Value> = serde_json::from_slice(body).ok()?;
-        Some(v.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect())
+        Some(
+            v.into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+                .collect(),
+        )
     } else {
         Some(url::form_urlencoded::parse(body).into_owned().collect())
     }
@@ -75,44 +95,85 @@ fn parse_body(headers: &HeaderMap, body: &Bytes) -> Option<HashMap<String, Strin
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     shared.count("/oauth/token");
     if !has_product_user_agent(&headers) {
-        return (StatusCode::UNAUTHORIZED, Html("<html><body><h1>401 Unauthorized</h1></body></html>")).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html("<html><body><h1>401 Unauthorized</h1></body></html>"),
+        )
+            .into_response();
     }
     let Some(p) = parse_body(&headers, &body) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The request body could not be parsed.");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request body could not be parsed.",
+        );
     };
     shared.record_token_request("/oauth/token", &headers, &p);
     let get = |k: &str| p.get(k).map(String::as_str);
     let cfg = &shared.config;
-    if get("client_secret") != Some(cfg.client_secret.as_str()) || get("client_id").is_some_and(|id| id != cfg.client_id) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed.");
+    if get("client_secret") != Some(cfg.client_secret.as_str())
+        || get("client_id").is_some_and(|id| id != cfg.client_id)
+    {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed.",
+        );
     }
     let (refresh_token, scope) = match get("grant_type") {
         Some("authorization_code") => {
             if get("client_id") != Some(cfg.client_id.as_str()) {
-                return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client_id is required.");
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    "client_id is required.",
+                );
             }
             match shared.redeem_code(Dialect::Tasty, &p) {
-                Ok(pending) => (Some(shared.issue_refresh_token(Dialect::Tasty)), pending.scope),
-                Err(message) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", message),
+                Ok(pending) => (
+                    Some(shared.issue_refresh_token(Dialect::Tasty)),
+                    pending.scope,
+                ),
+                Err(message) => {
+                    return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", message)
+                }
             }
         }
         Some("refresh_token") => {
-            if !get("refresh_token").is_some_and(|t| shared.refresh_token_is_valid(Dialect::Tasty, t)) {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Grant revoked or refresh token invalid.");
+            if !get("refresh_token")
+                .is_some_and(|t| shared.refresh_token_is_valid(Dialect::Tasty, t))
+            {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Grant revoked or refresh token invalid.",
+                );
             }
             (None, "read openid".to_string())
         }
-        _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token."),
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or refresh_token.",
+            )
+        }
     };
     let access = shared.issue_access_token(Dialect::Tasty, Duration::from_secs(ACCESS_TOKEN_SECS));
-    let mut out = json!({"access_token": access, "expires_in": ACCESS_TOKEN_SECS, "token_type": "Bearer"});
+    let mut out =
+        json!({"access_token": access, "expires_in": ACCESS_TOKEN_SECS, "token_type": "Bearer"});
     if let Some(rt) = refresh_token {
         out["refresh_token"] = json!(rt);
     }
     if scope.split_whitespace().any(|s| s == "openid") {
         out["id_token"] = json!(id_token("demo-tasty"));
     }
-    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], Json(out)).into_response()
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(out),
+    )
+        .into_response()
 }
 
 fn api_unauthorized() -> Response {

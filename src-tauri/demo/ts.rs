@@ -11,7 +11,9 @@ use axum::routing::get;
 use axum::{Form, Json, Router};
 use serde_json::json;
 
-use super::{check_authorize, decision_redirect, id_token, pages, Dialect, Shared, TS_SEED_ACCOUNTS};
+use super::{
+    check_authorize, decision_redirect, id_token, pages, Dialect, Shared, TS_SEED_ACCOUNTS,
+};
 
 /// TradeStation access tokens last 20 minutes.
 pub const TS_ACCESS_TOKEN_SECS: u64 = 1200;
@@ -19,7 +21,10 @@ const AUDIENCE: &str = "https://api.tradestation.com";
 
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
-        .route("/ts/authorize", get(authorize_page).post(authorize_decision))
+        .route(
+            "/ts/authorize",
+            get(authorize_page).post(authorize_decision),
+        )
         .route("/ts/oauth/token", axum::routing::post(token))
         .route("/ts/v3/brokerage/accounts", get(accounts))
         .with_state(shared)
@@ -31,13 +36,19 @@ fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<url::Url, 
     if params.get("audience").map(String::as_str) != Some(AUDIENCE) {
         return Err(format!("audience must be {AUDIENCE}."));
     }
-    if !params.get("scope").is_some_and(|s| s.split_whitespace().any(|x| x == "openid")) {
+    if !params
+        .get("scope")
+        .is_some_and(|s| s.split_whitespace().any(|x| x == "openid"))
+    {
         return Err("The openid scope is required.".into());
     }
     Ok(redirect)
 }
 
-async fn authorize_page(State(shared): State<Shared>, Query(params): Query<HashMap<String, String>>) -> Response {
+async fn authorize_page(
+    State(shared): State<Shared>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     shared.count("/ts/authorize");
     if let Err(message) = check(&shared, &params) {
         return (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response();
@@ -45,19 +56,35 @@ async fn authorize_page(State(shared): State<Shared>, Query(params): Query<HashM
     let mut list: Vec<(String, String)> = params.clone().into_iter().collect();
     list.sort();
     let scope = params.get("scope").cloned().unwrap_or_default();
-    Html(pages::authorize("TradeStation", "/ts/authorize", &list, &scope)).into_response()
+    Html(pages::authorize(
+        "TradeStation",
+        "/ts/authorize",
+        &list,
+        &scope,
+    ))
+    .into_response()
 }
 
-async fn authorize_decision(State(shared): State<Shared>, Form(params): Form<HashMap<String, String>>) -> Response {
+async fn authorize_decision(
+    State(shared): State<Shared>,
+    Form(params): Form<HashMap<String, String>>,
+) -> Response {
     shared.count("/ts/authorize#decision");
     match check(&shared, &params) {
-        Ok(redirect) => Redirect::to(decision_redirect(&shared, Dialect::Ts, redirect, &params).as_str()).into_response(),
+        Ok(redirect) => {
+            Redirect::to(decision_redirect(&shared, Dialect::Ts, redirect, &params).as_str())
+                .into_response()
+        }
         Err(message) => (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response(),
     }
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({"error": error, "error_description": description}))).into_response()
+    (
+        status,
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
 }
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
@@ -67,30 +94,71 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     if !form {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The token endpoint takes application/x-www-form-urlencoded.");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The token endpoint takes application/x-www-form-urlencoded.",
+        );
     }
     let p: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     shared.record_token_request("/ts/oauth/token", &headers, &p);
     let get = |k: &str| p.get(k).map(String::as_str);
     let cfg = &shared.config;
-    if get("client_id") != Some(cfg.client_id.as_str()) || get("client_secret") != Some(cfg.client_secret.as_str()) {
+    // Like TradeStation's sign-in service (Auth0), the client may authenticate in the body
+    // (client_secret_post) or with HTTP Basic (client_secret_basic), not both.
+    let client = match (basic_client(&headers), get("client_secret")) {
+        (Some(_), Some(_)) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "Use one client authentication method, not two.",
+            )
+        }
+        (Some(pair), None) => Some(pair),
+        (None, _) => get("client_id")
+            .zip(get("client_secret"))
+            .map(|(i, s)| (i.to_string(), s.to_string())),
+    };
+    if client.as_ref().map(|(i, s)| (i.as_str(), s.as_str()))
+        != Some((cfg.client_id.as_str(), cfg.client_secret.as_str()))
+    {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Unauthorized");
     }
     let (refresh_token, scope) = match get("grant_type") {
         Some("authorization_code") => match shared.redeem_code(Dialect::Ts, &p) {
             Ok(pending) => {
-                let offline = pending.scope.split_whitespace().any(|s| s == "offline_access");
-                (offline.then(|| shared.issue_refresh_token(Dialect::Ts)), pending.scope)
+                let offline = pending
+                    .scope
+                    .split_whitespace()
+                    .any(|s| s == "offline_access");
+                (
+                    offline.then(|| shared.issue_refresh_token(Dialect::Ts)),
+                    pending.scope,
+                )
             }
             Err(message) => return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", message),
         },
         Some("refresh_token") => {
-            if !get("refresh_token").is_some_and(|t| shared.refresh_token_is_valid(Dialect::Ts, t)) {
-                return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown or invalid refresh token.");
+            if !get("refresh_token").is_some_and(|t| shared.refresh_token_is_valid(Dialect::Ts, t))
+            {
+                return oauth_error(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "Unknown or invalid refresh token.",
+                );
             }
-            (None, "openid offline_access profile ReadAccount".to_string())
+            (
+                None,
+                "openid offline_access profile ReadAccount".to_string(),
+            )
         }
-        _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant type."),
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "Unsupported grant type.",
+            )
+        }
     };
     let access = shared.issue_access_token(Dialect::Ts, Duration::from_secs(TS_ACCESS_TOKEN_SECS));
     let mut out = json!({
@@ -103,13 +171,47 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     if let Some(rt) = refresh_token {
         out["refresh_token"] = json!(rt);
     }
-    (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], Json(out)).into_response()
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(out),
+    )
+        .into_response()
+}
+
+/// The client ID and secret of an `Authorization: Basic` header, each form-decoded
+/// (RFC 6749 section 2.3.1).
+fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()?,
+    )
+    .ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let dec = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((dec(id)?, dec(secret)?))
 }
 
 async fn accounts(State(shared): State<Shared>, headers: HeaderMap) -> Response {
     shared.count("/ts/v3/brokerage/accounts");
     if !shared.bearer_is_valid(Dialect::Ts, &headers) {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"Error": "Unauthorized", "Message": "Access token is invalid or expired."})))
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(
+                json!({"Error": "Unauthorized", "Message": "Access token is invalid or expired."}),
+            ),
+        )
             .into_response();
     }
     let accounts: Vec<_> = TS_SEED_ACCOUNTS

@@ -12,7 +12,10 @@ pub fn check_openable(url: &Url) -> Result<()> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if matches!(url.host_str(), Some("127.0.0.1") | Some("localhost")) => Ok(()),
-        _ => Err(AppError::internal(format!("refusing to open a {} URL", url.scheme()))),
+        _ => Err(AppError::internal(format!(
+            "refusing to open a {} URL",
+            url.scheme()
+        ))),
     }
 }
 
@@ -20,7 +23,9 @@ pub fn check_openable(url: &Url) -> Result<()> {
 /// `$BROWSER` may list several commands separated by `:`; the first is used; `%s` in it is
 /// replaced by the URL, otherwise the URL is its last argument. No shell is involved.
 pub fn open_with_env_browser(url: &Url) -> Option<Result<()>> {
-    let browser = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty())?;
+    let browser = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())?;
     let first = browser.split(':').next().unwrap_or_default();
     let mut parts: Vec<String> = first.split_whitespace().map(str::to_owned).collect();
     if parts.iter().any(|p| p.contains("%s")) {

@@ -46,10 +46,18 @@ impl DeepLinkSlot {
             return refused("A sign-in link arrived that does not belong to the sign-in in progress (its state does not match), so it was ignored. Keep waiting, or press Cancel and start again.");
         }
         let cb = match (q.get("error"), q.get("code")) {
-            (Some(error), _) => Callback::Error { error: error.clone(), description: q.get("error_description").cloned() },
+            (Some(error), _) => Callback::Error {
+                error: error.clone(),
+                description: q.get("error_description").cloned(),
+            },
             (None, Some(code)) => Callback::Code(code.clone()),
-            (None, None) => return refused("The sign-in link carried neither a code nor an error; it was ignored."),
+            (None, None) => {
+                return refused(
+                    "The sign-in link carried neither a code nor an error; it was ignored.",
+                )
+            }
         };
-        tx.try_send(cb).or_else(|_| refused("This sign-in link was already received."))
+        tx.try_send(cb)
+            .or_else(|_| refused("This sign-in link was already received."))
     }
 }

@@ -22,7 +22,10 @@ use crate::error::{AppError, ErrorKind, Result};
 #[derive(Debug)]
 pub enum Callback {
     Code(String),
-    Error { error: String, description: Option<String> },
+    Error {
+        error: String,
+        description: Option<String>,
+    },
 }
 
 pub struct Loopback {
@@ -57,10 +60,15 @@ impl Loopback {
                 AppError::internal(format!("Could not listen for the browser's redirect: {e}"))
             }
         })?;
-        let addr = listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| AppError::internal(e.to_string()))?;
         let redirect_uri = Url::parse(&format!("http://{addr}{path}"))
             .map_err(|e| AppError::internal(format!("bad redirect path: {e}")))?;
-        Ok(Loopback { listener, redirect_uri })
+        Ok(Loopback {
+            listener,
+            redirect_uri,
+        })
     }
 
     pub fn redirect_uri(&self) -> &Url {
@@ -98,7 +106,10 @@ impl Loopback {
         let _ = stop_tx.send(true);
         // Give the answer page a moment to reach the browser, then make sure the port is free.
         let abort = server.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(2), server).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(2), server)
+            .await
+            .is_err()
+        {
             abort.abort();
         }
         outcome
@@ -106,7 +117,11 @@ impl Loopback {
 }
 
 /// Waits for the first callback, a cancel, or the timeout, whichever comes first.
-pub(crate) async fn wait_for(mut rx: mpsc::Receiver<Callback>, timeout: Duration, mut cancel: watch::Receiver<bool>) -> Result<Callback> {
+pub(crate) async fn wait_for(
+    mut rx: mpsc::Receiver<Callback>,
+    timeout: Duration,
+    mut cancel: watch::Receiver<bool>,
+) -> Result<Callback> {
     tokio::select! {
         cb = rx.recv() => cb.ok_or_else(|| AppError::internal("the redirect listener stopped")),
         _ = cancel.wait_for(|c| *c) => Err(AppError::new(ErrorKind::Cancelled, "Sign-in cancelled. Nothing was saved.")),
@@ -130,7 +145,11 @@ async fn handle(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if uri.path() != st.path {
-        return page(StatusCode::NOT_FOUND, "Not found", "Keygrant is waiting for the broker's redirect, not for this address.");
+        return page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "Keygrant is waiting for the broker's redirect, not for this address.",
+        );
     }
     if q.get("state") != Some(&st.expected_state) {
         tracing::warn!("loopback: ignored a request with a missing or wrong state");
@@ -142,20 +161,39 @@ async fn handle(
         );
     }
     let cb = if let Some(error) = q.get("error") {
-        Callback::Error { error: error.clone(), description: q.get("error_description").cloned() }
+        Callback::Error {
+            error: error.clone(),
+            description: q.get("error_description").cloned(),
+        }
     } else if let Some(code) = q.get("code") {
         Callback::Code(code.clone())
     } else {
-        return page(StatusCode::BAD_REQUEST, "Incomplete response", "The broker's response carried neither a code nor an error.");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Incomplete response",
+            "The broker's response carried neither a code nor an error.",
+        );
     };
     let denied = matches!(cb, Callback::Error { .. });
     if st.tx.try_send(cb).is_err() {
-        return page(StatusCode::CONFLICT, "Already handled", "Keygrant already received this sign-in. You can close this tab.");
+        return page(
+            StatusCode::CONFLICT,
+            "Already handled",
+            "Keygrant already received this sign-in. You can close this tab.",
+        );
     }
     if denied {
-        page(StatusCode::OK, "Sign-in was not completed", "Return to Keygrant to see what happened. You can close this tab.")
+        page(
+            StatusCode::OK,
+            "Sign-in was not completed",
+            "Return to Keygrant to see what happened. You can close this tab.",
+        )
     } else {
-        page(StatusCode::OK, "You're signed in", "Keygrant received the authorization. You can close this tab and return to the app.")
+        page(
+            StatusCode::OK,
+            "You're signed in",
+            "Keygrant received the authorization. You can close this tab and return to the app.",
+        )
     }
 }
 
@@ -173,7 +211,10 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
         status,
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
             (header::CACHE_CONTROL, "no-store"),
             (header::CONNECTION, "close"),
             (header::REFERRER_POLICY, "no-referrer"),

@@ -8,15 +8,18 @@ pub mod loopback;
 
 use std::time::Duration;
 
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, PkceCodeChallenge, RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    EndpointNotSet, EndpointSet, HttpClientError, HttpRequest, HttpResponse, PkceCodeChallenge,
+    RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
+use serde::Serialize;
 use tokio::sync::watch;
+use ts_rs::TS;
 use url::Url;
 
-use crate::brokers::{Endpoints, RefreshBody};
+use crate::brokers::{ClientAuth, Endpoints, RefreshBody};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::Secret;
 use deeplink::{DeepLinkSlot, DEEP_LINK_REDIRECT};
@@ -24,12 +27,61 @@ use loopback::{Callback, Loopback};
 
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
+/// One field of a token response as the UI may show it: tokens and any other string whose
+/// name is not known to be harmless are masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct TokenField {
+    pub name: String,
+    pub value: String,
+    /// The value is masked (a token or an unknown string).
+    pub masked: bool,
+}
+
+/// Names whose string values are never credentials.
+const PLAIN_FIELDS: &[&str] = &[
+    "token_type",
+    "scope",
+    "issued_token_type",
+    "session_state",
+    "not-before-policy",
+];
+
+/// The response's fields, sorted by name, with every value that may be a credential masked.
+pub fn token_fields(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<TokenField> {
+    let mut out: Vec<TokenField> = raw
+        .iter()
+        .map(|(name, v)| {
+            let (value, masked) = match v {
+                serde_json::Value::String(s) if PLAIN_FIELDS.contains(&name.as_str()) => {
+                    (s.clone(), false)
+                }
+                serde_json::Value::String(s) => (Secret::new(s.clone()).masked(), true),
+                serde_json::Value::Number(n) => (n.to_string(), false),
+                serde_json::Value::Bool(b) => (b.to_string(), false),
+                serde_json::Value::Null => ("null".into(), false),
+                // Arrays and objects may nest anything: masked whole.
+                other => (Secret::new(other.to_string()).masked(), true),
+            };
+            TokenField {
+                name: name.clone(),
+                value,
+                masked,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
 /// The tokens a token request returned. The access token never leaves the backend.
 #[derive(Debug)]
 pub struct TokenSet {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
     pub expires_in: Option<Duration>,
+    /// The whole response, masked for display.
+    pub fields: Vec<TokenField>,
 }
 
 /// What the authorize step needs to know.
@@ -51,7 +103,11 @@ pub enum Redirect {
     AnyLoopbackPort { path: String },
     /// The redirect URI registered with the user's OAuth application, sent exactly as entered;
     /// Keygrant listens on its port on 127.0.0.1.
-    Registered { uri: String, port: u16, path: String },
+    Registered {
+        uri: String,
+        port: u16,
+        path: String,
+    },
     /// `keygrant://callback`, handed over by the OS (tauri-plugin-deep-link).
     DeepLink,
 }
@@ -64,11 +120,14 @@ impl Redirect {
         if uri == DEEP_LINK_REDIRECT {
             return Ok(Redirect::DeepLink);
         }
-        let bad = |msg: String| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("redirect_uri"));
+        let bad =
+            |msg: String| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("redirect_uri"));
         let Ok(parsed) = Url::parse(uri) else {
             return bad(format!("\"{uri}\" is not a URL. Enter the redirect URI registered with your OAuth application, such as http://localhost:8000."));
         };
-        if parsed.scheme() != "http" || !matches!(parsed.host_str(), Some("localhost") | Some("127.0.0.1")) {
+        if parsed.scheme() != "http"
+            || !matches!(parsed.host_str(), Some("localhost") | Some("127.0.0.1"))
+        {
             return bad(format!(
                 "Keygrant can receive the sign-in only on this computer: use a redirect URI that starts with \
                  http://localhost or http://127.0.0.1 (such as http://localhost:8000), or {DEEP_LINK_REDIRECT}, and \
@@ -79,17 +138,26 @@ impl Redirect {
             return bad("The redirect URI must not have a query (?) or fragment (#).".into());
         }
         let port = parsed.port_or_known_default().unwrap_or(80);
-        Ok(Redirect::Registered { uri: uri.to_string(), port, path: parsed.path().to_string() })
+        Ok(Redirect::Registered {
+            uri: uri.to_string(),
+            port,
+            path: parsed.path().to_string(),
+        })
     }
 }
 
 fn client(client_id: &str, secret: &Secret, endpoints: &Endpoints) -> Client {
-    // Tastytrade and TradeStation take the client credentials in the form body.
+    // Tastytrade and TradeStation take the client credentials in the form body; a custom
+    // provider may want HTTP Basic.
+    let auth_type = match endpoints.client_auth {
+        ClientAuth::RequestBody => AuthType::RequestBody,
+        ClientAuth::Basic => AuthType::BasicAuth,
+    };
     BasicClient::new(ClientId::new(client_id.to_string()))
         .set_client_secret(ClientSecret::new(secret.expose().to_string()))
         .set_auth_uri(AuthUrl::from_url(endpoints.authorize_url.clone()))
         .set_token_uri(TokenUrl::from_url(endpoints.token_url.clone()))
-        .set_auth_type(AuthType::RequestBody)
+        .set_auth_type(auth_type)
 }
 
 /// Runs the whole browser round trip: listen on loopback, open the authorize page with
@@ -107,11 +175,14 @@ pub async fn authorize(
             let uri = l.redirect_uri().to_string();
             (Some(l), uri)
         }
-        Redirect::Registered { uri, port, path } => (Some(Loopback::bind(*port, path).await?), uri.clone()),
+        Redirect::Registered { uri, port, path } => {
+            (Some(Loopback::bind(*port, path).await?), uri.clone())
+        }
         Redirect::DeepLink => (None, DEEP_LINK_REDIRECT.to_string()),
     };
     // RedirectUrl::new keeps the string exactly as registered (no trailing slash added).
-    let redirect = RedirectUrl::new(redirect_uri.clone()).map_err(|e| AppError::internal(format!("bad redirect URI: {e}")))?;
+    let redirect = RedirectUrl::new(redirect_uri.clone())
+        .map_err(|e| AppError::internal(format!("bad redirect URI: {e}")))?;
     let client = client(req.client_id, req.client_secret, req.endpoints).set_redirect_uri(redirect);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut auth = client
@@ -129,7 +200,9 @@ pub async fn authorize(
     let callback = match loopback {
         Some(loopback) => {
             open_browser(&url)?;
-            loopback.wait(state.secret().clone(), timeout, cancel).await?
+            loopback
+                .wait(state.secret().clone(), timeout, cancel)
+                .await?
         }
         None => {
             let rx = req.deep_links.arm(state.secret().clone());
@@ -150,8 +223,44 @@ pub async fn authorize(
     if use_pkce {
         exchange = exchange.set_pkce_verifier(verifier);
     }
-    let resp = exchange.request_async(http).await.map_err(|e| token_error(e, TokenStep::Exchange))?;
-    Ok(token_set(&resp))
+    // The oauth2 crate parses the standard fields; the body is kept as sent so the user sees
+    // every field exactly as the provider wrote it.
+    let send = KeepBody {
+        http,
+        body: Default::default(),
+    };
+    let resp = exchange
+        .request_async(&send)
+        .await
+        .map_err(|e| token_error(e, TokenStep::Exchange))?;
+    let body = send.body.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let raw = serde_json::from_slice(&body).unwrap_or_default();
+    Ok(token_set(&resp, &raw))
+}
+
+/// The reqwest client for the oauth2 crate, keeping the response body it returns.
+struct KeepBody<'h> {
+    http: &'h reqwest::Client,
+    body: std::sync::Mutex<Vec<u8>>,
+}
+
+impl<'c> AsyncHttpClient<'c> for KeepBody<'_> {
+    type Error = HttpClientError<reqwest::Error>;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = std::result::Result<HttpResponse, Self::Error>>
+                + Send
+                + 'c,
+        >,
+    >;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = self.http.call(request).await?;
+            *self.body.lock().unwrap_or_else(|p| p.into_inner()) = response.body().clone();
+            Ok(response)
+        })
+    }
 }
 
 /// Trades a refresh token for a new access token (and, where the broker rotates, a new
@@ -165,19 +274,33 @@ pub async fn refresh(
     endpoints: &Endpoints,
     refresh_token: &Secret,
 ) -> Result<TokenSet> {
-    let req = http.post(endpoints.token_url.clone()).header(reqwest::header::ACCEPT, "application/json");
+    let req = http
+        .post(endpoints.token_url.clone())
+        .header(reqwest::header::ACCEPT, "application/json");
     let req = match endpoints.refresh_body {
         RefreshBody::Json => req.json(&serde_json::json!({
             "grant_type": "refresh_token",
             "client_secret": client_secret.expose(),
             "refresh_token": refresh_token.expose(),
         })),
-        RefreshBody::Form => req.form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", client_id),
-            ("client_secret", client_secret.expose()),
-            ("refresh_token", refresh_token.expose()),
-        ]),
+        RefreshBody::Form => match endpoints.client_auth {
+            ClientAuth::RequestBody => req.form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", client_id),
+                ("client_secret", client_secret.expose()),
+                ("refresh_token", refresh_token.expose()),
+            ]),
+            // RFC 6749 section 2.3.1: both parts form-encoded before Basic encoding.
+            ClientAuth::Basic => req
+                .basic_auth(
+                    form_encode(client_id),
+                    Some(form_encode(client_secret.expose())),
+                )
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token.expose()),
+                ]),
+        },
     };
     let resp = req.send().await.map_err(|e| {
         AppError::new(
@@ -188,19 +311,25 @@ pub async fn refresh(
     let status = resp.status();
     let body = resp.bytes().await.map_err(AppError::network)?;
     if status.is_success() {
-        #[derive(serde::Deserialize)]
-        struct Raw {
-            access_token: String,
-            refresh_token: Option<String>,
-            expires_in: Option<u64>,
-        }
-        let raw: Raw = serde_json::from_slice(&body).map_err(|_| {
+        let no_token = || {
             AppError::new(ErrorKind::Broker, "The broker's token endpoint answered without an access token. Try again in a minute.")
-        })?;
+        };
+        let raw: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&body).map_err(|_| no_token())?;
+        let text = |k: &str| {
+            raw.get(k)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(Secret::new)
+        };
         return Ok(TokenSet {
-            access_token: Secret::new(raw.access_token),
-            refresh_token: raw.refresh_token.map(Secret::new),
-            expires_in: raw.expires_in.map(Duration::from_secs),
+            access_token: text("access_token").ok_or_else(no_token)?,
+            refresh_token: text("refresh_token"),
+            expires_in: raw
+                .get("expires_in")
+                .and_then(expires_in_secs)
+                .map(Duration::from_secs),
+            fields: token_fields(&raw),
         });
     }
     match rfc_error(&body).or_else(|| broker_error(&body)) {
@@ -212,23 +341,46 @@ pub async fn refresh(
     }
 }
 
+/// `expires_in` as a number, or as a numeric string (some providers send one).
+fn expires_in_secs(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 /// `{"error": "<code>", "error_description": "..."}` (RFC 6749 section 5.2).
 fn rfc_error(body: &[u8]) -> Option<(String, Option<String>)> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let code = v.get("error")?.as_str()?.to_string();
-    Some((code, v.get("error_description").and_then(|d| d.as_str()).map(str::to_owned)))
+    Some((
+        code,
+        v.get("error_description")
+            .and_then(|d| d.as_str())
+            .map(str::to_owned),
+    ))
 }
 
-fn token_set(resp: &oauth2::basic::BasicTokenResponse) -> TokenSet {
+fn token_set(
+    resp: &BasicTokenResponse,
+    raw: &serde_json::Map<String, serde_json::Value>,
+) -> TokenSet {
     TokenSet {
         access_token: Secret::new(resp.access_token().secret().clone()),
-        refresh_token: resp.refresh_token().map(|r| Secret::new(r.secret().clone())),
+        refresh_token: resp
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().clone())),
         expires_in: resp.expires_in(),
+        fields: token_fields(raw),
     }
 }
 
 fn authorize_error(error: &str, description: Option<String>) -> AppError {
-    let detail = description.map(|d| format!(" (the broker said: {d})")).unwrap_or_default();
+    let detail = description
+        .map(|d| format!(" (the broker said: {d})"))
+        .unwrap_or_default();
     match error {
         "access_denied" => AppError::new(
             ErrorKind::AccessDenied,
@@ -280,7 +432,8 @@ fn token_error<RE: std::error::Error + 'static>(
 /// or the top-level `{"error_code", "error_description"}` seen from its sandbox.
 fn broker_error(body: &[u8]) -> Option<(String, Option<String>)> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let text = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    let text =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
     if let Some(code) = text(&v, "error_code") {
         return Some((code, text(&v, "error_description")));
     }
@@ -290,7 +443,9 @@ fn broker_error(body: &[u8]) -> Option<(String, Option<String>)> {
 }
 
 fn oauth_error(code: &str, description: Option<String>, step: TokenStep) -> AppError {
-    let detail = description.map(|d| format!(" The broker said: {d}")).unwrap_or_default();
+    let detail = description
+        .map(|d| format!(" The broker said: {d}"))
+        .unwrap_or_default();
     let invalid_client = BasicErrorResponseType::InvalidClient.as_ref();
     let invalid_grant = BasicErrorResponseType::InvalidGrant.as_ref();
     if code == invalid_client {
@@ -356,17 +511,69 @@ mod tests {
     fn a_registered_redirect_uri_is_kept_as_entered_and_listened_on_its_port() {
         assert_eq!(
             Redirect::registered(" http://localhost:8000 ").unwrap(),
-            Redirect::Registered { uri: "http://localhost:8000".into(), port: 8000, path: "/".into() }
+            Redirect::Registered {
+                uri: "http://localhost:8000".into(),
+                port: 8000,
+                path: "/".into()
+            }
         );
         assert_eq!(
             Redirect::registered("http://127.0.0.1:3001/cb").unwrap(),
-            Redirect::Registered { uri: "http://127.0.0.1:3001/cb".into(), port: 3001, path: "/cb".into() }
+            Redirect::Registered {
+                uri: "http://127.0.0.1:3001/cb".into(),
+                port: 3001,
+                path: "/cb".into()
+            }
         );
-        assert_eq!(Redirect::registered("http://localhost").unwrap(), Redirect::Registered { uri: "http://localhost".into(), port: 80, path: "/".into() });
-        for bad in ["https://example.com/cb", "localhost:8000", "http://192.168.1.2:8000", "http://localhost:8000/?x=1"] {
+        assert_eq!(
+            Redirect::registered("http://localhost").unwrap(),
+            Redirect::Registered {
+                uri: "http://localhost".into(),
+                port: 80,
+                path: "/".into()
+            }
+        );
+        for bad in [
+            "https://example.com/cb",
+            "localhost:8000",
+            "http://192.168.1.2:8000",
+            "http://localhost:8000/?x=1",
+        ] {
             let e = Redirect::registered(bad).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("redirect_uri"), "{bad}");
         }
+    }
+
+    #[test]
+    fn token_fields_mask_tokens_and_unknown_strings_and_show_the_rest() {
+        let raw: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+            r#"{"access_token":"at-0123456789abcdefWXYZ","refresh_token":"rt-0123456789abcdefQRST","id_token":"a.b.c",
+                "token_type":"Bearer","expires_in":1200,"scope":"openid offline_access","custom_key":"s3cret-value-9999",
+                "flags":{"x":"hidden-nested-secret"},"ok":true}"#,
+        )
+        .unwrap();
+        let fields = token_fields(&raw);
+        let get = |n: &str| fields.iter().find(|f| f.name == n).unwrap();
+        assert_eq!(
+            fields.first().unwrap().name,
+            "access_token",
+            "sorted by name"
+        );
+        assert!(get("access_token").masked && get("access_token").value.ends_with("WXYZ"));
+        assert!(!get("access_token").value.contains("0123456789"));
+        assert!(get("id_token").masked && get("custom_key").masked && get("flags").masked);
+        assert!(
+            !format!("{fields:?}").contains("hidden-nested-secret")
+                && !format!("{fields:?}").contains("s3cret-value")
+        );
+        assert_eq!(
+            (get("token_type").value.as_str(), get("token_type").masked),
+            ("Bearer", false)
+        );
+        assert_eq!(get("expires_in").value, "1200");
+        assert_eq!(get("scope").value, "openid offline_access");
+        assert_eq!(get("ok").value, "true");
+        assert_eq!(expires_in_secs(&serde_json::json!("3600")), Some(3600));
     }
 
     #[test]

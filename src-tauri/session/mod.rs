@@ -3,13 +3,13 @@
 //! refresh at a time: callers that find the token stale queue on the same lock and reuse the
 //! result. A rotated refresh token is written to the keyring before the old one is dropped.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Mutex;
 
 use crate::brokers::{self, Account, Endpoints};
 use crate::error::{ErrorKind, Result};
-use crate::oauth::{self, TokenSet};
+use crate::oauth::{self, TokenField, TokenSet};
 use crate::profiles::Profile;
 use crate::secret::Secret;
 use crate::vault::Vault;
@@ -22,6 +22,19 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
 struct Cached {
     token: Secret,
     expires_at: Instant,
+    /// Wall-clock times for the UI's token health.
+    obtained: SystemTime,
+    expires_wall: SystemTime,
+    fields: Vec<TokenField>,
+}
+
+/// What the UI may know about the access token: when it was obtained and when it expires,
+/// and the last token response's fields, masked.
+#[derive(Debug, Clone, Default)]
+pub struct TokenStatus {
+    pub obtained: Option<SystemTime>,
+    pub expires: Option<SystemTime>,
+    pub fields: Vec<TokenField>,
 }
 
 pub struct Session {
@@ -33,15 +46,32 @@ pub struct Session {
 }
 
 fn cached(set: &TokenSet) -> Cached {
+    let lifetime = set.expires_in.unwrap_or(DEFAULT_LIFETIME);
+    let now = SystemTime::now();
     Cached {
         token: set.access_token.clone(),
-        expires_at: Instant::now() + set.expires_in.unwrap_or(DEFAULT_LIFETIME),
+        expires_at: Instant::now() + lifetime,
+        obtained: now,
+        expires_wall: now + lifetime,
+        fields: set.fields.clone(),
     }
 }
 
 impl Session {
-    pub fn new(profile: Profile, endpoints: Endpoints, vault: Vault, http: reqwest::Client, tokens: Option<&TokenSet>) -> Self {
-        Session { profile, endpoints, vault, http, access: Mutex::new(tokens.map(cached)) }
+    pub fn new(
+        profile: Profile,
+        endpoints: Endpoints,
+        vault: Vault,
+        http: reqwest::Client,
+        tokens: Option<&TokenSet>,
+    ) -> Self {
+        Session {
+            profile,
+            endpoints,
+            vault,
+            http,
+            access: Mutex::new(tokens.map(cached)),
+        }
     }
 
     /// A valid access token, refreshing it if needed (single flight).
@@ -56,7 +86,14 @@ impl Session {
         let refresh_token = self.vault.refresh_token(id)?;
         let client_secret = self.vault.client_secret(id)?;
         tracing::info!(profile = %id, "refreshing the access token");
-        let set = oauth::refresh(&self.http, &self.profile.client_id, &client_secret, &self.endpoints, &refresh_token).await?;
+        let set = oauth::refresh(
+            &self.http,
+            &self.profile.client_id,
+            &client_secret,
+            &self.endpoints,
+            &refresh_token,
+        )
+        .await?;
         if let Some(rotated) = set.refresh_token.as_ref().filter(|r| **r != refresh_token) {
             // Persist the new refresh token before the old one goes out of scope.
             self.vault.set_refresh_token(id, rotated)?;
@@ -78,7 +115,36 @@ impl Session {
 
     /// Seconds until the cached access token expires, if there is one.
     pub async fn expires_in(&self) -> Option<Duration> {
-        self.access.lock().await.as_ref().map(|c| c.expires_at.saturating_duration_since(Instant::now()))
+        self.access
+            .lock()
+            .await
+            .as_ref()
+            .map(|c| c.expires_at.saturating_duration_since(Instant::now()))
+    }
+
+    /// The access token's health and the last token response, without refreshing. Does not
+    /// wait for a refresh in flight: it reports what is known now.
+    pub fn status(&self) -> TokenStatus {
+        match self.access.try_lock() {
+            Ok(slot) => slot
+                .as_ref()
+                .map(|c| TokenStatus {
+                    obtained: Some(c.obtained),
+                    expires: Some(c.expires_wall),
+                    fields: c.fields.clone(),
+                })
+                .unwrap_or_default(),
+            Err(_) => TokenStatus::default(),
+        }
+    }
+
+    /// Refreshes now, even if the cached token is still good (the user's "Refresh now").
+    pub async fn refresh_now(&self) -> Result<()> {
+        {
+            let mut slot = self.access.lock().await;
+            *slot = None;
+        }
+        self.access_token().await.map(drop)
     }
 
     /// The account list. A 401 leads to one refresh and one retry, never a loop.

@@ -21,7 +21,9 @@ pub struct KeyringStore {
 
 impl KeyringStore {
     pub fn new(service: impl Into<String>) -> Self {
-        KeyringStore { service: service.into() }
+        KeyringStore {
+            service: service.into(),
+        }
     }
 
     fn entry(&self, key: &str) -> Result<keyring::Entry> {
@@ -38,12 +40,19 @@ fn keyring_error(e: keyring::Error) -> AppError {
         " Unlock your system keychain and try again."
     };
     // keyring's Display names the failure, never the stored value.
-    AppError::new(ErrorKind::Keyring, format!("The system keyring could not be used ({e}).{hint} Nothing was saved to disk instead."))
+    AppError::new(
+        ErrorKind::Keyring,
+        format!(
+            "The system keyring could not be used ({e}).{hint} Nothing was saved to disk instead."
+        ),
+    )
 }
 
 impl SecretStore for KeyringStore {
     fn set(&self, key: &str, value: &Secret) -> Result<()> {
-        self.entry(key)?.set_password(value.expose()).map_err(keyring_error)
+        self.entry(key)?
+            .set_password(value.expose())
+            .map_err(keyring_error)
     }
 
     fn get(&self, key: &str) -> Result<Option<Secret>> {
@@ -88,9 +97,18 @@ impl Vault {
     }
 
     /// Stores both secrets of a new profile, or neither.
-    pub fn save_profile(&self, profile_id: &str, client_secret: &Secret, refresh_token: &Secret) -> Result<()> {
-        self.store.set(&Self::client_secret_key(profile_id), client_secret)?;
-        if let Err(e) = self.store.set(&Self::refresh_token_key(profile_id), refresh_token) {
+    pub fn save_profile(
+        &self,
+        profile_id: &str,
+        client_secret: &Secret,
+        refresh_token: &Secret,
+    ) -> Result<()> {
+        self.store
+            .set(&Self::client_secret_key(profile_id), client_secret)?;
+        if let Err(e) = self
+            .store
+            .set(&Self::refresh_token_key(profile_id), refresh_token)
+        {
             let _ = self.store.delete(&Self::client_secret_key(profile_id));
             return Err(e);
         }

@@ -34,13 +34,19 @@ impl SecretStore for RecordingStore {
 pub const TEST_SERVICE: &str = "keygrant-test";
 
 pub fn keyring() -> (Vault, Arc<RecordingStore>) {
-    let store = Arc::new(RecordingStore { inner: KeyringStore::new(TEST_SERVICE), written: Mutex::new(Vec::new()) });
+    let store = Arc::new(RecordingStore {
+        inner: KeyringStore::new(TEST_SERVICE),
+        written: Mutex::new(Vec::new()),
+    });
     (Vault::new(store.clone()), store)
 }
 
 /// Reads a key straight from the keyring, bypassing the app.
 pub fn keyring_get(key: &str) -> Option<String> {
-    KeyringStore::new(TEST_SERVICE).get(key).expect("Secret Service reachable (run under scripts/with-keyring.sh)").map(|s| s.expose().to_string())
+    KeyringStore::new(TEST_SERVICE)
+        .get(key)
+        .expect("Secret Service reachable (run under scripts/with-keyring.sh)")
+        .map(|s| s.expose().to_string())
 }
 
 pub fn browser_script() -> PathBuf {
@@ -62,6 +68,10 @@ pub fn scripted_browser(decision: &'static str) -> impl FnOnce(&Url) -> Result<(
 
 /// The `redirect_uri` an authorize URL carries.
 pub fn redirect_of(url: &Url) -> Url {
-    let r = url.query_pairs().find(|(k, _)| k == "redirect_uri").expect("redirect_uri").1;
+    let r = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .expect("redirect_uri")
+        .1;
     Url::parse(&r).unwrap()
 }

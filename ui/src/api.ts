@@ -15,6 +15,8 @@ export interface Api {
   connectWithGrant(request: GrantRequest): Promise<ProfileView>;
   cancelConnect(): Promise<boolean>;
   listAccounts(): Promise<Account[]>;
+  /** Gets a new access token now; the profile comes back with its token health and fields. */
+  refreshNow(): Promise<ProfileView>;
   revealRefreshToken(): Promise<string>;
   /** Copies in the backend; resolves to the seconds until the clipboard is cleared. */
   copyRefreshToken(): Promise<number>;
@@ -32,6 +34,7 @@ export const tauriApi: Api = {
   connectWithGrant: (request) => invoke<ProfileView>("connect_with_grant", { request }),
   cancelConnect: () => invoke<boolean>("cancel_connect"),
   listAccounts: () => invoke<Account[]>("list_accounts"),
+  refreshNow: () => invoke<ProfileView>("refresh_now"),
   revealRefreshToken: () => invoke<string>("reveal_refresh_token"),
   copyRefreshToken: () => invoke<number>("copy_refresh_token"),
   disconnect: () => invoke<void>("disconnect"),

@@ -5,6 +5,8 @@ import type { Account } from "./bindings/Account";
 import type { AppError } from "./bindings/AppError";
 import type { AppState } from "./bindings/AppState";
 import type { BrokerKind } from "./bindings/BrokerKind";
+import type { ClientAuth } from "./bindings/ClientAuth";
+import type { CustomProvider } from "./bindings/CustomProvider";
 import type { Environment } from "./bindings/Environment";
 import type { ProfileView } from "./bindings/ProfileView";
 
@@ -28,8 +30,8 @@ export type Screen =
     }
   | { name: "failed"; error: AppError };
 
-/** A card on the first step: a real broker, or the Demo broker. */
-export type Choice = "tastytrade" | "trade_station" | "demo";
+/** A card on the first step: a real broker, any OAuth 2 provider, or the Demo broker. */
+export type Choice = "tastytrade" | "trade_station" | "custom" | "demo";
 
 interface BrokerChoice {
   kind: Choice;
@@ -42,6 +44,11 @@ interface BrokerChoice {
 export const BROKERS: BrokerChoice[] = [
   { kind: "tastytrade", title: "Tastytrade", blurb: "Production and sandbox (cert)." },
   { kind: "trade_station", title: "TradeStation", blurb: "Live and simulated (sim) trading." },
+  {
+    kind: "custom",
+    title: "Any OAuth 2 provider",
+    blurb: "Enter its authorize and token URLs. You get the refresh token; there is no dashboard.",
+  },
   {
     kind: "demo",
     title: "Demo broker",
@@ -85,6 +92,16 @@ export class App {
     scopes: [] as string[],
     mode: "browser" as Mode,
     redirectKind: "loopback" as RedirectKind,
+    /** The custom provider's description. */
+    custom: {
+      authorizeUrl: "",
+      tokenUrl: "",
+      scopes: "",
+      clientAuth: "request_body" as ClientAuth,
+      pkce: true,
+      /** One name=value per line. */
+      extraParams: "",
+    },
   };
   /** A message that is not about any one field, shown above the current screen. */
   notice: string | null = null;
@@ -108,6 +125,18 @@ export class App {
     }
   }
 
+  /** The custom provider as the backend takes it; the backend trims and checks it. */
+  customProvider(): CustomProvider {
+    const c = this.form.custom;
+    return {
+      authorize_url: c.authorizeUrl,
+      token_url: c.tokenUrl,
+      client_auth: c.clientAuth,
+      pkce: c.pkce,
+      extra_params: parseExtraParams(c.extraParams),
+    };
+  }
+
   deepLinkRedirect(): string {
     return this.state?.deep_link_redirect ?? "";
   }
@@ -123,7 +152,8 @@ export class App {
   }
 
   chooseBroker(kind: Choice): void {
-    const broker: BrokerKind = kind === "demo" ? this.form.broker : kind;
+    const dialect: BrokerKind = this.form.broker === "custom" ? "tastytrade" : this.form.broker;
+    const broker: BrokerKind = kind === "demo" ? dialect : kind;
     this.form.environment = kind === "demo" ? "demo" : "production";
     this.setBroker(broker);
     if (kind === "demo") this.form.mode = "browser";
@@ -150,8 +180,10 @@ export class App {
     const choice = this.screen.choice;
     const f = this.form;
     const isDemo = f.environment === "demo";
+    const isCustom = f.broker === "custom";
     const deepLink = f.mode === "browser" && f.redirectKind === "deeplink";
     const redirectUri = deepLink ? this.deepLinkRedirect() : isDemo ? undefined : f.redirectUri;
+    const custom = isCustom ? this.customProvider() : undefined;
     this.notice = null;
     this.go({ name: "waiting", choice, redirectUri: redirectUri?.trim() });
     try {
@@ -163,6 +195,7 @@ export class App {
               client_id: f.clientId,
               client_secret: f.clientSecret,
               refresh_token: f.refreshToken,
+              custom,
             })
           : await this.api.connect({
               broker: f.broker,
@@ -170,7 +203,8 @@ export class App {
               client_id: f.clientId,
               client_secret: f.clientSecret,
               redirect_uri: redirectUri,
-              scopes: f.scopes,
+              scopes: isCustom ? [f.custom.scopes] : f.scopes,
+              custom,
             });
       this.form.clientSecret = "";
       this.form.refreshToken = "";
@@ -186,7 +220,17 @@ export class App {
 
   showConnected(profile: ProfileView): void {
     this.go({ name: "connected", profile, accounts: { status: "loading" }, confirmDisconnect: false });
-    void this.loadAccounts();
+    if (profile.has_dashboard) void this.loadAccounts();
+  }
+
+  /** Gets a new access token now: proves the grant works and shows the new response. */
+  async refreshNow(): Promise<void> {
+    try {
+      const profile = await this.api.refreshNow();
+      this.patchConnected({ profile, note: "Refreshed: the provider accepted the refresh token." });
+    } catch (e) {
+      this.patchConnected({ note: asAppError(e).message });
+    }
   }
 
   private patchConnected(patch: Partial<Extract<Screen, { name: "connected" }>>): void {
@@ -397,8 +441,19 @@ export class App {
   private credentialsView(choice: Choice, error?: AppError): HTMLElement {
     const f = this.form;
     const isDemo = choice === "demo";
+    const isCustom = choice === "custom";
     const info = this.state?.brokers.find((b) => b.broker === f.broker);
-    const inlineFields = ["client_id", "client_secret", "redirect_uri", "refresh_token", "environment", "scopes"];
+    const inlineFields = [
+      "client_id",
+      "client_secret",
+      "redirect_uri",
+      "refresh_token",
+      "environment",
+      "scopes",
+      "authorize_url",
+      "token_url",
+      "extra_params",
+    ];
     const general = error && !(error.field && inlineFields.includes(error.field)) ? error : undefined;
     const title = BROKERS.find((b) => b.kind === choice)?.title ?? choice;
     const demoHint =
@@ -464,7 +519,10 @@ export class App {
       demoHint,
       where,
       general ? h("p", { class: "error banner", id: "banner", role: "alert" }, general.message) : null,
-      isDemo
+      isCustom ? this.customFields(error) : null,
+      isCustom
+        ? null
+        : isDemo
         ? this.segmented<BrokerKind>(
             "dialect",
             "The Demo broker speaks like",
@@ -532,7 +590,9 @@ export class App {
         ? this.field(
             "redirect-uri",
             "Redirect URI",
-            "Exactly as registered with your OAuth application. Keygrant listens on its port on this computer only.",
+            isCustom
+              ? "As registered with the provider. Leave it empty if the provider accepts any port on http://127.0.0.1 (RFC 8252); Keygrant then picks one."
+              : "Exactly as registered with your OAuth application. Keygrant listens on its port on this computer only.",
             f.redirectUri,
             (v) => (f.redirectUri = v),
             error,
@@ -548,6 +608,64 @@ export class App {
           { class: "primary", id: "connect", onclick: () => void this.connect() },
           f.mode === "grant" ? "Verify and save" : "Connect",
         ),
+      ),
+    );
+  }
+
+  /** The custom provider's description: endpoints, scopes, client authentication, PKCE and
+   *  extra authorize parameters. */
+  private customFields(error?: AppError): HTMLElement {
+    const c = this.form.custom;
+    const extraErr = error?.field === "extra_params" ? error.message : null;
+    const extra = h("textarea", {
+      id: "extra-params",
+      rows: "2",
+      spellcheck: "false",
+      placeholder: "audience=https://api.example.com",
+      "aria-invalid": extraErr ? "true" : "false",
+    });
+    extra.value = c.extraParams;
+    extra.addEventListener("input", () => (c.extraParams = extra.value));
+    const pkce = h("input", { type: "checkbox", id: "pkce", checked: c.pkce });
+    pkce.addEventListener("change", () => (c.pkce = (pkce as HTMLInputElement).checked));
+    return h(
+      "div",
+      { class: "custom", id: "custom-provider" },
+      this.field(
+        "authorize-url",
+        "Authorize URL",
+        "The provider's authorization endpoint (see its documentation or .well-known/openid-configuration).",
+        c.authorizeUrl,
+        (v) => (c.authorizeUrl = v),
+        error,
+      ),
+      this.field("token-url", "Token URL", "The provider's token endpoint. https:// only, except on this computer.", c.tokenUrl, (v) => (c.tokenUrl = v), error),
+      this.field(
+        "scopes-text",
+        "Scopes",
+        "Separated by spaces. Many providers issue a refresh token only with a scope such as offline_access.",
+        c.scopes,
+        (v) => (c.scopes = v),
+        error?.field === "scopes" ? { ...error, field: "scopes_text" } : undefined,
+      ),
+      this.segmented<ClientAuth>(
+        "client-auth",
+        "Send the client secret",
+        [
+          { value: "request_body", label: "In the request body" },
+          { value: "basic", label: "As HTTP Basic authentication" },
+        ],
+        c.clientAuth,
+        (v) => (c.clientAuth = v),
+      ),
+      h("label", { class: "scope", for: "pkce" }, pkce, h("span", {}, "Use PKCE (S256)"), h("span", { class: "muted small" }, "Turn off only if the provider refuses it.")),
+      h(
+        "label",
+        { class: "field", for: "extra-params" },
+        h("span", { class: "label" }, "Extra authorize parameters"),
+        extra,
+        h("small", { class: "muted" }, "Optional, one name=value per line, e.g. audience=… or access_type=offline."),
+        extraErr ? h("span", { class: "error", id: "error-extra_params", role: "alert" }, extraErr) : null,
       ),
     );
   }
@@ -613,13 +731,14 @@ export class App {
         h("button", { id: "copy", onclick: () => void this.copy() }, "Copy"),
       ),
       h("p", { class: "muted small" }, "Kept in your system keyring with the client secret. Never written to a file."),
+      tokenHealth(p),
       s.note ? h("p", { class: "note", id: "note", role: "status" }, s.note) : null,
     );
     return h(
       "div",
       { class: "stack", id: "connected" },
       token,
-      this.accountsView(s.accounts),
+      p.has_dashboard ? this.accountsView(s.accounts) : this.tokenFieldsView(p),
       h(
         "section",
         { class: "card row-between" },
@@ -637,6 +756,37 @@ export class App {
           ),
         ),
       ),
+    );
+  }
+
+  /** A custom provider's last token response, tokens masked, with "Refresh now". */
+  private tokenFieldsView(p: ProfileView): HTMLElement {
+    const body =
+      p.token_fields.length === 0
+        ? h("p", { class: "muted", id: "token-fields-empty" }, "Press Refresh now to ask the provider for a new access token and see its answer.")
+        : h(
+            "table",
+            { id: "token-fields" },
+            h("thead", {}, h("tr", {}, h("th", {}, "Field"), h("th", {}, "Value"))),
+            h(
+              "tbody",
+              {},
+              ...p.token_fields.map((f) =>
+                h("tr", {}, h("td", { class: "mono" }, f.name), h("td", { class: f.masked ? "mono muted" : "mono" }, f.value)),
+              ),
+            ),
+          );
+    return h(
+      "section",
+      { class: "card", id: "token-response" },
+      h(
+        "div",
+        { class: "row-between" },
+        h("h2", {}, "Token response"),
+        h("button", { id: "refresh-now", onclick: () => void this.refreshNow() }, "Refresh now"),
+      ),
+      h("p", { class: "muted small" }, "What the provider returned, tokens masked. Keygrant has no dashboard for a custom provider: use the refresh token in your own code."),
+      body,
     );
   }
 
@@ -695,6 +845,29 @@ export class App {
       body,
     );
   }
+}
+
+/** `name=value` lines into parameters; blank lines are skipped, a line without `=` is a
+ *  name with an empty value (the backend refuses bad names on the field). */
+export function parseExtraParams(text: string): { name: string; value: string }[] {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const i = line.indexOf("=");
+      return i < 0 ? { name: line.trim(), value: "" } : { name: line.slice(0, i).trim(), value: line.slice(i + 1).trim() };
+    });
+}
+
+/** When the access token was obtained and when it expires; nothing before the first refresh. */
+function tokenHealth(p: ProfileView): HTMLElement | null {
+  if (p.access_token_obtained_at === undefined || p.access_token_expires_at === undefined) return null;
+  const t = (secs: number) => new Date(secs * 1000).toLocaleTimeString();
+  return h(
+    "p",
+    { class: "muted small", id: "token-health" },
+    `Access token obtained ${t(p.access_token_obtained_at)}, expires ${t(p.access_token_expires_at)}; Keygrant refreshes it by itself.`,
+  );
 }
 
 export function mount(root: HTMLElement, api: Api): App {

@@ -45,6 +45,8 @@ const PROFILE: ProfileView = {
   label: "Tastytrade · Demo broker",
   scopes: ["read", "openid"],
   refresh_token_masked: "••••••••••••.tag",
+  has_dashboard: true,
+  token_fields: [],
 };
 const ACCOUNTS: Account[] = [
   { number: "5WX01234", nickname: "Individual Margin", account_type: "Individual", margin_or_cash: "Margin" },
@@ -112,7 +114,7 @@ describe("wizard", () => {
   it("opens on the broker choice with the Demo broker marked as the place to start", async () => {
     await start(FRESH);
     expect($("#wizard").textContent).toContain("Which broker");
-    expect(document.querySelectorAll(".brokers button").length).toBe(3);
+    expect(document.querySelectorAll(".brokers button").length).toBe(4);
     expect($("#broker-demo").textContent).toContain("Start here");
     $("#broker-demo").click();
     expect($("#demo-client-id").textContent).toBe(DEMO.client_id);
@@ -377,5 +379,88 @@ describe("connected", () => {
     await flush();
     expect(calls.map((c) => c.cmd)).toContain("disconnect");
     expect($("#wizard").textContent).toContain("Which broker");
+  });
+});
+
+describe("custom OAuth 2 provider", () => {
+  const CUSTOM_PROFILE: ProfileView = {
+    ...PROFILE,
+    id: "c1",
+    broker: "custom",
+    environment: "production",
+    environment_label: "Custom provider",
+    label: "Custom · id.example.com",
+    has_dashboard: false,
+    token_fields: [],
+  };
+
+  it("sends the provider's description, typed scopes and extra parameters", async () => {
+    handlers.connect = () => ({
+      ...CUSTOM_PROFILE,
+      access_token_obtained_at: 1_700_000_000,
+      access_token_expires_at: 1_700_003_600,
+      token_fields: [
+        { name: "access_token", value: "••••••••••••WXYZ", masked: true },
+        { name: "expires_in", value: "3600", masked: false },
+      ],
+    });
+    await start(FRESH);
+    $("#broker-custom").click();
+    expect(document.querySelector("#environment")).toBeNull();
+    type("#authorize-url", " https://id.example.com/authorize ");
+    type("#token-url", "https://id.example.com/oauth/token");
+    type("#scopes-text", "openid offline_access");
+    type("#client-id", "my-client");
+    type("#client-secret", "my-secret-123456");
+    $("#client-auth-basic").click();
+    ($("#pkce") as HTMLInputElement).click();
+    const extra = $("#extra-params") as HTMLTextAreaElement;
+    extra.value = "audience = https://api.example.com\n\naccess_type=offline";
+    extra.dispatchEvent(new Event("input"));
+    $("#connect").click();
+    await flush();
+    const req = calls.find((c) => c.cmd === "connect")!.args.request as Record<string, unknown>;
+    expect(req.broker).toBe("custom");
+    expect(req.scopes).toEqual(["openid offline_access"]);
+    expect(req.redirect_uri).toBe("");
+    expect(req.custom).toEqual({
+      authorize_url: " https://id.example.com/authorize ",
+      token_url: "https://id.example.com/oauth/token",
+      client_auth: "basic",
+      pkce: false,
+      extra_params: [
+        { name: "audience", value: "https://api.example.com" },
+        { name: "access_type", value: "offline" },
+      ],
+    });
+    // No dashboard: the token response, masked, and no account request.
+    expect($("#token-fields").textContent).toContain("expires_in");
+    expect($("#token-fields").textContent).toContain("••••••••••••WXYZ");
+    expect($("#token-health").textContent).toContain("expires");
+    expect(document.querySelector("#accounts-card")).toBeNull();
+    expect(calls.some((c) => c.cmd === "list_accounts")).toBe(false);
+  });
+
+  it("shows a refused URL on its field and keeps what was typed", async () => {
+    handlers.connect = () => {
+      throw { kind: "invalid_input", message: "The token URL must start with https://", field: "token_url" };
+    };
+    await start(FRESH);
+    $("#broker-custom").click();
+    type("#token-url", "http://id.example.com/token");
+    $("#connect").click();
+    await flush();
+    expect($("#error-token_url").textContent).toContain("https://");
+    expect(($("#token-url") as HTMLInputElement).value).toBe("http://id.example.com/token");
+  });
+
+  it("Refresh now asks the backend and shows the new response", async () => {
+    handlers.refresh_now = () => ({ ...CUSTOM_PROFILE, token_fields: [{ name: "token_type", value: "Bearer", masked: false }] });
+    await start(RETURNING(CUSTOM_PROFILE));
+    expect($("#token-fields-empty").textContent).toContain("Refresh now");
+    $("#refresh-now").click();
+    await flush();
+    expect($("#token-fields").textContent).toContain("Bearer");
+    expect($("#note").textContent).toContain("accepted");
   });
 });
