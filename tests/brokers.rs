@@ -186,6 +186,45 @@ async fn every_broker_and_environment_onboards_by_loopback_and_comes_back_after_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn every_broker_and_environment_onboards_by_deep_link() {
+    let w = World::new().await;
+    for broker in [BrokerKind::Tastytrade, BrokerKind::TradeStation] {
+        for env in [
+            Environment::Production,
+            Environment::Sandbox,
+            Environment::Demo,
+        ] {
+            let core = std::sync::Arc::new(w.core());
+            let view = core
+                .connect(
+                    ConnectRequest {
+                        broker,
+                        environment: env,
+                        client_id: DEMO_CLIENT_ID.into(),
+                        client_secret: secret_for(env).into(),
+                        redirect_uri: Some("keygrant://callback".into()),
+                        scopes: None,
+                        custom: None,
+                    },
+                    deep_link_browser(core.clone(), env == Environment::Sandbox),
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{broker:?} {env:?}: {e:?}"));
+            assert_eq!(view.broker, broker);
+            let numbers: Vec<_> = core
+                .accounts()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| a.number)
+                .collect();
+            assert_eq!(numbers, expected_accounts(broker), "{broker:?} {env:?}");
+            core.disconnect().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn token_requests_have_each_brokers_documented_wire_format() {
     let w = World::new().await;
     for broker in [BrokerKind::Tastytrade, BrokerKind::TradeStation] {

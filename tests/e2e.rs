@@ -473,7 +473,10 @@ fn standalone_demo_broker(app: &Path) -> (Standalone, String) {
         .read_line(&mut first)
         .unwrap();
     let base = format!("http://127.0.0.1:{port}/");
-    assert!(first.contains(&base), "the Demo broker prints its address: {first}");
+    assert!(
+        first.contains(&base),
+        "the Demo broker prints its address: {first}"
+    );
     (Standalone(child), base)
 }
 
@@ -490,27 +493,46 @@ async fn a_custom_oauth2_provider_in_the_real_window() {
         ("#token-url", format!("{base}ts/oauth/token")),
         ("#scopes-text", "openid offline_access".to_string()),
         ("#client-id", keygrant::demo::DEMO_CLIENT_ID.to_string()),
-        ("#client-secret", keygrant::demo::DEMO_CLIENT_SECRET.to_string()),
-        ("#extra-params", "audience=https://api.tradestation.com".to_string()),
+        (
+            "#client-secret",
+            keygrant::demo::DEMO_CLIENT_SECRET.to_string(),
+        ),
+        (
+            "#extra-params",
+            "audience=https://api.tradestation.com".to_string(),
+        ),
     ];
     for (css, value) in &typed {
         wait_for(&c, css).await.send_keys(value).await.unwrap();
     }
-    wait_for(&c, "#client-auth-basic").await.click().await.unwrap();
+    wait_for(&c, "#client-auth-basic")
+        .await
+        .click()
+        .await
+        .unwrap();
     run.shot(&c, "01-custom-provider-form").await;
     wait_for(&c, "#connect").await.click().await.unwrap();
 
     // No dashboard: the token response, masked, with the token's health.
     let fields = text(&c, "#token-fields").await;
-    assert!(fields.contains("expires_in") && fields.contains("1200"), "{fields}");
-    assert!(fields.contains("id_token") && fields.contains("••••"), "{fields}");
+    assert!(
+        fields.contains("expires_in") && fields.contains("1200"),
+        "{fields}"
+    );
+    assert!(
+        fields.contains("id_token") && fields.contains("••••"),
+        "{fields}"
+    );
     assert!(text(&c, "#token-health").await.contains("expires"));
     assert!(c.find(Locator::Css("#accounts-card")).await.is_err());
     run.shot(&c, "02-custom-token-response").await;
     let id = run.profile_id();
-    let refresh_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
+    let refresh_token =
+        keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
     let dom = c.source().await.unwrap();
-    assert!(!dom.contains(refresh_token.expose()) && !dom.contains(keygrant::demo::DEMO_CLIENT_SECRET));
+    assert!(
+        !dom.contains(refresh_token.expose()) && !dom.contains(keygrant::demo::DEMO_CLIENT_SECRET)
+    );
 
     // Refresh now goes to the provider with the keyring's refresh token.
     wait_for(&c, "#refresh-now").await.click().await.unwrap();
@@ -520,7 +542,10 @@ async fn a_custom_oauth2_provider_in_the_real_window() {
     drop(driver);
     assert!(keyring(&Vault::refresh_token_key(&id)).is_none());
     let log = std::fs::read_to_string(&run.log).unwrap();
-    assert!(!log.contains(refresh_token.expose()), "refresh token in the log");
+    assert!(
+        !log.contains(refresh_token.expose()),
+        "refresh token in the log"
+    );
 }
 
 /// The OS's part of a deep link, in the real binary: a second `keygrant <url>` launch hands the

@@ -354,45 +354,6 @@ async fn the_embedded_demo_broker_starts_on_first_use_and_serves_the_whole_flow(
     assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
 }
 
-/// A browser whose redirect ends at a keygrant:// link: it prints the link, and the test
-/// plays the OS handing it to the app.
-fn deep_link_browser(
-    core: std::sync::Arc<Core>,
-    tamper_state: bool,
-) -> impl FnOnce(&Url) -> Result<()> {
-    move |url: &Url| {
-        let url = url.clone();
-        tokio::spawn(async move {
-            let out = tokio::process::Command::new("python3")
-                .arg(browser_script())
-                .arg(url.as_str())
-                .output()
-                .await
-                .unwrap();
-            let link = Url::parse(String::from_utf8(out.stdout).unwrap().trim())
-                .expect("the browser printed the keygrant:// link");
-            assert_eq!(link.scheme(), "keygrant");
-            if tamper_state {
-                let mut forged = link.clone();
-                forged
-                    .query_pairs_mut()
-                    .clear()
-                    .append_pair("code", "forged")
-                    .append_pair("state", "not-it");
-                let e = core.deliver_deep_link(&forged).unwrap_err();
-                assert!(
-                    e.message
-                        .contains("does not belong to the sign-in in progress"),
-                    "{}",
-                    e.message
-                );
-            }
-            core.deliver_deep_link(&link).unwrap();
-        });
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_deep_link_redirect_completes_the_flow_and_only_with_the_right_state() {
     let s = setup(Duration::from_secs(30)).await;

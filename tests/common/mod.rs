@@ -75,3 +75,42 @@ pub fn redirect_of(url: &Url) -> Url {
         .1;
     Url::parse(&r).unwrap()
 }
+
+/// A browser whose redirect ends at a keygrant:// link: it prints the link, and the test
+/// plays the OS handing it to the app.
+pub fn deep_link_browser(
+    core: std::sync::Arc<keygrant::core::Core>,
+    tamper_state: bool,
+) -> impl FnOnce(&Url) -> Result<()> {
+    move |url: &Url| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let out = tokio::process::Command::new("python3")
+                .arg(browser_script())
+                .arg(url.as_str())
+                .output()
+                .await
+                .unwrap();
+            let link = Url::parse(String::from_utf8(out.stdout).unwrap().trim())
+                .expect("the browser printed the keygrant:// link");
+            assert_eq!(link.scheme(), "keygrant");
+            if tamper_state {
+                let mut forged = link.clone();
+                forged
+                    .query_pairs_mut()
+                    .clear()
+                    .append_pair("code", "forged")
+                    .append_pair("state", "not-it");
+                let e = core.deliver_deep_link(&forged).unwrap_err();
+                assert!(
+                    e.message
+                        .contains("does not belong to the sign-in in progress"),
+                    "{}",
+                    e.message
+                );
+            }
+            core.deliver_deep_link(&link).unwrap();
+        });
+        Ok(())
+    }
+}
