@@ -8,6 +8,7 @@ fn main() {
             "connect_with_grant",
             "cancel_connect",
             "list_accounts",
+            "account_detail",
             "refresh_now",
             "reveal_refresh_token",
             "copy_refresh_token",

@@ -8,6 +8,7 @@ use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
 
+use crate::brokers::portfolio::AccountDetail;
 use crate::brokers::Account;
 use crate::core::{AppState, ConnectRequest, Core, GrantRequest, ProfileView};
 use crate::error::{AppError, ErrorKind, Result};
@@ -61,6 +62,12 @@ pub async fn cancel_connect(core: State<'_, Core>) -> Result<bool> {
 #[tauri::command]
 pub async fn refresh_now(core: State<'_, Core>) -> Result<ProfileView> {
     core.refresh_now().await
+}
+
+/// One account's balances and positions; the page asks for every account at once.
+#[tauri::command]
+pub async fn account_detail(core: State<'_, Core>, number: String) -> Result<AccountDetail> {
+    core.account_detail(&number).await
 }
 
 #[tauri::command]

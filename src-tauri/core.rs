@@ -12,6 +12,7 @@ use ts_rs::TS;
 use url::Url;
 
 use crate::brokers::custom::{self, CustomProvider};
+use crate::brokers::portfolio::AccountDetail;
 use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment, ScopeInfo};
 use crate::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use crate::error::{AppError, ErrorKind, Result};
@@ -121,6 +122,15 @@ pub struct ProfileView {
     pub access_token_expires_at: Option<u64>,
     /// The last token response's fields, tokens masked.
     pub token_fields: Vec<TokenField>,
+}
+
+/// Every account with its balances and positions.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct Dashboard {
+    pub accounts: Vec<Account>,
+    /// In the order of `accounts`.
+    pub details: Vec<AccountDetail>,
 }
 
 /// The Demo broker's published credentials, shown in the wizard for pasting.
@@ -791,6 +801,22 @@ impl Core {
 
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         self.session().await?.accounts().await
+    }
+
+    /// One account's balances and positions (its failure is inside the result).
+    pub async fn account_detail(&self, number: &str) -> Result<AccountDetail> {
+        Ok(self.session().await?.account_detail(number).await)
+    }
+
+    /// The whole dashboard: the account list, then every account's balances and positions
+    /// at once (bounded by the session), so N accounts cost about two round trips.
+    pub async fn dashboard(&self) -> Result<Dashboard> {
+        let session = self.session().await?;
+        let accounts = session.accounts().await?;
+        let details =
+            futures::future::join_all(accounts.iter().map(|a| session.account_detail(&a.number)))
+                .await;
+        Ok(Dashboard { accounts, details })
     }
 
     /// The refresh token in clear, for the user who pressed Reveal or Copy.

@@ -98,6 +98,7 @@ pub fn run() {
             commands::connect_with_grant,
             commands::cancel_connect,
             commands::list_accounts,
+            commands::account_detail,
             commands::refresh_now,
             commands::reveal_refresh_token,
             commands::copy_refresh_token,

@@ -31,6 +31,7 @@ impl World {
         let cfg = |secret: &str| DemoConfig {
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: secret.into(),
+            ..Default::default()
         };
         World {
             demo: DemoBroker::start(0).await.unwrap(),

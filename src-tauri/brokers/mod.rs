@@ -6,6 +6,7 @@
 //! module at the Demo broker's dialect on loopback; nothing else differs.
 
 pub mod custom;
+pub mod portfolio;
 pub mod tastytrade;
 pub mod tradestation;
 
@@ -266,6 +267,90 @@ pub struct Account {
     pub account_type: String,
     /// "Cash" or "Margin" where the broker says it.
     pub margin_or_cash: String,
+    /// The account's currency (Tastytrade accounts are in USD).
+    pub currency: String,
+}
+
+/// One account's balances and positions, fetched concurrently.
+pub async fn fetch_detail(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    access_token: &crate::secret::Secret,
+    account: &Account,
+) -> (
+    crate::error::Result<portfolio::Balances>,
+    crate::error::Result<Vec<portfolio::Position>>,
+) {
+    let n = account.number.as_str();
+    match endpoints.broker {
+        BrokerKind::Tastytrade => futures::join!(
+            tastytrade::fetch_balances(http, endpoints, access_token, n),
+            tastytrade::fetch_positions(http, endpoints, access_token, n)
+        ),
+        BrokerKind::TradeStation => futures::join!(
+            tradestation::fetch_balances(http, endpoints, access_token, n, &account.currency),
+            tradestation::fetch_positions(http, endpoints, access_token, n)
+        ),
+        BrokerKind::Custom => {
+            let e = || {
+                crate::error::AppError::new(
+                    crate::error::ErrorKind::InvalidInput,
+                    "A custom provider has no accounts in Keygrant.",
+                )
+            };
+            (Err(e()), Err(e()))
+        }
+    }
+}
+
+fn no_accounts() -> crate::error::AppError {
+    crate::error::AppError::new(
+        crate::error::ErrorKind::InvalidInput,
+        "A custom provider has no accounts in Keygrant.",
+    )
+}
+
+/// One account's balances in the neutral model.
+pub async fn fetch_detail_balances(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    access_token: &crate::secret::Secret,
+    account: &Account,
+) -> crate::error::Result<portfolio::Balances> {
+    match endpoints.broker {
+        BrokerKind::Tastytrade => {
+            tastytrade::fetch_balances(http, endpoints, access_token, &account.number).await
+        }
+        BrokerKind::TradeStation => {
+            tradestation::fetch_balances(
+                http,
+                endpoints,
+                access_token,
+                &account.number,
+                &account.currency,
+            )
+            .await
+        }
+        BrokerKind::Custom => Err(no_accounts()),
+    }
+}
+
+/// One account's positions in the neutral model.
+pub async fn fetch_detail_positions(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    access_token: &crate::secret::Secret,
+    account: &Account,
+) -> crate::error::Result<Vec<portfolio::Position>> {
+    match endpoints.broker {
+        BrokerKind::Tastytrade => {
+            tastytrade::fetch_positions(http, endpoints, access_token, &account.number).await
+        }
+        BrokerKind::TradeStation => {
+            tradestation::fetch_positions(http, endpoints, access_token, &account.number).await
+        }
+        BrokerKind::Custom => Err(no_accounts()),
+    }
 }
 
 /// The account list from whichever broker `endpoints` speaks for.

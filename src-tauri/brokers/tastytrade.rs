@@ -66,6 +66,7 @@ pub fn parse_accounts(body: &str) -> Result<Vec<Account>> {
             account_type: i.account.account_type_name.unwrap_or_default(),
             margin_or_cash: i.account.margin_or_cash.unwrap_or_default(),
             number: i.account.account_number,
+            currency: "USD".into(),
         })
         .collect())
 }
@@ -94,6 +95,152 @@ fn api_error_message(body: &str) -> Option<String> {
     v.get("error")?.get("message")?.as_str().map(str::to_owned)
 }
 
+use super::portfolio::{self, BalanceKey, Balances, Direction, Position};
+
+/// Tastytrade's balance fields, mapped to the neutral keys with Tastytrade's own labels.
+const BALANCE_FIELDS: &[(BalanceKey, &str, &str)] = &[
+    (
+        BalanceKey::NetLiquidatingValue,
+        "net-liquidating-value",
+        "Net liquidating value",
+    ),
+    (BalanceKey::Cash, "cash-balance", "Cash balance"),
+    (
+        BalanceKey::BuyingPower,
+        "equity-buying-power",
+        "Equity buying power",
+    ),
+    (
+        BalanceKey::OptionBuyingPower,
+        "derivative-buying-power",
+        "Derivative buying power",
+    ),
+    (
+        BalanceKey::DayTradingBuyingPower,
+        "day-trading-buying-power",
+        "Day trading buying power",
+    ),
+    (
+        BalanceKey::MaintenanceRequirement,
+        "maintenance-requirement",
+        "Maintenance requirement",
+    ),
+    (
+        BalanceKey::AvailableToWithdraw,
+        "cash-available-to-withdraw",
+        "Cash available to withdraw",
+    ),
+];
+
+fn format_error(what: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::new(
+        ErrorKind::Broker,
+        format!("Tastytrade's {what} was not in the expected format ({e})."),
+    )
+}
+
+/// Parses `GET /accounts/{n}/balances/{currency}` (`data`, decimals as strings).
+pub fn parse_balances(body: &str, currency: &str) -> Result<Balances> {
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format_error("balances", e))?;
+    let data = v
+        .get("data")
+        .ok_or_else(|| format_error("balances", "no data"))?;
+    let lines = portfolio::lines(data, BALANCE_FIELDS);
+    if lines.is_empty() {
+        return Err(format_error("balances", "no balance fields"));
+    }
+    let currency = data
+        .get("currency")
+        .and_then(|c| c.as_str())
+        .unwrap_or(currency)
+        .to_string();
+    Ok(Balances { currency, lines })
+}
+
+/// Parses `GET /accounts/{n}/positions` (`data.items`; unsigned `quantity` with
+/// `quantity-direction` Long, Short or Zero; `mark` or `mark-price` when present, else the
+/// close price is not passed off as a mark).
+pub fn parse_positions(body: &str) -> Result<Vec<Position>> {
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format_error("position list", e))?;
+    let items = v
+        .pointer("/data/items")
+        .and_then(|i| i.as_array())
+        .ok_or_else(|| format_error("position list", "no data.items"))?;
+    items
+        .iter()
+        .map(|p| {
+            let text = |k: &str| {
+                p.get(k)
+                    .and_then(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let dec = |k: &str| p.get(k).and_then(portfolio::decimal);
+            let quantity = dec("quantity")
+                .ok_or_else(|| format_error("position list", "a position without quantity"))?;
+            Ok(Position {
+                symbol: text("symbol"),
+                instrument_type: text("instrument-type"),
+                quantity: quantity.abs(),
+                direction: match text("quantity-direction").as_str() {
+                    "Short" => Direction::Short,
+                    "Zero" => Direction::Flat,
+                    _ if quantity.is_zero() => Direction::Flat,
+                    _ => Direction::Long,
+                },
+                average_price: dec("average-open-price"),
+                mark: dec("mark").or_else(|| dec("mark-price")),
+                market_value: None,
+            })
+        })
+        .collect()
+}
+
+/// `GET {api}/accounts/{n}/balances/USD`, as the SDK asks for it.
+pub async fn fetch_balances(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    token: &Secret,
+    number: &str,
+) -> Result<Balances> {
+    let path = format!("accounts/{}/balances/USD", urlencode(number));
+    let body = super::api_get(
+        http,
+        endpoints,
+        &path,
+        token,
+        "the balances",
+        api_error_message,
+    )
+    .await?;
+    parse_balances(&body, "USD")
+}
+
+pub async fn fetch_positions(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    token: &Secret,
+    number: &str,
+) -> Result<Vec<Position>> {
+    let path = format!("accounts/{}/positions", urlencode(number));
+    let body = super::api_get(
+        http,
+        endpoints,
+        &path,
+        token,
+        "the positions",
+        api_error_message,
+    )
+    .await?;
+    parse_positions(&body)
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +262,7 @@ mod tests {
                 nickname: "Main".into(),
                 account_type: "Individual".into(),
                 margin_or_cash: "Margin".into(),
+                currency: "USD".into(),
             }]
         );
     }
@@ -124,5 +272,44 @@ mod tests {
         let err = parse_accounts(r#"{"Accounts":[]}"#).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Broker);
         assert!(err.message.contains("expected format"));
+    }
+
+    #[test]
+    fn parses_real_shape_balances_and_positions_into_decimals() {
+        use super::super::portfolio::{BalanceKey, Direction};
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let body = r#"{"data":{"account-number":"5WT00001","cash-balance":"12500.10","net-liquidating-value":"31510.35",
+          "equity-buying-power":"50020.2","derivative-buying-power":"25010.1","day-trading-buying-power":"0.0",
+          "maintenance-requirement":"4750.06","cash-available-to-withdraw":"12500.1","pending-cash":"0.0",
+          "snapshot-date":"2026-11-20","currency":"USD"},"context":"/accounts/5WT00001/balances/USD"}"#;
+        let b = parse_balances(body, "USD").unwrap();
+        assert_eq!(b.currency, "USD");
+        assert_eq!(b.get(BalanceKey::NetLiquidatingValue), Some(d("31510.35")));
+        assert_eq!(b.get(BalanceKey::Cash), Some(d("12500.10")));
+        assert_eq!(b.get(BalanceKey::BuyingPower), Some(d("50020.2")));
+        assert_eq!(b.get(BalanceKey::DayTradingBuyingPower), Some(d("0.0")));
+        assert_eq!(b.lines[0].label, "Net liquidating value");
+        // 0.1 + 0.2 stays exact: no float anywhere.
+        assert_eq!(d("0.1") + d("0.2"), d("0.3"));
+
+        let body = r#"{"data":{"items":[
+          {"account-number":"5WT00001","symbol":"SPY   261218P00550000","instrument-type":"Equity Option",
+           "underlying-symbol":"SPY","quantity":"2","quantity-direction":"Short","close-price":"6.10",
+           "average-open-price":"7.85","multiplier":"100","cost-effect":"Credit","mark":"6.05"},
+          {"account-number":"5WT00001","symbol":"AAPL","instrument-type":"Equity","quantity":100,
+           "quantity-direction":"Long","close-price":"189.84","average-open-price":"182.5","multiplier":1}]}}"#;
+        let p = parse_positions(body).unwrap();
+        assert_eq!(
+            (p[0].quantity, p[0].direction, p[0].mark),
+            (d("2"), Direction::Short, Some(d("6.05")))
+        );
+        assert_eq!(p[0].instrument_type, "Equity Option");
+        assert_eq!(
+            (p[1].quantity, p[1].direction, p[1].mark),
+            (d("100"), Direction::Long, None)
+        );
+        assert_eq!(p[1].average_price, Some(d("182.5")));
+        assert!(parse_positions(r#"{"data":{}}"#).is_err());
     }
 }

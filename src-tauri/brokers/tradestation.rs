@@ -37,6 +37,8 @@ struct RawAccount {
     alias: Option<String>,
     #[serde(default)]
     status: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 /// Parses `GET /brokerage/accounts` into the neutral model. TradeStation's account type is
@@ -64,6 +66,7 @@ pub fn parse_accounts(body: &str) -> Result<Vec<Account>> {
             nickname: a.alias.unwrap_or_default(),
             account_type: a.account_type,
             number: a.account_id,
+            currency: a.currency.unwrap_or_else(|| "USD".into()),
         })
         .collect())
 }
@@ -91,6 +94,157 @@ pub async fn fetch_accounts(
     parse_accounts(&body)
 }
 
+use super::portfolio::{self, BalanceKey, Balances, Direction, Position};
+
+/// TradeStation's balance fields (PascalCase, some under `BalanceDetail`), with its labels.
+const BALANCE_FIELDS: &[(BalanceKey, &str, &str)] = &[
+    (BalanceKey::NetLiquidatingValue, "Equity", "Equity"),
+    (BalanceKey::Cash, "CashBalance", "Cash balance"),
+    (BalanceKey::BuyingPower, "BuyingPower", "Buying power"),
+    (
+        BalanceKey::OptionBuyingPower,
+        "BalanceDetail.OptionBuyingPower",
+        "Option buying power",
+    ),
+    (BalanceKey::MarketValue, "MarketValue", "Market value"),
+    (
+        BalanceKey::UnrealizedProfitLoss,
+        "BalanceDetail.UnrealizedProfitLoss",
+        "Unrealized P/L",
+    ),
+    (
+        BalanceKey::MaintenanceRequirement,
+        "BalanceDetail.RequiredMargin",
+        "Required margin",
+    ),
+];
+
+fn format_error(what: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::new(
+        ErrorKind::Broker,
+        format!("TradeStation's {what} was not in the expected format ({e})."),
+    )
+}
+
+/// An `Errors` entry for `id`, as a message that says what happened.
+fn account_error(v: &serde_json::Value, id: &str) -> Option<AppError> {
+    let e = v
+        .get("Errors")?
+        .as_array()?
+        .iter()
+        .find(|e| e.get("AccountID").and_then(|a| a.as_str()) == Some(id))?;
+    let msg = e
+        .get("Message")
+        .and_then(|m| m.as_str())
+        .unwrap_or("no reason given");
+    Some(AppError::new(
+        ErrorKind::Broker,
+        format!("TradeStation could not load account {id}: {msg} Press Refresh to try again."),
+    ))
+}
+
+/// Parses `GET /brokerage/accounts/{ids}/balances` for account `id`.
+pub fn parse_balances(body: &str, id: &str, currency: &str) -> Result<Balances> {
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format_error("balances", e))?;
+    let entry = v.get("Balances").and_then(|b| b.as_array()).and_then(|b| {
+        b.iter()
+            .find(|x| x.get("AccountID").and_then(|a| a.as_str()) == Some(id))
+    });
+    let Some(entry) = entry else {
+        return Err(account_error(&v, id)
+            .unwrap_or_else(|| format_error("balances", format!("no entry for {id}"))));
+    };
+    Ok(Balances {
+        currency: currency.to_string(),
+        lines: portfolio::lines(entry, BALANCE_FIELDS),
+    })
+}
+
+/// Parses `GET /brokerage/accounts/{ids}/positions` for account `id` (signed `Quantity`,
+/// `LongShort`, `Last` as the mark, `MarketValue`).
+pub fn parse_positions(body: &str, id: &str) -> Result<Vec<Position>> {
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format_error("position list", e))?;
+    if let Some(e) = account_error(&v, id) {
+        return Err(e);
+    }
+    let list = v
+        .get("Positions")
+        .and_then(|p| p.as_array())
+        .ok_or_else(|| format_error("position list", "no Positions"))?;
+    list.iter()
+        .filter(|p| p.get("AccountID").and_then(|a| a.as_str()) == Some(id))
+        .map(|p| {
+            let text = |k: &str| {
+                p.get(k)
+                    .and_then(|x| x.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let dec = |k: &str| p.get(k).and_then(portfolio::decimal);
+            let quantity = dec("Quantity")
+                .ok_or_else(|| format_error("position list", "a position without Quantity"))?;
+            Ok(Position {
+                symbol: text("Symbol"),
+                instrument_type: text("AssetType"),
+                quantity: quantity.abs(),
+                direction: match text("LongShort").as_str() {
+                    _ if quantity.is_zero() => Direction::Flat,
+                    "Short" => Direction::Short,
+                    _ => Direction::Long,
+                },
+                average_price: dec("AveragePrice"),
+                mark: dec("Last"),
+                market_value: dec("MarketValue"),
+            })
+        })
+        .collect()
+}
+
+fn path_id(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+pub async fn fetch_balances(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    token: &Secret,
+    id: &str,
+    currency: &str,
+) -> Result<Balances> {
+    let path = format!("brokerage/accounts/{}/balances", path_id(id));
+    let body = super::api_get(
+        http,
+        endpoints,
+        &path,
+        token,
+        "the balances",
+        api_error_message,
+    )
+    .await?;
+    parse_balances(&body, id, currency)
+}
+
+pub async fn fetch_positions(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    token: &Secret,
+    id: &str,
+) -> Result<Vec<Position>> {
+    let path = format!("brokerage/accounts/{}/positions", path_id(id));
+    let body = super::api_get(
+        http,
+        endpoints,
+        &path,
+        token,
+        "the positions",
+        api_error_message,
+    )
+    .await?;
+    parse_positions(&body, id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,10 +265,52 @@ mod tests {
                 number: "11827633".into(),
                 nickname: "Swing".into(),
                 account_type: "Margin".into(),
-                margin_or_cash: "Margin".into()
+                margin_or_cash: "Margin".into(),
+                currency: "USD".into(),
             }
         );
         assert_eq!(a[1].account_type, "Futures");
         assert_eq!(a[1].margin_or_cash, "");
+    }
+
+    #[test]
+    fn parses_real_shape_balances_and_positions_and_per_account_errors() {
+        use super::super::portfolio::{BalanceKey, Direction};
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let body = r#"{"Balances":[{"AccountID":"11827633","AccountType":"Margin","CashBalance":"23417.35",
+          "BuyingPower":"81229.64","Equity":"63210.10","MarketValue":"39792.75","TodaysProfitLoss":"-112.50",
+          "UnclearedDeposit":"0","Commission":"0","BalanceDetail":{"OptionBuyingPower":"40614.82",
+          "UnrealizedProfitLoss":"1203.40","RequiredMargin":"9948.19","RealizedProfitLoss":"0"}}],
+          "Errors":[{"AccountID":"11827634","Error":"Failed","Message":"Service unavailable."}]}"#;
+        let b = parse_balances(body, "11827633", "USD").unwrap();
+        assert_eq!(b.get(BalanceKey::NetLiquidatingValue), Some(d("63210.10")));
+        assert_eq!(b.get(BalanceKey::Cash), Some(d("23417.35")));
+        assert_eq!(b.get(BalanceKey::BuyingPower), Some(d("81229.64")));
+        assert_eq!(b.get(BalanceKey::OptionBuyingPower), Some(d("40614.82")));
+        assert_eq!(b.get(BalanceKey::UnrealizedProfitLoss), Some(d("1203.40")));
+        assert_eq!(b.lines[0].label, "Equity", "the broker's own label is kept");
+        let e = parse_balances(body, "11827634", "USD").unwrap_err();
+        assert!(
+            e.message.contains("11827634") && e.message.contains("Service unavailable"),
+            "{}",
+            e.message
+        );
+
+        let body = r#"{"Positions":[{"AccountID":"11827633","AssetType":"STOCK","Symbol":"TSLA","Quantity":"-10",
+          "LongShort":"Short","AveragePrice":"262.00","Last":"248.10","Bid":"248.09","Ask":"248.11",
+          "MarketValue":"-2481.00","TotalCost":"-2620.00","UnrealizedProfitLoss":"139.00","PositionID":"1"},
+          {"AccountID":"99","AssetType":"STOCK","Symbol":"X","Quantity":"1","LongShort":"Long"}],"Errors":[]}"#;
+        let p = parse_positions(body, "11827633").unwrap();
+        assert_eq!(p.len(), 1, "only this account's positions");
+        assert_eq!(
+            (p[0].symbol.as_str(), p[0].instrument_type.as_str()),
+            ("TSLA", "STOCK")
+        );
+        assert_eq!((p[0].quantity, p[0].direction), (d("10"), Direction::Short));
+        assert_eq!(
+            (p[0].average_price, p[0].mark, p[0].market_value),
+            (Some(d("262.00")), Some(d("248.10")), Some(d("-2481.00")))
+        );
     }
 }

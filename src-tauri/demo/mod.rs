@@ -15,6 +15,7 @@
 //! one issued, the way a real broker's refresh tokens outlive a session.
 
 mod pages;
+mod portfolio;
 pub use pages::escape as escape_html;
 mod tasty;
 mod ts;
@@ -47,6 +48,9 @@ pub const ACCESS_TOKEN_SECS: u64 = 900;
 pub struct DemoConfig {
     pub client_id: String,
     pub client_secret: String,
+    /// How many accounts each login has: the three seeded ones per dialect when `None`, else
+    /// that many generated ones (the benchmark asks for 20).
+    pub accounts: Option<usize>,
 }
 
 impl Default for DemoConfig {
@@ -54,6 +58,7 @@ impl Default for DemoConfig {
         DemoConfig {
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: DEMO_CLIENT_SECRET.into(),
+            accounts: None,
         }
     }
 }
@@ -88,6 +93,12 @@ pub(crate) struct DemoState {
     /// Counts of requests by path, for tests that check what the app sent.
     pub(crate) hits: HashMap<String, u64>,
     token_requests: Vec<TokenRequestRecord>,
+    /// Added to every response's time (switchable while running).
+    latency: Duration,
+    /// Accounts whose balances and positions fail (per-account failure isolation).
+    failing_accounts: Vec<String>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// What a client sent to a token endpoint, minus the values: for wire-format tests.
@@ -106,6 +117,75 @@ pub struct TokenRequestRecord {
 pub(crate) struct Shared {
     state: Arc<Mutex<DemoState>>,
     config: Arc<DemoConfig>,
+    accounts: Arc<[Vec<OwnedAccount>; 2]>,
+}
+
+/// An account a Demo login sees.
+#[derive(Debug, Clone)]
+pub(crate) struct OwnedAccount {
+    pub number: String,
+    pub nickname: String,
+    pub type_name: String,
+    pub margin_or_cash: String,
+    /// Its place in the login's list (portfolio seeding).
+    pub index: usize,
+}
+
+impl OwnedAccount {
+    pub fn positions(&self) -> Vec<portfolio::DemoPosition> {
+        portfolio::positions(&self.number, self.index)
+    }
+
+    pub fn balances(&self) -> portfolio::DemoBalances {
+        portfolio::balances(
+            &self.number,
+            self.margin_or_cash == "Margin",
+            &self.positions(),
+        )
+    }
+}
+
+fn account_list(dialect: Dialect, count: Option<usize>) -> Vec<OwnedAccount> {
+    let seeds = match dialect {
+        Dialect::Tasty => SEED_ACCOUNTS,
+        Dialect::Ts => TS_SEED_ACCOUNTS,
+    };
+    match count {
+        None => seeds
+            .iter()
+            .enumerate()
+            .map(|(index, a)| OwnedAccount {
+                number: a.number.into(),
+                nickname: a.nickname.into(),
+                type_name: a.type_name.into(),
+                margin_or_cash: a.margin_or_cash.into(),
+                index,
+            })
+            .collect(),
+        Some(n) => (0..n)
+            .map(|index| {
+                let margin = index % 2 == 0;
+                OwnedAccount {
+                    number: match dialect {
+                        Dialect::Tasty => format!("5WY{index:05}"),
+                        Dialect::Ts => format!("1190{index:04}"),
+                    },
+                    nickname: format!("Demo account {}", index + 1),
+                    type_name: match (dialect, margin) {
+                        (Dialect::Tasty, _) => "Individual".into(),
+                        (Dialect::Ts, true) => "Margin".into(),
+                        (Dialect::Ts, false) => "Cash".into(),
+                    },
+                    margin_or_cash: if margin {
+                        "Margin".into()
+                    } else {
+                        "Cash".into()
+                    },
+                    index,
+                }
+            })
+            .collect(),
+    }
 }
 
 const CODE_LIFETIME: Duration = Duration::from_secs(600);
@@ -117,6 +197,21 @@ impl Shared {
 
     fn count(&self, path: &str) {
         *self.lock().hits.entry(path.to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn accounts(&self, dialect: Dialect) -> &[OwnedAccount] {
+        match dialect {
+            Dialect::Tasty => &self.accounts[0],
+            Dialect::Ts => &self.accounts[1],
+        }
+    }
+
+    pub(crate) fn account(&self, dialect: Dialect, number: &str) -> Option<&OwnedAccount> {
+        self.accounts(dialect).iter().find(|a| a.number == number)
+    }
+
+    pub(crate) fn is_failing(&self, number: &str) -> bool {
+        self.lock().failing_accounts.iter().any(|n| n == number)
     }
 
     fn record_token_request(&self, path: &str, headers: &HeaderMap, p: &HashMap<String, String>) {
@@ -332,11 +427,18 @@ impl DemoBroker {
     pub async fn start_with(port: u16, config: DemoConfig) -> std::io::Result<DemoBroker> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
+        let accounts = Arc::new([
+            account_list(Dialect::Tasty, config.accounts),
+            account_list(Dialect::Ts, config.accounts),
+        ]);
         let shared = Shared {
             state: Arc::new(Mutex::new(DemoState::default())),
             config: Arc::new(config),
+            accounts,
         };
-        let app = tasty::router(shared.clone()).merge(ts::router(shared.clone()));
+        let app = tasty::router(shared.clone())
+            .merge(ts::router(shared.clone()))
+            .layer(axum::middleware::from_fn_with_state(shared.clone(), track));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -371,6 +473,21 @@ impl DemoBroker {
         self.shared.lock().token_requests.clone()
     }
 
+    /// Adds `latency` to every response from now on (a slow broker; the benchmark).
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
+    /// Makes the balances and positions of account `number` fail from now on.
+    pub fn fail_account(&self, number: &str) {
+        self.shared.lock().failing_accounts.push(number.to_string());
+    }
+
+    /// The most requests that were being served at once, and resets the count.
+    pub fn take_max_in_flight(&self) -> usize {
+        std::mem::take(&mut self.shared.lock().max_in_flight)
+    }
+
     /// Makes every access token issued so far expire now (tests of refresh).
     pub fn expire_access_tokens(&self) {
         let past = Instant::now() - Duration::from_secs(1);
@@ -378,6 +495,32 @@ impl DemoBroker {
             *exp = past;
         }
     }
+}
+
+/// Counts requests in flight and applies the configured latency.
+async fn track(
+    axum::extract::State(shared): axum::extract::State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let latency = {
+        let mut s = shared.lock();
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        s.latency
+    };
+    // Counted out however the request ends, a dropped connection included.
+    struct Out(Shared);
+    impl Drop for Out {
+        fn drop(&mut self) {
+            self.0.lock().in_flight -= 1;
+        }
+    }
+    let _out = Out(shared);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    next.run(request).await
 }
 
 /// The seeded accounts every Demo login sees.

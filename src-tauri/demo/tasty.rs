@@ -13,7 +13,6 @@ use serde_json::json;
 
 use super::{
     check_authorize, decision_redirect, id_token, pages, Dialect, Shared, ACCESS_TOKEN_SECS,
-    SEED_ACCOUNTS,
 };
 
 pub(crate) fn router(shared: Shared) -> Router {
@@ -22,6 +21,9 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/oauth/token", axum::routing::post(token))
         .route("/customers/me", get(customer))
         .route("/customers/me/accounts", get(accounts))
+        .route("/accounts/{number}/balances", get(balances))
+        .route("/accounts/{number}/balances/{currency}", get(balances))
+        .route("/accounts/{number}/positions", get(positions))
         .with_state(shared)
 }
 
@@ -211,7 +213,8 @@ async fn accounts(State(shared): State<Shared>, headers: HeaderMap) -> Response 
     if !shared.bearer_is_valid(Dialect::Tasty, &headers) {
         return api_unauthorized();
     }
-    let items: Vec<_> = SEED_ACCOUNTS
+    let items: Vec<_> = shared
+        .accounts(Dialect::Tasty)
         .iter()
         .map(|a| {
             json!({"account": {
@@ -236,4 +239,176 @@ async fn accounts(State(shared): State<Shared>, headers: HeaderMap) -> Response 
         })
         .collect();
     Json(json!({"data": {"items": items}, "context": "/customers/me/accounts"})).into_response()
+}
+
+/// `{"error": {"code", "message"}}` with `status`.
+fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+/// The account `number` of this login, after the bearer check; or the error response.
+fn own_account<'a>(
+    shared: &'a Shared,
+    headers: &HeaderMap,
+    number: &str,
+) -> Result<&'a super::OwnedAccount, Response> {
+    if !shared.bearer_is_valid(Dialect::Tasty, headers) {
+        return Err(api_unauthorized());
+    }
+    let Some(account) = shared.account(Dialect::Tasty, number) else {
+        return Err(api_error(
+            StatusCode::FORBIDDEN,
+            "invalid_account",
+            "You do not have access to this account.",
+        ));
+    };
+    if shared.is_failing(number) {
+        return Err(api_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong loading this account.",
+        ));
+    }
+    Ok(account)
+}
+
+const STAMP: &str = "2026-11-20T15:30:00.000+00:00";
+
+/// `GET /accounts/{n}/balances[/{currency}]`: every field the SDK's `AccountBalance` requires,
+/// decimals as strings.
+async fn balances(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(params): axum::extract::Path<HashMap<String, String>>,
+) -> Response {
+    shared.count("/accounts/{n}/balances");
+    let number = params.get("number").cloned().unwrap_or_default();
+    let account = match own_account(&shared, &headers, &number) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let currency = params
+        .get("currency")
+        .cloned()
+        .unwrap_or_else(|| "USD".into());
+    let b = account.balances();
+    let positions = account.positions();
+    let sum = |f: &dyn Fn(&super::portfolio::DemoPosition) -> bool| -> String {
+        positions
+            .iter()
+            .filter(|p| f(p))
+            .map(|p| p.market_value())
+            .sum::<rust_decimal::Decimal>()
+            .abs()
+            .to_string()
+    };
+    let equity = |p: &super::portfolio::DemoPosition| p.instrument_type == "Equity";
+    let mut data = json!({
+        "account-number": number,
+        "currency": currency,
+        "cash-balance": b.cash.to_string(),
+        "long-equity-value": sum(&|p| equity(p) && p.quantity > 0),
+        "short-equity-value": sum(&|p| equity(p) && p.quantity < 0),
+        "long-derivative-value": sum(&|p| p.instrument_type == "Equity Option" && p.quantity > 0),
+        "short-derivative-value": sum(&|p| p.instrument_type == "Equity Option" && p.quantity < 0),
+        "long-futures-value": sum(&|p| p.instrument_type == "Future" && p.quantity > 0),
+        "long-futures-derivative-value": "0.0",
+        "short-futures-derivative-value": "0.0",
+        "short-futures-value": sum(&|p| p.instrument_type == "Future" && p.quantity < 0),
+        "long-margineable-value": sum(&|p| equity(p) && p.quantity > 0),
+        "short-margineable-value": sum(&|p| equity(p) && p.quantity < 0),
+        "margin-equity": b.net_liquidating_value.to_string(),
+        "equity-buying-power": b.buying_power.to_string(),
+        "derivative-buying-power": b.derivative_buying_power.to_string(),
+        "day-trading-buying-power": b.day_trading_buying_power.to_string(),
+        "maintenance-requirement": b.maintenance_requirement.to_string(),
+        "net-liquidating-value": b.net_liquidating_value.to_string(),
+        "cash-available-to-withdraw": b.cash.to_string(),
+        "available-trading-funds": b.cash.to_string(),
+        "pending-cash": "0.0",
+        "pending-cash-effect": "None",
+        "snapshot-date": "2026-11-20",
+        "updated-at": STAMP,
+    });
+    for zero in [
+        "futures-margin-requirement",
+        "maintenance-call-value",
+        "reg-t-call-value",
+        "day-trading-call-value",
+        "day-equity-call-value",
+        "day-trade-excess",
+        "long-cryptocurrency-value",
+        "short-cryptocurrency-value",
+        "cryptocurrency-margin-requirement",
+        "unsettled-cryptocurrency-fiat-amount",
+        "closed-loop-available-balance",
+        "equity-offering-margin-requirement",
+        "long-bond-value",
+        "bond-margin-requirement",
+        "used-derivative-buying-power",
+        "reg-t-margin-requirement",
+        "futures-overnight-margin-requirement",
+        "futures-intraday-margin-requirement",
+        "maintenance-excess",
+        "pending-margin-interest",
+        "effective-cryptocurrency-buying-power",
+    ] {
+        data[zero] = json!("0.0");
+    }
+    data["unsettled-cryptocurrency-fiat-effect"] = json!("None");
+    let context = format!("/accounts/{number}/balances/{currency}");
+    Json(json!({"data": data, "context": context})).into_response()
+}
+
+/// `GET /accounts/{n}/positions`: the fields of the SDK's `CurrentPosition`; quantity is
+/// unsigned with `quantity-direction`.
+async fn positions(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(number): axum::extract::Path<String>,
+) -> Response {
+    shared.count("/accounts/{n}/positions");
+    let account = match own_account(&shared, &headers, &number) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let items: Vec<_> = account
+        .positions()
+        .iter()
+        .map(|p| {
+            json!({
+                "account-number": number,
+                "symbol": p.symbol,
+                "instrument-type": p.instrument_type,
+                "underlying-symbol": p.underlying,
+                "quantity": p.quantity.abs().to_string(),
+                "quantity-direction": if p.quantity < 0 { "Short" } else { "Long" },
+                "close-price": p.close.to_string(),
+                "average-open-price": p.average_price.to_string(),
+                "average-yearly-market-close-price": p.close.to_string(),
+                "average-daily-market-close-price": p.close.to_string(),
+                "mark": p.mark.to_string(),
+                "mark-price": p.mark.to_string(),
+                "multiplier": p.multiplier.to_string(),
+                "cost-effect": if p.quantity < 0 { "Credit" } else { "Debit" },
+                "is-suppressed": false,
+                "is-frozen": false,
+                "restricted-quantity": "0",
+                "realized-day-gain": "0.0",
+                "realized-day-gain-effect": "None",
+                "realized-day-gain-date": "2026-11-20",
+                "realized-today": "0.0",
+                "realized-today-effect": "None",
+                "realized-today-date": "2026-11-20",
+                "created-at": "2026-03-02T15:00:00.000+00:00",
+                "updated-at": STAMP,
+            })
+        })
+        .collect();
+    let context = format!("/accounts/{number}/positions");
+    Json(json!({"data": {"items": items}, "context": context})).into_response()
 }

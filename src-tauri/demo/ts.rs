@@ -11,9 +11,7 @@ use axum::routing::get;
 use axum::{Form, Json, Router};
 use serde_json::json;
 
-use super::{
-    check_authorize, decision_redirect, id_token, pages, Dialect, Shared, TS_SEED_ACCOUNTS,
-};
+use super::{check_authorize, decision_redirect, id_token, pages, Dialect, Shared};
 
 /// TradeStation access tokens last 20 minutes.
 pub const TS_ACCESS_TOKEN_SECS: u64 = 1200;
@@ -27,6 +25,8 @@ pub(crate) fn router(shared: Shared) -> Router {
         )
         .route("/ts/oauth/token", axum::routing::post(token))
         .route("/ts/v3/brokerage/accounts", get(accounts))
+        .route("/ts/v3/brokerage/accounts/{ids}/balances", get(balances))
+        .route("/ts/v3/brokerage/accounts/{ids}/positions", get(positions))
         .with_state(shared)
 }
 
@@ -214,7 +214,8 @@ async fn accounts(State(shared): State<Shared>, headers: HeaderMap) -> Response 
         )
             .into_response();
     }
-    let accounts: Vec<_> = TS_SEED_ACCOUNTS
+    let accounts: Vec<_> = shared
+        .accounts(Dialect::Ts)
         .iter()
         .map(|a| {
             let mut v = json!({
@@ -238,4 +239,128 @@ async fn accounts(State(shared): State<Shared>, headers: HeaderMap) -> Response 
         })
         .collect();
     Json(json!({"Accounts": accounts})).into_response()
+}
+
+fn ts_unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"Error": "Unauthorized", "Message": "Access token is invalid or expired."})),
+    )
+        .into_response()
+}
+
+/// Splits `{ids}` (comma-separated, as the real API takes several accounts at once) into this
+/// login's accounts and `Errors` entries for the rest.
+fn accounts_in<'a>(
+    shared: &'a Shared,
+    ids: &str,
+) -> (Vec<&'a super::OwnedAccount>, Vec<serde_json::Value>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for id in ids.split(',').filter(|s| !s.is_empty()) {
+        match shared.account(Dialect::Ts, id) {
+            Some(_) if shared.is_failing(id) => errors.push(json!({
+                "AccountID": id, "Error": "Failed", "Message": "Unable to retrieve data for this account."
+            })),
+            Some(a) => found.push(a),
+            None => errors.push(json!({
+                "AccountID": id, "Error": "Forbidden", "Message": "Request not authorized for this account."
+            })),
+        }
+    }
+    (found, errors)
+}
+
+const STAMP: &str = "2026-11-20T15:30:00Z";
+
+/// `GET /v3/brokerage/accounts/{ids}/balances` (decimals as strings).
+async fn balances(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(ids): axum::extract::Path<String>,
+) -> Response {
+    shared.count("/ts/v3/brokerage/accounts/{ids}/balances");
+    if !shared.bearer_is_valid(Dialect::Ts, &headers) {
+        return ts_unauthorized();
+    }
+    let (found, errors) = accounts_in(&shared, &ids);
+    let balances: Vec<_> = found
+        .iter()
+        .map(|a| {
+            let b = a.balances();
+            let unrealized: rust_decimal::Decimal =
+                a.positions().iter().map(|p| p.market_value() - p.cost()).sum();
+            json!({
+                "AccountID": a.number,
+                "AccountType": a.type_name,
+                "CashBalance": b.cash.to_string(),
+                "BuyingPower": b.buying_power.to_string(),
+                "Equity": b.net_liquidating_value.to_string(),
+                "MarketValue": b.market_value.to_string(),
+                "TodaysProfitLoss": "0",
+                "UnclearedDeposit": "0",
+                "Commission": "0",
+                "BalanceDetail": {
+                    "CostOfPositions": a.positions().iter().map(|p| p.cost()).sum::<rust_decimal::Decimal>().to_string(),
+                    "DayTrades": "0",
+                    "MaintenanceRate": "0",
+                    "OptionBuyingPower": b.derivative_buying_power.to_string(),
+                    "OptionsMarketValue": "0",
+                    "OvernightBuyingPower": b.buying_power.to_string(),
+                    "RealizedProfitLoss": "0",
+                    "RequiredMargin": b.maintenance_requirement.to_string(),
+                    "UnrealizedProfitLoss": unrealized.to_string(),
+                },
+            })
+        })
+        .collect();
+    Json(json!({"Balances": balances, "Errors": errors})).into_response()
+}
+
+/// `GET /v3/brokerage/accounts/{ids}/positions`: signed `Quantity` with `LongShort`.
+async fn positions(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(ids): axum::extract::Path<String>,
+) -> Response {
+    shared.count("/ts/v3/brokerage/accounts/{ids}/positions");
+    if !shared.bearer_is_valid(Dialect::Ts, &headers) {
+        return ts_unauthorized();
+    }
+    let (found, errors) = accounts_in(&shared, &ids);
+    let mut positions = Vec::new();
+    for a in found {
+        for (i, p) in a.positions().iter().enumerate() {
+            let asset = match p.instrument_type {
+                "Equity Option" => "STOCKOPTION",
+                "Future" => "FUTURE",
+                _ => "STOCK",
+            };
+            let value = p.market_value();
+            let cost = p.cost();
+            positions.push(json!({
+                "AccountID": a.number,
+                "AssetType": asset,
+                "Symbol": p.symbol.trim_start_matches('/').split_whitespace().collect::<Vec<_>>().join(" "),
+                "Quantity": p.quantity.to_string(),
+                "LongShort": if p.quantity < 0 { "Short" } else { "Long" },
+                "AveragePrice": p.average_price.to_string(),
+                "Last": p.mark.to_string(),
+                "Bid": (p.mark - rust_decimal::Decimal::new(1, 2)).to_string(),
+                "Ask": (p.mark + rust_decimal::Decimal::new(1, 2)).to_string(),
+                "MarketValue": value.to_string(),
+                "TotalCost": cost.to_string(),
+                "UnrealizedProfitLoss": (value - cost).to_string(),
+                "UnrealizedProfitLossPercent": if cost.is_zero() { "0".to_string() } else { ((value - cost) / cost.abs() * rust_decimal::Decimal::ONE_HUNDRED).round_dp(2).to_string() },
+                "TodaysProfitLoss": "0",
+                "ConversionRate": "1",
+                "DayTradeRequirement": "0",
+                "InitialRequirement": "0",
+                "MaintenanceMargin": "0",
+                "PositionID": format!("{}-{}", a.number, i + 1),
+                "Timestamp": STAMP,
+            }));
+        }
+    }
+    Json(json!({"Positions": positions, "Errors": errors})).into_response()
 }

@@ -5,8 +5,9 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Semaphore};
 
+use crate::brokers::portfolio::AccountDetail;
 use crate::brokers::{self, Account, Endpoints};
 use crate::error::{ErrorKind, Result};
 use crate::oauth::{self, TokenField, TokenSet};
@@ -18,6 +19,9 @@ use crate::vault::Vault;
 const EARLY: Duration = Duration::from_secs(60);
 /// When a token response has no `expires_in`: Tastytrade's documented 15 minutes.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
+/// At most this many API requests in flight per session: enough for a 20-account dashboard's
+/// balances and positions in one wave, and a bound on what a very large login sends at once.
+pub const MAX_CONCURRENT_REQUESTS: usize = 40;
 
 struct Cached {
     token: Secret,
@@ -43,6 +47,9 @@ pub struct Session {
     vault: Vault,
     http: reqwest::Client,
     access: Mutex<Option<Cached>>,
+    slots: Semaphore,
+    /// The last account list, for the account each detail request names.
+    accounts: std::sync::Mutex<Vec<Account>>,
 }
 
 fn cached(set: &TokenSet) -> Cached {
@@ -71,6 +78,8 @@ impl Session {
             vault,
             http,
             access: Mutex::new(tokens.map(cached)),
+            slots: Semaphore::new(MAX_CONCURRENT_REQUESTS),
+            accounts: Default::default(),
         }
     }
 
@@ -147,16 +156,92 @@ impl Session {
         self.access_token().await.map(drop)
     }
 
-    /// The account list. A 401 leads to one refresh and one retry, never a loop.
-    pub async fn accounts(&self) -> Result<Vec<Account>> {
+    /// Runs an API call with a valid access token, within the session's request bound. A 401
+    /// leads to one refresh and one retry, never a loop; concurrent 401s share one refresh.
+    async fn authorized<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let token = self.access_token().await?;
-        match brokers::fetch_accounts(&self.http, &self.endpoints, &token).await {
+        match call(token.clone()).await {
             Err(e) if e.kind == ErrorKind::Unauthorized => {
                 self.invalidate(&token).await;
-                let token = self.access_token().await?;
-                brokers::fetch_accounts(&self.http, &self.endpoints, &token).await
+                call(self.access_token().await?).await
             }
             other => other,
+        }
+    }
+
+    /// The account list.
+    pub async fn accounts(&self) -> Result<Vec<Account>> {
+        let list = self
+            .authorized(|t| async move {
+                brokers::fetch_accounts(&self.http, &self.endpoints, &t).await
+            })
+            .await?;
+        *self.accounts.lock().unwrap_or_else(|p| p.into_inner()) = list.clone();
+        Ok(list)
+    }
+
+    /// One account's balances and positions, fetched concurrently. Failures are reported in
+    /// the result, never as an error, so one account cannot blank the others.
+    pub async fn account_detail(&self, number: &str) -> AccountDetail {
+        let failed = |e| AccountDetail {
+            number: number.into(),
+            balances: None,
+            positions: None,
+            error: Some(e),
+        };
+        let known = self
+            .accounts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|a| a.number == number)
+            .cloned();
+        let account =
+            match known {
+                Some(a) => a,
+                None => match self
+                    .accounts()
+                    .await
+                    .map(|l| l.into_iter().find(|a| a.number == number))
+                {
+                    Ok(Some(a)) => a,
+                    Ok(None) => return failed(crate::error::AppError::new(
+                        ErrorKind::InvalidInput,
+                        format!(
+                            "Account {number} is not in this login's account list. Press Refresh."
+                        ),
+                    )),
+                    Err(e) => return failed(e),
+                },
+            };
+        let account = &account;
+        let (balances, positions) = futures::join!(
+            self.authorized(|t| async move {
+                brokers::fetch_detail_balances(&self.http, &self.endpoints, &t, account).await
+            }),
+            self.authorized(|t| async move {
+                brokers::fetch_detail_positions(&self.http, &self.endpoints, &t, account).await
+            }),
+        );
+        let error = balances
+            .as_ref()
+            .err()
+            .or(positions.as_ref().err())
+            .cloned();
+        AccountDetail {
+            number: number.into(),
+            balances: balances.ok(),
+            positions: positions.ok(),
+            error,
         }
     }
 }

@@ -93,3 +93,22 @@ def test_sdk_refresh_with_a_tampered_token_is_refused(demo, monkeypatch):
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))
+
+
+def test_sdk_parses_balances_and_positions(demo, monkeypatch):
+    base, client_id, secret = demo
+    tokens = authorize(base, client_id, secret)
+    monkeypatch.setattr(tastytrade.session, "CERT_URL", base.rstrip("/"))
+
+    async def run():
+        session = Session(secret, tokens["refresh_token"], is_test=True)
+        accounts = await Account.get(session)
+        return [(a, await a.get_balances(session), await a.get_positions(session)) for a in accounts]
+
+    results = asyncio.run(run())
+    first, balances, positions = results[0]
+    assert balances.account_number == first.account_number
+    assert balances.net_liquidating_value == balances.cash_balance + sum(
+        p.mark * p.quantity * p.multiplier * (-1 if p.quantity_direction == "Short" else 1) for p in positions)
+    assert positions and all(p.account_number == first.account_number for p in positions)
+    assert results[2][2] == [], "the seeded empty account"
