@@ -13,6 +13,8 @@ fn main() {
             "reveal_refresh_token",
             "copy_refresh_token",
             "disconnect",
+            "select_profile",
+            "rename_profile",
         ]),
     ))
     .expect("tauri build script");

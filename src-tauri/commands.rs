@@ -104,6 +104,16 @@ pub async fn copy_refresh_token(app: AppHandle, core: State<'_, Core>) -> Result
 }
 
 #[tauri::command]
+pub async fn select_profile(core: State<'_, Core>, id: String) -> Result<ProfileView> {
+    core.select_profile(&id).await
+}
+
+#[tauri::command]
+pub async fn rename_profile(core: State<'_, Core>, id: String, label: String) -> Result<()> {
+    core.rename_profile(&id, &label).await
+}
+
+#[tauri::command]
 pub async fn disconnect(core: State<'_, Core>) -> Result<()> {
     core.disconnect().await
 }

@@ -163,9 +163,23 @@ pub struct BrokerInfo {
     pub app_settings_url: String,
 }
 
+/// A connection in the profile switcher.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ProfileSummary {
+    pub id: String,
+    pub label: String,
+    pub broker: BrokerKind,
+    pub environment_label: String,
+    /// The one the dashboard shows.
+    pub active: bool,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct AppState {
+    /// Every connection, in the order they were added.
+    pub profiles: Vec<ProfileSummary>,
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileView>,
@@ -218,7 +232,8 @@ pub struct Core {
     flow: Mutex<Option<watch::Sender<bool>>>,
     deep_links: DeepLinkSlot,
     notice: Mutex<Option<String>>,
-    session: RwLock<Option<Arc<Session>>>,
+    /// One session per profile used in this run, so switching keeps access tokens warm.
+    sessions: RwLock<HashMap<String, Arc<Session>>>,
 }
 
 /// Trims and checks a pasted client ID and secret; errors name the field.
@@ -384,7 +399,7 @@ impl Core {
             flow: Mutex::new(None),
             deep_links: DeepLinkSlot::default(),
             notice: Mutex::new(None),
-            session: RwLock::new(None),
+            sessions: RwLock::new(HashMap::new()),
         }
     }
 
@@ -442,20 +457,34 @@ impl Core {
 
     async fn view(&self, profile: &Profile) -> Result<ProfileView> {
         let rt = self.vault.refresh_token(&profile.id)?;
-        let status = match self.session.read().await.as_ref() {
-            Some(s) if s.profile.id == profile.id => s.status(),
-            _ => Default::default(),
+        let status = match self.sessions.read().await.get(&profile.id) {
+            Some(s) => s.status(),
+            None => Default::default(),
         };
         Ok(view_of(profile, &rt, status))
     }
 
     pub async fn state(&self) -> Result<AppState> {
-        let profile = match self.profiles.load()?.first() {
+        let current = self.profiles.current()?;
+        let profile = match &current {
             Some(p) => Some(self.view(p).await?),
             None => None,
         };
+        let profiles = self
+            .profiles
+            .load()?
+            .into_iter()
+            .map(|p| ProfileSummary {
+                active: current.as_ref().is_some_and(|c| c.id == p.id),
+                environment_label: p.broker.env_name(p.environment).into(),
+                id: p.id,
+                label: p.label,
+                broker: p.broker,
+            })
+            .collect();
         Ok(AppState {
             profile,
+            profiles,
             demo: DemoInfo {
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: DEMO_CLIENT_SECRET.into(),
@@ -712,7 +741,8 @@ impl Core {
             .save_profile(&profile.id, client_secret, refresh_token)?;
         let saved = self.profiles.load().and_then(|mut all| {
             all.push(profile.clone());
-            self.profiles.save(&all)
+            self.profiles.save(&all)?;
+            self.profiles.set_active(&profile.id)
         });
         if let Err(e) = saved {
             let _ = self.vault.delete_profile(&profile.id);
@@ -727,7 +757,10 @@ impl Core {
             Some(tokens),
         );
         let view = view_of(&profile, refresh_token, session.status());
-        *self.session.write().await = Some(Arc::new(session));
+        self.sessions
+            .write()
+            .await
+            .insert(profile.id.clone(), Arc::new(session));
         Ok(view)
     }
 
@@ -757,20 +790,21 @@ impl Core {
     }
 
     async fn session(&self) -> Result<Arc<Session>> {
-        if let Some(s) = self.session.read().await.as_ref() {
-            return Ok(s.clone());
-        }
-        let mut slot = self.session.write().await;
-        if let Some(s) = slot.as_ref() {
-            return Ok(s.clone());
-        }
-        let profile = self.profiles.load()?.into_iter().next().ok_or_else(|| {
+        let profile = self.profiles.current()?.ok_or_else(|| {
             AppError::new(
                 ErrorKind::NotConnected,
                 "No broker is connected yet. Use the setup wizard to connect one.",
             )
         })?;
+        if let Some(s) = self.sessions.read().await.get(&profile.id) {
+            return Ok(s.clone());
+        }
+        let mut all = self.sessions.write().await;
+        if let Some(s) = all.get(&profile.id) {
+            return Ok(s.clone());
+        }
         let endpoints = self.profile_endpoints(&profile).await?;
+        let id = profile.id.clone();
         let s = Arc::new(Session::new(
             profile,
             endpoints,
@@ -778,8 +812,38 @@ impl Core {
             self.http.clone(),
             None,
         ));
-        *slot = Some(s.clone());
+        all.insert(id, s.clone());
         Ok(s)
+    }
+
+    /// Shows profile `id` on the dashboard from now on (and on the next launch).
+    pub async fn select_profile(&self, id: &str) -> Result<ProfileView> {
+        self.profiles.set_active(id)?;
+        let s = self.session().await?;
+        self.view(&s.profile).await
+    }
+
+    /// Renames profile `id`; the name is trimmed and must not be empty.
+    pub async fn rename_profile(&self, id: &str, label: &str) -> Result<()> {
+        let label = label.trim();
+        if label.is_empty() || label.chars().count() > 60 || label.chars().any(char::is_control) {
+            return Err(AppError::new(
+                ErrorKind::InvalidInput,
+                "Give the connection a name of 1 to 60 characters.",
+            )
+            .on_field("label"));
+        }
+        let mut all = self.profiles.load()?;
+        let p = all.iter_mut().find(|p| p.id == id).ok_or_else(|| {
+            AppError::new(ErrorKind::InvalidInput, "That connection no longer exists.")
+        })?;
+        p.label = label.to_string();
+        self.profiles.save(&all)?;
+        if let Some(s) = self.sessions.write().await.remove(id) {
+            // The next call builds a session with the new label; the access token is re-fetched.
+            drop(s);
+        }
+        Ok(())
     }
 
     /// Starts getting an access token for a returning user while the window is created.
@@ -825,18 +889,18 @@ impl Core {
         self.vault.refresh_token(&s.profile.id)
     }
 
-    /// Removes the profile and its keyring entries.
+    /// Removes the profile shown (its keyring entries, then the profile); another profile, if
+    /// any, is shown next.
     pub async fn disconnect(&self) -> Result<()> {
-        let mut slot = self.session.write().await;
+        let mut sessions = self.sessions.write().await;
         let mut all = self.profiles.load()?;
-        let Some(profile) = all.first().cloned() else {
-            *slot = None;
+        let Some(profile) = self.profiles.current()? else {
             return Ok(());
         };
         self.vault.delete_profile(&profile.id)?;
         all.retain(|p| p.id != profile.id);
         self.profiles.save(&all)?;
-        *slot = None;
+        sessions.remove(&profile.id);
         tracing::info!(profile = %profile.id, "disconnected");
         Ok(())
     }

@@ -103,6 +103,8 @@ pub fn run() {
             commands::reveal_refresh_token,
             commands::copy_refresh_token,
             commands::disconnect,
+            commands::select_profile,
+            commands::rename_profile,
         ])
         .run(tauri::generate_context!())
         .expect("Keygrant failed to start");

@@ -30,6 +30,9 @@ pub struct Profile {
 struct ProfilesFile {
     #[serde(default)]
     profiles: Vec<Profile>,
+    /// The profile the dashboard shows; the first one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    active: Option<String>,
 }
 
 pub struct ProfileStore {
@@ -48,28 +51,67 @@ impl ProfileStore {
     }
 
     pub fn load(&self) -> Result<Vec<Profile>> {
+        self.read().map(|f| f.profiles)
+    }
+
+    /// The profile the dashboard shows: the chosen one, else the first.
+    pub fn current(&self) -> Result<Option<Profile>> {
+        let f = self.read()?;
+        let chosen = f
+            .active
+            .as_ref()
+            .and_then(|id| f.profiles.iter().find(|p| &p.id == id));
+        Ok(chosen.or(f.profiles.first()).cloned())
+    }
+
+    /// Chooses the profile the dashboard shows.
+    pub fn set_active(&self, id: &str) -> Result<()> {
+        let mut f = self.read()?;
+        if !f.profiles.iter().any(|p| p.id == id) {
+            return Err(AppError::new(
+                ErrorKind::InvalidInput,
+                "That connection no longer exists. Pick another one.",
+            ));
+        }
+        f.active = Some(id.to_string());
+        self.write(&f)
+    }
+
+    fn read(&self) -> Result<ProfilesFile> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice::<ProfilesFile>(&bytes)
-                .map(|f| f.profiles)
-                .map_err(|e| {
-                    AppError::new(
-                        ErrorKind::Config,
-                        format!("The profile list at {} is damaged ({e}). Move it aside and connect again.", self.path.display()),
-                    )
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Ok(bytes) => serde_json::from_slice::<ProfilesFile>(&bytes).map_err(|e| {
+                AppError::new(
+                    ErrorKind::Config,
+                    format!(
+                        "The profile list at {} is damaged ({e}). Move it aside and connect again.",
+                        self.path.display()
+                    ),
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ProfilesFile::default()),
             Err(e) => Err(config_error(&self.path, e)),
         }
     }
 
     /// Writes the whole list to a temporary file beside the target and renames it into place.
+    /// Writes the list, keeping the chosen profile if it is still in it.
     pub fn save(&self, profiles: &[Profile]) -> Result<()> {
+        let active = self
+            .read()
+            .ok()
+            .and_then(|f| f.active)
+            .filter(|id| profiles.iter().any(|p| &p.id == id));
+        self.write(&ProfilesFile {
+            profiles: profiles.to_vec(),
+            active,
+        })
+    }
+
+    fn write(&self, file: &ProfilesFile) -> Result<()> {
         let dir = self.path.parent().expect("profiles.json has a parent");
         std::fs::create_dir_all(dir).map_err(|e| config_error(dir, e))?;
-        let body = serde_json::to_vec_pretty(&ProfilesFile {
-            profiles: profiles.to_vec(),
-        })
-        .map_err(|e| AppError::internal(e.to_string()))?;
+        let body =
+            serde_json::to_vec_pretty(file).map_err(|e| AppError::internal(e.to_string()))?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| config_error(dir, e))?;
         std::io::Write::write_all(&mut tmp, &body).map_err(|e| config_error(tmp.path(), e))?;
         tmp.as_file()

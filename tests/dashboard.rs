@@ -360,3 +360,62 @@ async fn one_failing_account_does_not_blank_the_others() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn several_profiles_side_by_side_switch_rename_and_remove() {
+    let demo = DemoBroker::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let core = connected(&demo, dir.path(), BrokerKind::Tastytrade).await;
+    let req = ConnectRequest {
+        broker: BrokerKind::TradeStation,
+        environment: Environment::Demo,
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: DEMO_CLIENT_SECRET.into(),
+        redirect_uri: None,
+        scopes: None,
+        custom: None,
+    };
+    let ts = core
+        .connect(req, scripted_browser("approve"))
+        .await
+        .unwrap();
+    let state = core.state().await.unwrap();
+    assert_eq!(state.profiles.len(), 2);
+    assert!(
+        state.profiles[1].active && state.profile.as_ref().unwrap().id == ts.id,
+        "the new connection is shown"
+    );
+    assert_eq!(core.accounts().await.unwrap()[0].number, "11827633");
+
+    let tasty_id = state.profiles[0].id.clone();
+    let shown = core.select_profile(&tasty_id).await.unwrap();
+    assert_eq!(shown.broker, BrokerKind::Tastytrade);
+    assert_eq!(core.accounts().await.unwrap()[0].number, "5WX01234");
+    core.rename_profile(&tasty_id, "  My main account ")
+        .await
+        .unwrap();
+    assert!(core.rename_profile(&tasty_id, "   ").await.is_err());
+
+    // The choice and the name survive a restart.
+    drop(core);
+    let (vault, _) = keyring();
+    let core = Core::new(
+        dir.path(),
+        vault,
+        DemoSource::At(demo.base_url()),
+        Duration::from_secs(30),
+    );
+    let state = core.state().await.unwrap();
+    assert_eq!(state.profile.as_ref().unwrap().label, "My main account");
+    assert!(state.profiles[0].active);
+
+    // Removing the shown profile shows the other one; its keyring entries stay.
+    core.disconnect().await.unwrap();
+    let state = core.state().await.unwrap();
+    assert_eq!(state.profiles.len(), 1);
+    assert_eq!(state.profile.as_ref().unwrap().id, ts.id);
+    assert!(keyring_get(&keygrant::vault::Vault::refresh_token_key(&ts.id)).is_some());
+    assert!(keyring_get(&keygrant::vault::Vault::refresh_token_key(&tasty_id)).is_none());
+    core.disconnect().await.unwrap();
+    assert!(core.state().await.unwrap().profile.is_none());
+}

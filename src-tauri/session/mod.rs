@@ -205,24 +205,25 @@ impl Session {
             .iter()
             .find(|a| a.number == number)
             .cloned();
-        let account =
-            match known {
-                Some(a) => a,
-                None => match self
-                    .accounts()
-                    .await
-                    .map(|l| l.into_iter().find(|a| a.number == number))
-                {
-                    Ok(Some(a)) => a,
-                    Ok(None) => return failed(crate::error::AppError::new(
+        let account = match known {
+            Some(a) => a,
+            None => match self
+                .accounts()
+                .await
+                .map(|l| l.into_iter().find(|a| a.number == number))
+            {
+                Ok(Some(a)) => a,
+                Ok(None) => {
+                    return failed(crate::error::AppError::new(
                         ErrorKind::InvalidInput,
                         format!(
                             "Account {number} is not in this login's account list. Press Refresh."
                         ),
-                    )),
-                    Err(e) => return failed(e),
-                },
-            };
+                    ))
+                }
+                Err(e) => return failed(e),
+            },
+        };
         let account = &account;
         let (balances, positions) = futures::join!(
             self.authorized(|t| async move {

@@ -11,4 +11,8 @@ account_type: string,
 /**
  * "Cash" or "Margin" where the broker says it.
  */
-margin_or_cash: string, };
+margin_or_cash: string, 
+/**
+ * The account's currency (Tastytrade accounts are in USD).
+ */
+currency: string, };
