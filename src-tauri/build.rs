@@ -12,6 +12,8 @@ fn main() {
             "refresh_now",
             "reveal_refresh_token",
             "copy_refresh_token",
+            "snippets",
+            "copy_snippet",
             "disconnect",
             "select_profile",
             "rename_profile",

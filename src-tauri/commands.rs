@@ -12,6 +12,7 @@ use crate::brokers::portfolio::AccountDetail;
 use crate::brokers::Account;
 use crate::core::{AppState, ConnectRequest, Core, GrantRequest, ProfileView};
 use crate::error::{AppError, ErrorKind, Result};
+use crate::handoff::{Snippet, SnippetKind};
 use crate::oauth::browser;
 
 /// How long a copied refresh token stays on the clipboard.
@@ -85,13 +86,29 @@ pub async fn reveal_refresh_token(core: State<'_, Core>) -> Result<String> {
 /// it) and clears the clipboard later if it still holds the token.
 #[tauri::command]
 pub async fn copy_refresh_token(app: AppHandle, core: State<'_, Core>) -> Result<u64> {
-    let token = core.reveal_refresh_token().await?;
+    copy_secret(app, core.reveal_refresh_token().await?)
+}
+
+/// The hand-off snippets with placeholders (no secret reaches the page).
+#[tauri::command]
+pub async fn snippets(core: State<'_, Core>) -> Result<Vec<Snippet>> {
+    core.snippets().await
+}
+
+/// Copies a snippet with the secrets filled in, from the backend to the clipboard.
+#[tauri::command]
+pub async fn copy_snippet(app: AppHandle, core: State<'_, Core>, kind: SnippetKind) -> Result<u64> {
+    copy_secret(app, core.filled_snippet(kind).await?)
+}
+
+/// Puts `token` on the clipboard and clears it later if it still holds it.
+fn copy_secret(app: AppHandle, token: crate::secret::Secret) -> Result<u64> {
     app.clipboard()
         .write_text(token.expose().to_string())
         .map_err(|e| {
             AppError::new(
                 ErrorKind::Internal,
-                format!("Could not use the clipboard ({e}). Use Reveal and copy it by hand."),
+                format!("Could not use the clipboard ({e}). Use Reveal on the refresh token and copy by hand."),
             )
         })?;
     tauri::async_runtime::spawn(async move {

@@ -883,6 +883,45 @@ impl Core {
         Ok(Dashboard { accounts, details })
     }
 
+    /// The hand-off snippets for the profile shown, with placeholders where secrets go.
+    pub async fn snippets(&self) -> Result<Vec<crate::handoff::Snippet>> {
+        let s = self.session().await?;
+        let p = &s.profile;
+        Ok(crate::handoff::snippets(
+            p,
+            p.broker.env_name(p.environment),
+            s.endpoints(),
+            None,
+        ))
+    }
+
+    /// One snippet with the client secret and refresh token filled in, for the clipboard.
+    pub async fn filled_snippet(&self, kind: crate::handoff::SnippetKind) -> Result<Secret> {
+        let s = self.session().await?;
+        let p = &s.profile;
+        let client_secret = self.vault.client_secret(&p.id)?;
+        let refresh_token = self.vault.refresh_token(&p.id)?;
+        let filled = crate::handoff::Filled {
+            client_secret: &client_secret,
+            refresh_token: &refresh_token,
+        };
+        crate::handoff::snippets(
+            p,
+            p.broker.env_name(p.environment),
+            s.endpoints(),
+            Some(&filled),
+        )
+        .into_iter()
+        .find(|x| x.kind == kind)
+        .map(|x| Secret::new(x.text))
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorKind::InvalidInput,
+                "There is no such snippet for this connection.",
+            )
+        })
+    }
+
     /// The refresh token in clear, for the user who pressed Reveal or Copy.
     pub async fn reveal_refresh_token(&self) -> Result<Secret> {
         let s = self.session().await?;

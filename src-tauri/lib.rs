@@ -11,6 +11,7 @@ mod commands;
 pub mod core;
 pub mod demo;
 pub mod error;
+pub mod handoff;
 pub mod oauth;
 pub mod profiles;
 pub mod secret;
@@ -102,6 +103,8 @@ pub fn run() {
             commands::refresh_now,
             commands::reveal_refresh_token,
             commands::copy_refresh_token,
+            commands::snippets,
+            commands::copy_snippet,
             commands::disconnect,
             commands::select_profile,
             commands::rename_profile,

@@ -122,6 +122,10 @@ impl Session {
         }
     }
 
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
     /// Seconds until the cached access token expires, if there is one.
     pub async fn expires_in(&self) -> Option<Duration> {
         self.access
