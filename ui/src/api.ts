@@ -3,6 +3,9 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Account } from "./bindings/Account";
+import type { AccountDetail } from "./bindings/AccountDetail";
+import type { Snippet } from "./bindings/Snippet";
+import type { SnippetKind } from "./bindings/SnippetKind";
 import type { AppError } from "./bindings/AppError";
 import type { AppState } from "./bindings/AppState";
 import type { ConnectRequest } from "./bindings/ConnectRequest";
@@ -14,7 +17,14 @@ export interface Api {
   connect(request: ConnectRequest): Promise<ProfileView>;
   connectWithGrant(request: GrantRequest): Promise<ProfileView>;
   cancelConnect(): Promise<boolean>;
-  listAccounts(): Promise<Account[]>;
+    listAccounts(): Promise<Account[]>;
+  accountDetail(number: string): Promise<AccountDetail>;
+  selectProfile(id: string): Promise<ProfileView>;
+  renameProfile(id: string, label: string): Promise<void>;
+  /** The hand-off snippets, with placeholders where the secrets go. */
+  snippets(): Promise<Snippet[]>;
+  /** Copies a snippet with the secrets filled in (in the backend); seconds until cleared. */
+  copySnippet(kind: SnippetKind): Promise<number>;
   /** Gets a new access token now; the profile comes back with its token health and fields. */
   refreshNow(): Promise<ProfileView>;
   revealRefreshToken(): Promise<string>;
@@ -33,7 +43,12 @@ export const tauriApi: Api = {
   connect: (request) => invoke<ProfileView>("connect", { request }),
   connectWithGrant: (request) => invoke<ProfileView>("connect_with_grant", { request }),
   cancelConnect: () => invoke<boolean>("cancel_connect"),
-  listAccounts: () => invoke<Account[]>("list_accounts"),
+    listAccounts: () => invoke<Account[]>("list_accounts"),
+  accountDetail: (number) => invoke<AccountDetail>("account_detail", { number }),
+  selectProfile: (id) => invoke<ProfileView>("select_profile", { id }),
+  renameProfile: (id, label) => invoke<void>("rename_profile", { id, label }),
+  snippets: () => invoke<Snippet[]>("snippets"),
+  copySnippet: (kind) => invoke<number>("copy_snippet", { kind }),
   refreshNow: () => invoke<ProfileView>("refresh_now"),
   revealRefreshToken: () => invoke<string>("reveal_refresh_token"),
   copyRefreshToken: () => invoke<number>("copy_refresh_token"),

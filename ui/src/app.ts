@@ -2,6 +2,9 @@
 // Plain DOM, no framework; every screen is a function of `state`, re-rendered on each change.
 import { asAppError, type Api } from "./api";
 import type { Account } from "./bindings/Account";
+import type { AccountDetail } from "./bindings/AccountDetail";
+import type { Snippet } from "./bindings/Snippet";
+import type { SnippetKind } from "./bindings/SnippetKind";
 import type { AppError } from "./bindings/AppError";
 import type { AppState } from "./bindings/AppState";
 import type { BrokerKind } from "./bindings/BrokerKind";
@@ -10,9 +13,12 @@ import type { CustomProvider } from "./bindings/CustomProvider";
 import type { Environment } from "./bindings/Environment";
 import type { ProfileView } from "./bindings/ProfileView";
 
+/** One account's balances and positions: asked for every account at once. */
+export type DetailState = { status: "loading" } | { status: "ready"; detail: AccountDetail } | { status: "error"; error: AppError };
+
 type AccountsState =
   | { status: "loading" }
-  | { status: "ready"; accounts: Account[]; updatedAt: Date }
+  | { status: "ready"; accounts: Account[]; details: Record<string, DetailState>; updatedAt: Date }
   | { status: "error"; error: AppError };
 
 export type Screen =
@@ -24,9 +30,12 @@ export type Screen =
       name: "connected";
       profile: ProfileView;
       accounts: AccountsState;
-      revealed?: string;
+            revealed?: string;
       note?: string;
       confirmDisconnect: boolean;
+      /** The new name being typed, while renaming. */
+      renaming?: string;
+      snippets?: Snippet[];
     }
   | { name: "failed"; error: AppError };
 
@@ -218,9 +227,67 @@ export class App {
     await this.api.cancelConnect();
   }
 
-  showConnected(profile: ProfileView): void {
+    showConnected(profile: ProfileView): void {
     this.go({ name: "connected", profile, accounts: { status: "loading" }, confirmDisconnect: false });
     if (profile.has_dashboard) void this.loadAccounts();
+    void this.loadSnippets();
+    void this.reloadProfiles();
+  }
+
+  /** Re-reads the profile list for the switcher (after connecting, renaming, removing). */
+  async reloadProfiles(): Promise<void> {
+    try {
+      const state = await this.api.getState();
+      this.state = state;
+      this.render();
+    } catch {
+      // The switcher keeps the list it has; the dashboard reports its own errors.
+    }
+  }
+
+  async loadSnippets(): Promise<void> {
+    try {
+      this.patchConnected({ snippets: await this.api.snippets() });
+    } catch {
+      this.patchConnected({ snippets: [] });
+    }
+  }
+
+  async copySnippet(kind: SnippetKind): Promise<void> {
+    try {
+      const secs = await this.api.copySnippet(kind);
+      this.patchConnected({ note: `Copied with your secrets. The clipboard will be cleared in ${secs} seconds.` });
+    } catch (e) {
+      this.patchConnected({ note: asAppError(e).message });
+    }
+  }
+
+  async selectProfile(id: string): Promise<void> {
+    try {
+      const profile = await this.api.selectProfile(id);
+      this.showConnected(profile);
+    } catch (e) {
+      this.patchConnected({ note: asAppError(e).message });
+    }
+  }
+
+  async saveRename(): Promise<void> {
+    if (this.screen.name !== "connected" || this.screen.renaming === undefined) return;
+    const id = this.screen.profile.id;
+    const label = this.screen.renaming;
+    try {
+      await this.api.renameProfile(id, label);
+      this.patchConnected({ renaming: undefined, profile: { ...this.screen.profile, label: label.trim() } });
+      await this.reloadProfiles();
+    } catch (e) {
+      this.patchConnected({ note: asAppError(e).message });
+    }
+  }
+
+  /** Back to the wizard to connect one more broker, keeping the current ones. */
+  addConnection(): void {
+    this.notice = null;
+    this.go({ name: "broker" });
   }
 
   /** Gets a new access token now: proves the grant works and shows the new response. */
@@ -238,13 +305,37 @@ export class App {
     this.go({ ...this.screen, ...patch });
   }
 
+    /** The account list, then every account's balances and positions at once; each account
+   *  shows its own placeholder and its own error. */
   async loadAccounts(): Promise<void> {
+    if (this.screen.name !== "connected") return;
+    const profileId = this.screen.profile.id;
     this.patchConnected({ accounts: { status: "loading" } });
+    let accounts: Account[];
     try {
-      const accounts = await this.api.listAccounts();
-      this.patchConnected({ accounts: { status: "ready", accounts, updatedAt: new Date() } });
+      accounts = await this.api.listAccounts();
     } catch (e) {
       this.patchConnected({ accounts: { status: "error", error: asAppError(e) } });
+      return;
+    }
+    const details: Record<string, DetailState> = {};
+    for (const a of accounts) details[a.number] = { status: "loading" };
+    this.patchConnected({ accounts: { status: "ready", accounts, details, updatedAt: new Date() } });
+    await Promise.all(accounts.map((a) => this.loadDetail(profileId, a.number)));
+  }
+
+  async loadDetail(profileId: string, number: string): Promise<void> {
+    const set = (d: DetailState) => {
+      const s = this.screen;
+      if (s.name !== "connected" || s.profile.id !== profileId || s.accounts.status !== "ready") return;
+      this.patchConnected({ accounts: { ...s.accounts, details: { ...s.accounts.details, [number]: d } } });
+    };
+    set({ status: "loading" });
+    try {
+      const detail = await this.api.accountDetail(number);
+      set(detail.error ? { status: "error", error: detail.error } : { status: "ready", detail });
+    } catch (e) {
+      set({ status: "error", error: asAppError(e) });
     }
   }
 
@@ -276,9 +367,12 @@ export class App {
       this.patchConnected({ confirmDisconnect: true });
       return;
     }
-    try {
+        try {
       await this.api.disconnect();
-      this.go({ name: "broker" });
+      const state = await this.api.getState();
+      this.state = state;
+      if (state.profile) this.showConnected(state.profile);
+      else this.go({ name: "broker" });
     } catch (e) {
       this.patchConnected({ note: asAppError(e).message, confirmDisconnect: false });
     }
@@ -340,6 +434,9 @@ export class App {
       "section",
       { class: "card", id: "wizard" },
       this.steps(0),
+            this.state && this.state.profiles.length > 0
+        ? h("button", { class: "link", id: "to-dashboard", onclick: () => void this.start() }, "← Back to your connections")
+        : null,
       h("h1", {}, "Which broker is your OAuth application at?"),
       h(
         "p",
@@ -734,11 +831,13 @@ export class App {
       tokenHealth(p),
       s.note ? h("p", { class: "note", id: "note", role: "status" }, s.note) : null,
     );
-    return h(
+        return h(
       "div",
       { class: "stack", id: "connected" },
+      this.switcherView(s),
       token,
       p.has_dashboard ? this.accountsView(s.accounts) : this.tokenFieldsView(p),
+      this.handoffView(s.snippets),
       h(
         "section",
         { class: "card row-between" },
@@ -754,6 +853,74 @@ export class App {
             { class: "danger", id: "disconnect", onclick: () => void this.disconnect() },
             s.confirmDisconnect ? "Remove" : "Disconnect",
           ),
+        ),
+      ),
+    );
+  }
+
+    /** The profile switcher: every connection, rename, add another. */
+  private switcherView(s: Extract<Screen, { name: "connected" }>): HTMLElement {
+    const profiles = this.state?.profiles ?? [];
+    const select = h(
+      "select",
+      { id: "profile-switcher", "aria-label": "Connection" },
+      ...profiles.map((p) =>
+        h("option", { value: p.id, selected: p.id === s.profile.id }, `${p.label} (${p.environment_label})`),
+      ),
+    );
+    select.addEventListener("change", () => void this.selectProfile((select as HTMLSelectElement).value));
+    let rename: HTMLElement;
+    if (s.renaming !== undefined) {
+      const input = h("input", { id: "rename-input", value: s.renaming, "aria-label": "New name" });
+      input.value = s.renaming;
+      input.addEventListener("input", () => {
+        if (this.screen.name === "connected") this.screen.renaming = input.value;
+      });
+      input.addEventListener("keydown", (ev) => {
+        if ((ev as KeyboardEvent).key === "Enter") void this.saveRename();
+      });
+      rename = h(
+        "span",
+        { class: "actions" },
+        input,
+        h("button", { id: "rename-save", class: "primary", onclick: () => void this.saveRename() }, "Save"),
+        h("button", { id: "rename-cancel", onclick: () => this.patchConnected({ renaming: undefined }) }, "Cancel"),
+      );
+    } else {
+      rename = h("button", { id: "rename", onclick: () => this.patchConnected({ renaming: s.profile.label }) }, "Rename");
+    }
+    return h(
+      "section",
+      { class: "card row-between switcher" },
+      profiles.length > 1 ? select : h("strong", { id: "profile-label" }, s.profile.label),
+      h("div", { class: "actions" }, rename, h("button", { id: "add-connection", onclick: () => this.addConnection() }, "Add connection")),
+    );
+  }
+
+  /** Copy-ready snippets for the user's own code; secrets go in only on the way to the clipboard. */
+  private handoffView(snippets: Snippet[] | undefined): HTMLElement | null {
+    if (!snippets || snippets.length === 0) return null;
+    return h(
+      "section",
+      { class: "card", id: "handoff" },
+      h("h2", {}, "Use it in your own code"),
+      h(
+        "p",
+        { class: "muted small" },
+        "Shown with placeholders. Copy with secrets puts the real client secret and refresh token on your clipboard only, and clears it after a short time.",
+      ),
+      ...snippets.map((sn) =>
+        h(
+          "div",
+          { class: "snippet", id: `snippet-${sn.kind}` },
+          h(
+            "div",
+            { class: "row-between" },
+            h("strong", {}, sn.title),
+            h("button", { id: `copy-snippet-${sn.kind}`, onclick: () => void this.copySnippet(sn.kind) }, "Copy with secrets"),
+          ),
+          h("pre", { class: "mono" }, sn.text),
+          h("small", { class: "muted" }, sn.hint),
         ),
       ),
     );
@@ -790,6 +957,79 @@ export class App {
     );
   }
 
+    /** One account's balances and positions, its placeholder, or its own error. */
+  private detailView(acc: Account, d: DetailState): HTMLElement {
+    const head = h("h3", {}, h("span", { class: "mono" }, acc.number), acc.nickname ? ` · ${acc.nickname}` : "");
+    const id = `detail-${acc.number}`;
+    if (d.status === "loading") {
+      return h("div", { class: "detail loading", id }, head, h("p", { class: "muted placeholder" }, "Loading balances and positions…"));
+    }
+    if (d.status === "error") {
+      return h(
+        "div",
+        { class: "detail", id },
+        head,
+        h(
+          "div",
+          { class: "error-box", role: "alert" },
+          h("p", {}, d.error.message),
+          h("button", { class: "retry", onclick: () => this.retryDetail(acc.number) }, "Try again"),
+        ),
+      );
+    }
+    const b = d.detail.balances;
+    const currency = b?.currency ?? acc.currency;
+    const balances = b
+      ? h(
+          "dl",
+          { class: "balances" },
+                    ...b.lines.map((l) =>
+            h(
+              "div",
+              {},
+              h("dt", { "data-key": l.key }, l.label),
+              h("dd", { class: "mono", "data-key": l.key }, formatMoney(l.value, currency)),
+            ),
+          ),
+        )
+      : null;
+    const positions = d.detail.positions ?? [];
+    const table =
+      positions.length === 0
+        ? h("p", { class: "muted small positions-empty" }, "No open positions.")
+        : h(
+            "table",
+            { class: "positions" },
+            h(
+              "thead",
+              {},
+              h("tr", {}, ...["Symbol", "Type", "Quantity", "Side", "Avg price", "Mark", "Market value"].map((t) => h("th", {}, t))),
+            ),
+            h(
+              "tbody",
+              {},
+              ...positions.map((p) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", { class: "mono" }, p.symbol),
+                  h("td", {}, p.instrument_type),
+                  h("td", { class: "mono num" }, formatQuantity(p.quantity)),
+                  h("td", {}, p.direction === "short" ? "Short" : p.direction === "long" ? "Long" : "Flat"),
+                  h("td", { class: "mono num" }, p.average_price === null ? "—" : formatMoney(p.average_price, currency)),
+                  h("td", { class: "mono num" }, p.mark === null ? "—" : formatMoney(p.mark, currency)),
+                  h("td", { class: "mono num" }, p.market_value === null ? "—" : formatMoney(p.market_value, currency)),
+                ),
+              ),
+            ),
+          );
+    return h("div", { class: "detail", id }, head, balances, table);
+  }
+
+  private retryDetail(number: string): void {
+    if (this.screen.name === "connected") void this.loadDetail(this.screen.profile.id, number);
+  }
+
   private accountsView(a: AccountsState): HTMLElement {
     let body: HTMLElement;
     if (a.status === "loading") {
@@ -822,11 +1062,12 @@ export class App {
               h("td", { class: "mono" }, acc.number),
               h("td", {}, acc.nickname || "—"),
               h("td", {}, acc.account_type || "—"),
-              h("td", {}, acc.margin_or_cash || "—"),
+                            h("td", {}, acc.margin_or_cash || "—"),
             ),
           ),
         ),
       );
+      body = h("div", {}, body, ...a.accounts.map((acc) => this.detailView(acc, a.details[acc.number] ?? { status: "loading" })));
     }
     return h(
       "section",
@@ -868,6 +1109,24 @@ function tokenHealth(p: ProfileView): HTMLElement | null {
     { class: "muted small", id: "token-health" },
     `Access token obtained ${t(p.access_token_obtained_at)}, expires ${t(p.access_token_expires_at)}; Keygrant refreshes it by itself.`,
   );
+}
+
+/** A decimal string as money, grouped in thousands, never through a float:
+ *  ("12345.5", "USD") -> "$12,345.50"; negative values keep their sign. */
+export function formatMoney(value: string, currency: string): string {
+  const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(value.trim());
+  if (!m) return `${value} ${currency}`;
+  const [, sign, int, frac = ""] = m;
+  const grouped = (int || "0").replace(/^0+(?=\d)/, "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const cents = (frac + "00").slice(0, Math.max(2, frac.replace(/0+$/, "").length));
+  const symbol = currency === "USD" ? "$" : "";
+  const suffix = symbol ? "" : ` ${currency}`;
+  return `${sign}${symbol}${grouped}.${cents}${suffix}`;
+}
+
+/** A decimal quantity without trailing zeros: "100.000" -> "100", "0.50" -> "0.5". */
+export function formatQuantity(value: string): string {
+  return value.includes(".") ? value.replace(/0+$/, "").replace(/\.$/, "") : value;
 }
 
 export function mount(root: HTMLElement, api: Api): App {

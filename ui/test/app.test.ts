@@ -6,6 +6,9 @@ import { mount } from "../src/app";
 import type { Account } from "../src/bindings/Account";
 import type { AppState } from "../src/bindings/AppState";
 import type { ProfileView } from "../src/bindings/ProfileView";
+import type { AccountDetail } from "../src/bindings/AccountDetail";
+import type { Snippet } from "../src/bindings/Snippet";
+import { formatMoney, formatQuantity } from "../src/app";
 
 const DEMO = { client_id: "demo-id-1234", client_secret: "demo-secret-abcdef" };
 const scope = (name: string, dflt: boolean, required = false) => ({ name, description: `${name} scope`, default: dflt, required });
@@ -33,8 +36,12 @@ const BROKERS: AppState["brokers"] = [
     scopes: [scope("openid", true, true), scope("offline_access", true, true), scope("ReadAccount", true, true), scope("Trade", false)],
   },
 ];
-const FRESH: AppState = { demo: DEMO, brokers: BROKERS, deep_link_redirect: "keygrant://callback" };
-const RETURNING = (profile: ProfileView): AppState => ({ ...FRESH, profile });
+const FRESH: AppState = { demo: DEMO, brokers: BROKERS, deep_link_redirect: "keygrant://callback", profiles: [] };
+const RETURNING = (profile: ProfileView): AppState => ({
+  ...FRESH,
+  profile,
+  profiles: [{ id: profile.id, label: profile.label, broker: profile.broker, environment_label: profile.environment_label, active: true }],
+});
 const TOKEN = "demo-rt-THE-FULL-REFRESH-TOKEN-VALUE.tag";
 const PROFILE: ProfileView = {
   id: "p1",
@@ -49,9 +56,41 @@ const PROFILE: ProfileView = {
   token_fields: [],
 };
 const ACCOUNTS: Account[] = [
-  { number: "5WX01234", nickname: "Individual Margin", account_type: "Individual", margin_or_cash: "Margin" },
-  { number: "5WX05678", nickname: "Roth IRA", account_type: "Roth IRA", margin_or_cash: "Cash" },
+  { number: "5WX01234", nickname: "Individual Margin", account_type: "Individual", margin_or_cash: "Margin", currency: "USD" },
+  { number: "5WX05678", nickname: "Roth IRA", account_type: "Roth IRA", margin_or_cash: "Cash", currency: "USD" },
 ];
+
+const SNIPPETS: Snippet[] = [
+  { kind: "env", title: ".env", hint: "Save as .env", text: "TASTY_CLIENT_SECRET=<paste: Copy with secrets>\n" },
+  { kind: "curl", title: "curl", hint: "Run it", text: "curl -sS -X POST 'https://api.tastyworks.com/oauth/token'\n" },
+];
+
+function detailFor(number: string): AccountDetail {
+  return {
+    number,
+    balances: {
+      currency: "USD",
+      lines: [
+        { key: "net_liquidating_value", label: "Net liquidating value", value: "1234567.5" },
+        { key: "cash", label: "Cash balance", value: "-12.05" },
+      ],
+    },
+    positions:
+      number === "5WX01234"
+        ? [
+            {
+              symbol: "SPY   261218P00550000",
+              instrument_type: "Equity Option",
+              quantity: "2.000",
+              direction: "short",
+              average_price: "7.85",
+              mark: "6.05",
+              market_value: null,
+            },
+          ]
+        : [],
+  };
+}
 
 type Handler = (args: Record<string, unknown>) => unknown;
 let calls: { cmd: string; args: Record<string, unknown> }[];
@@ -94,6 +133,8 @@ beforeEach(() => {
   calls = [];
   handlers = {
     list_accounts: () => ACCOUNTS,
+    account_detail: (args) => detailFor(args.number as string),
+    snippets: () => SNIPPETS,
     reveal_refresh_token: () => TOKEN,
     copy_refresh_token: () => 45,
     disconnect: () => null,
@@ -369,8 +410,12 @@ describe("connected", () => {
     expect($("#accounts-empty").textContent).toContain("no open accounts");
   });
 
-  it("disconnect asks for confirmation, then returns to the wizard", async () => {
+    it("disconnect asks for confirmation, then returns to the wizard", async () => {
     await start(RETURNING(PROFILE));
+    handlers.disconnect = () => {
+      handlers.get_state = () => FRESH;
+      return null;
+    };
     $("#disconnect").click();
     await flush();
     expect(calls.map((c) => c.cmd)).not.toContain("disconnect");
@@ -462,5 +507,92 @@ describe("custom OAuth 2 provider", () => {
     await flush();
     expect($("#token-fields").textContent).toContain("Bearer");
     expect($("#note").textContent).toContain("accepted");
+  });
+});
+
+describe("dashboard", () => {
+  it("formats decimal strings as money and quantities without floats", () => {
+    expect(formatMoney("1234567.5", "USD")).toBe("$1,234,567.50");
+    expect(formatMoney("-12.05", "USD")).toBe("-$12.05".replace("-$", "-$"));
+    expect(formatMoney("0.1", "EUR")).toBe("0.10 EUR");
+    expect(formatMoney("12345678901234567890.123", "USD")).toBe("$12,345,678,901,234,567,890.123");
+    expect(formatQuantity("100.000")).toBe("100");
+    expect(formatQuantity("0.50")).toBe("0.5");
+  });
+
+  it("asks for every account's details at once and shows balances, positions and the empty state", async () => {
+    const pending: Record<string, ReturnType<typeof deferred<AccountDetail>>> = {};
+    handlers.account_detail = (args) => {
+      pending[args.number as string] = deferred<AccountDetail>();
+      return pending[args.number as string].promise;
+    };
+    await start(RETURNING(PROFILE));
+    // Both requests are out before either answers; each account shows its placeholder.
+    expect(Object.keys(pending).sort()).toEqual(["5WX01234", "5WX05678"]);
+    expect($("#detail-5WX01234").textContent).toContain("Loading balances and positions");
+    pending["5WX05678"].resolve(detailFor("5WX05678"));
+    await flush();
+    expect($("#detail-5WX05678").textContent).toContain("No open positions");
+    expect($("#detail-5WX01234").textContent).toContain("Loading");
+    pending["5WX01234"].resolve(detailFor("5WX01234"));
+    await flush();
+    const d = $("#detail-5WX01234");
+    expect(d.querySelector('dd[data-key="net_liquidating_value"]')!.textContent).toBe("$1,234,567.50");
+    expect(d.querySelector("dt")!.textContent).toBe("Net liquidating value");
+    const cells = [...d.querySelectorAll(".positions tbody td")].map((c) => c.textContent);
+    expect(cells).toEqual(["SPY   261218P00550000", "Equity Option", "2", "Short", "$7.85", "$6.05", "—"]);
+  });
+
+  it("an account that fails shows its own error and retry while the others show their numbers", async () => {
+    let failures = 1;
+    handlers.account_detail = (args) =>
+      args.number === "5WX05678" && failures-- > 0
+        ? { number: "5WX05678", error: { kind: "broker", message: "Tastytrade answered 500 for the balances. Try again in a minute." } }
+        : detailFor(args.number as string);
+    await start(RETURNING(PROFILE));
+    expect($("#detail-5WX05678 .error-box").textContent).toContain("Try again in a minute");
+    expect($("#detail-5WX01234").textContent).toContain("$1,234,567.50");
+    ($("#detail-5WX05678 .retry") as HTMLButtonElement).click();
+    await flush();
+    expect(document.querySelector("#detail-5WX05678 .error-box")).toBeNull();
+    expect($("#detail-5WX05678").textContent).toContain("Net liquidating value");
+  });
+
+  it("switches, renames and adds connections", async () => {
+    const TS_PROFILE: ProfileView = { ...PROFILE, id: "p2", broker: "trade_station", label: "TradeStation · Demo broker" };
+    const state = RETURNING(PROFILE);
+    state.profiles.push({ id: "p2", label: TS_PROFILE.label, broker: "trade_station", environment_label: "Demo broker", active: false });
+    handlers.select_profile = () => TS_PROFILE;
+    handlers.rename_profile = () => null;
+    await start(state);
+    const select = $("#profile-switcher") as HTMLSelectElement;
+    expect([...select.options].map((o) => o.textContent)).toEqual(["Tastytrade · Demo broker (Demo broker)", "TradeStation · Demo broker (Demo broker)"]);
+    select.value = "p2";
+    select.dispatchEvent(new Event("change"));
+    await flush();
+    expect(calls.find((c) => c.cmd === "select_profile")!.args).toEqual({ id: "p2" });
+    expect($("#token-card").textContent).toContain("TradeStation");
+
+    $("#rename").click();
+    type("#rename-input", "  Swing account ");
+    $("#rename-save").click();
+    await flush();
+    expect(calls.find((c) => c.cmd === "rename_profile")!.args).toEqual({ id: "p2", label: "  Swing account " });
+    expect($("#token-card").textContent).toContain("Swing account");
+
+    $("#add-connection").click();
+    expect($("#wizard").textContent).toContain("Which broker");
+    expect($("#to-dashboard")).toBeTruthy();
+  });
+
+  it("hand-off snippets show placeholders and copy with secrets through the backend", async () => {
+    handlers.copy_snippet = () => 45;
+    await start(RETURNING(PROFILE));
+    expect($("#snippet-env").textContent).toContain("TASTY_CLIENT_SECRET=<paste: Copy with secrets>");
+    $("#copy-snippet-curl").click();
+    await flush();
+    expect(calls.find((c) => c.cmd === "copy_snippet")!.args).toEqual({ kind: "curl" });
+    expect($("#note").textContent).toContain("cleared in 45 seconds");
+    expect(document.body.innerHTML).not.toContain(TOKEN);
   });
 });
