@@ -846,6 +846,19 @@ impl Core {
         Ok(())
     }
 
+    /// Refreshes the shown profile's access token in the background when it expires within
+    /// `within`. Returns whether it refreshed.
+    pub async fn refresh_expiring(&self, within: Duration) -> Result<bool> {
+        let Some(profile) = self.profiles.current()? else {
+            return Ok(false);
+        };
+        let session = self.sessions.read().await.get(&profile.id).cloned();
+        match session {
+            Some(s) => s.refresh_if_expiring(within).await,
+            None => Ok(false),
+        }
+    }
+
     /// Starts getting an access token for a returning user while the window is created.
     pub async fn warm_up(&self) {
         if let Ok(s) = self.session().await {

@@ -88,8 +88,17 @@ pub fn run() {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "Keygrant started");
             // A returning user's token refresh starts now, while the window is created.
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn(async move {
-                handle.state::<core::Core>().warm_up().await;
+                        tauri::async_runtime::spawn(async move {
+                let core = handle.state::<core::Core>();
+                core.warm_up().await;
+                // Then keep the shown profile's access token fresh: refreshed in the background
+                // about two minutes before it expires, so no click waits for a refresh.
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    if let Err(e) = core.refresh_expiring(std::time::Duration::from_secs(120)).await {
+                        tracing::warn!(kind = ?e.kind, "background refresh failed; the next call retries");
+                    }
+                }
             });
             Ok(())
         })

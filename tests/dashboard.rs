@@ -419,3 +419,29 @@ async fn several_profiles_side_by_side_switch_rename_and_remove() {
     core.disconnect().await.unwrap();
     assert!(core.state().await.unwrap().profile.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_access_token_is_refreshed_in_the_background_before_it_expires() {
+    let demo = DemoBroker::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let core = connected(&demo, dir.path(), BrokerKind::TradeStation).await;
+    let before = demo.token_requests().len();
+    // 20 minutes left: not due within two minutes, due within 21.
+    assert!(!core
+        .refresh_expiring(Duration::from_secs(120))
+        .await
+        .unwrap());
+    assert_eq!(demo.token_requests().len(), before);
+    let old = core.state().await.unwrap().profile.unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(core
+        .refresh_expiring(Duration::from_secs(21 * 60))
+        .await
+        .unwrap());
+    assert_eq!(demo.token_requests()[before].grant_type, "refresh_token");
+    let new = core.state().await.unwrap().profile.unwrap();
+    assert!(
+        new.access_token_obtained_at > old.access_token_obtained_at,
+        "token health shows the new token"
+    );
+}

@@ -307,6 +307,32 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     );
     run.shot(&c, "05-token-and-accounts").await;
 
+    // Every account's balances and positions, in the broker's words, as money.
+    let nlv = text(&c, "#detail-5WX01234 dd[data-key='net_liquidating_value']").await;
+    assert!(nlv.starts_with('$') && nlv.contains(','), "{nlv}");
+    wait_for(&c, "#detail-5WX01234 .positions tbody tr").await;
+    assert!(text(&c, "#detail-5WX09012")
+        .await
+        .contains("No open positions"));
+    c.execute(
+        "document.querySelector('#detail-5WX01234').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    run.shot(&c, "05b-balances-and-positions").await;
+    assert!(text(&c, "#snippet-env")
+        .await
+        .contains("TASTY_REFRESH_TOKEN=<paste: Copy with secrets>"));
+    c.execute(
+        "document.querySelector('#handoff').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    run.shot(&c, "05c-hand-off-snippets").await;
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+
     let id = run.profile_id();
     let refresh_token =
         keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");

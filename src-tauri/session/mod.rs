@@ -151,6 +151,20 @@ impl Session {
         }
     }
 
+    /// Refreshes in the background when the cached token expires within `within`, so calls
+    /// never wait for a refresh. Does nothing without a cached token (nothing is in use).
+    pub async fn refresh_if_expiring(&self, within: Duration) -> Result<bool> {
+        let due = {
+            let slot = self.access.lock().await;
+            slot.as_ref()
+                .is_some_and(|c| c.expires_at <= Instant::now() + within)
+        };
+        if due {
+            self.refresh_now().await?;
+        }
+        Ok(due)
+    }
+
     /// Refreshes now, even if the cached token is still good (the user's "Refresh now").
     pub async fn refresh_now(&self) -> Result<()> {
         {

@@ -120,7 +120,24 @@ export class App {
     private api: Api,
   ) {}
 
+    private healthTimer: ReturnType<typeof setInterval> | undefined;
+
+  /** Re-reads the shown profile each minute so token health follows background refreshes. */
+  async refreshHealth(): Promise<void> {
+    if (this.screen.name !== "connected") return;
+    try {
+      const state = await this.api.getState();
+      if (this.screen.name === "connected" && state.profile?.id === this.screen.profile.id) {
+        this.state = state;
+        this.patchConnected({ profile: state.profile });
+      }
+    } catch {
+      // The next tick tries again; the dashboard reports its own errors.
+    }
+  }
+
   async start(): Promise<void> {
+    this.healthTimer ??= setInterval(() => void this.refreshHealth(), 60_000);
     this.render();
     void this.api.onDeepLinkRefused((message) => this.showNotice(message)).catch(() => undefined);
     try {

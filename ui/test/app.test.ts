@@ -125,8 +125,9 @@ function type(sel: string, value: string) {
 async function start(state: AppState) {
   handlers.get_state = () => state;
   document.body.innerHTML = '<main id="app"></main>';
-  mount($("#app"), tauriApi);
+  const app = mount($("#app"), tauriApi);
   await flush();
+  return app;
 }
 
 beforeEach(() => {
@@ -594,5 +595,19 @@ describe("dashboard", () => {
     expect(calls.find((c) => c.cmd === "copy_snippet")!.args).toEqual({ kind: "curl" });
     expect($("#note").textContent).toContain("cleared in 45 seconds");
     expect(document.body.innerHTML).not.toContain(TOKEN);
+  });
+});
+
+describe("token health", () => {
+  it("shows when the access token was obtained and follows background refreshes", async () => {
+    const at = (h: number, m: number) => new Date(2026, 10, 25, h, m, 0).getTime() / 1000;
+    const first = { ...PROFILE, access_token_obtained_at: at(9, 0), access_token_expires_at: at(9, 15) };
+    const app = await start(RETURNING(first));
+    const before = $("#token-health").textContent;
+    expect(before).toContain(new Date(at(9, 15) * 1000).toLocaleTimeString());
+    handlers.get_state = () => RETURNING({ ...PROFILE, access_token_obtained_at: at(9, 14), access_token_expires_at: at(9, 29) });
+    await app.refreshHealth();
+    expect($("#token-health").textContent).toContain(new Date(at(9, 29) * 1000).toLocaleTimeString());
+    expect($("#detail-5WX01234").textContent).toContain("Net liquidating value");
   });
 });

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Keygrant's benchmarks (not part of the tests): the dashboard against the two-round-trip floor
+# and one-request-at-a-time, and the window (time to interactive, memory, installer size)
+# against a bare Tauri window built in the same run. Every figure is a ratio measured here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH" NO_AT_BRIDGE=1 CARGO_TERM_COLOR=never
+
+echo "== Dashboard (Demo broker, injected latency)"
+cargo bench --locked --bench dashboard
+
+echo "== Build Keygrant and the bare window (.deb each)"
+npx tauri build --bundles deb
+( cd bench/bare-window && CARGO_TARGET_DIR="$PWD/../../target/bench-bare" ../../node_modules/.bin/tauri build --bundles deb )
+keygrant_deb=$(ls target/release/bundle/deb/Keygrant_*.deb | head -n1)
+bare_deb=$(ls target/bench-bare/release/bundle/deb/bare-window_*.deb | head -n1)
+
+echo "== Window"
+xvfb-run -a dbus-run-session -- python3 bench/window.py \
+  target/release/keygrant "$keygrant_deb" target/bench-bare/release/bare-window "$bare_deb"
