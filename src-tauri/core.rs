@@ -447,6 +447,26 @@ impl Core {
         }
     }
 
+    /// What a Connect or a pasted grant talks to: a custom provider's trimmed description (in
+    /// its one "environment"), or a broker's environment.
+    async fn target(
+        &self,
+        broker: BrokerKind,
+        environment: Environment,
+        custom: Option<&CustomProvider>,
+    ) -> Result<(Option<CustomProvider>, Environment, Endpoints)> {
+        if broker == BrokerKind::Custom {
+            let custom = custom.map(CustomProvider::normalized);
+            let endpoints = custom_endpoints(custom.as_ref())?;
+            return Ok((custom, Environment::Production, endpoints));
+        }
+        Ok((
+            None,
+            environment,
+            self.endpoints(broker, environment).await?,
+        ))
+    }
+
     /// The endpoints a saved profile talks to.
     async fn profile_endpoints(&self, profile: &Profile) -> Result<Endpoints> {
         match profile.broker {
@@ -519,20 +539,9 @@ impl Core {
         open_browser: impl FnOnce(&Url) -> Result<()>,
     ) -> Result<ProfileView> {
         let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
-        let custom = req
-            .custom
-            .as_ref()
-            .filter(|_| req.broker == BrokerKind::Custom)
-            .map(CustomProvider::normalized);
-        let environment = if custom.is_some() {
-            Environment::Production
-        } else {
-            req.environment
-        };
-        let endpoints = match req.broker {
-            BrokerKind::Custom => custom_endpoints(custom.as_ref())?,
-            b => self.endpoints(b, environment).await?,
-        };
+        let (custom, environment, endpoints) = self
+            .target(req.broker, req.environment, req.custom.as_ref())
+            .await?;
         let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
         let redirect = match (
             req.broker,
@@ -619,20 +628,9 @@ impl Core {
     pub async fn connect_with_grant(&self, req: GrantRequest) -> Result<ProfileView> {
         let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
         let refresh_token = validate_refresh_token(&req.refresh_token)?;
-        let custom = req
-            .custom
-            .as_ref()
-            .filter(|_| req.broker == BrokerKind::Custom)
-            .map(CustomProvider::normalized);
-        let environment = if custom.is_some() {
-            Environment::Production
-        } else {
-            req.environment
-        };
-        let endpoints = match req.broker {
-            BrokerKind::Custom => custom_endpoints(custom.as_ref())?,
-            b => self.endpoints(b, environment).await?,
-        };
+        let (custom, environment, endpoints) = self
+            .target(req.broker, req.environment, req.custom.as_ref())
+            .await?;
         let tokens = match oauth::refresh(
             &self.http,
             &client_id,
