@@ -14,7 +14,16 @@ npm run --silent typecheck
 npm test --silent
 
 echo "== Rust: unit and integration tests (Demo broker over HTTP, real keyring)"
-dbus-run-session -- scripts/with-keyring.sh cargo test --locked
+# At the most verbose log level, every line any test logs is kept and scanned for secrets.
+mkdir -p target
+dbus-run-session -- scripts/with-keyring.sh env RUST_LOG=trace cargo test --locked 2>&1 | tee target/test-trace.log \
+  | grep -E "^(test |running|test result|error|failures:|---- )" || true
+if grep -q "^test result: FAILED\|^error" target/test-trace.log || ! grep -q "^test result" target/test-trace.log; then
+  grep -A60 "^failures:\|^error" target/test-trace.log | head -n 300 >&2
+  echo "Rust tests failed; the full log is target/test-trace.log" >&2
+  exit 1
+fi
+scripts/scan-secrets.sh target/test-trace.log
 if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- ui/src/bindings; then
   echo "The TypeScript bindings in ui/src/bindings are out of date with the Rust types; commit the regenerated files." >&2
   git diff --stat -- ui/src/bindings >&2

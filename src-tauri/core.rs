@@ -120,8 +120,11 @@ pub struct ProfileView {
     #[ts(optional, type = "number")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_expires_at: Option<u64>,
-    /// The last token response's fields, tokens masked.
+        /// The last token response's fields, tokens masked.
     pub token_fields: Vec<TokenField>,
+    /// The broker rotated the refresh token and the keyring refused the new one: Keygrant
+    /// keeps it in memory and retries; the user should unlock the keyring.
+    pub refresh_token_unsaved: bool,
 }
 
 /// Every account with its balances and positions.
@@ -364,7 +367,8 @@ fn view_of(
         custom: profile.custom.clone(),
         access_token_obtained_at: status.obtained.and_then(unix),
         access_token_expires_at: status.expires.and_then(unix),
-        token_fields: status.fields,
+                token_fields: status.fields,
+        refresh_token_unsaved: status.unsaved_refresh_token,
     }
 }
 
@@ -425,6 +429,12 @@ impl Core {
         Ok(url.clone())
     }
 
+        /// Tests: a different HTTP client (a short timeout, to test stalls without waiting 30 s).
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
     /// Test-only: serve `broker`'s `env` from a double at `base` (the real settings, other URLs).
     pub fn with_override(mut self, broker: BrokerKind, env: Environment, base: Url) -> Self {
         self.overrides.insert((broker, env), base);
@@ -476,10 +486,10 @@ impl Core {
     }
 
     async fn view(&self, profile: &Profile) -> Result<ProfileView> {
-        let rt = self.vault.refresh_token(&profile.id)?;
-        let status = match self.sessions.read().await.get(&profile.id) {
-            Some(s) => s.status(),
-            None => Default::default(),
+                let session = self.sessions.read().await.get(&profile.id).cloned();
+        let (rt, status) = match &session {
+            Some(s) => (s.newest_refresh_token()?, s.status()),
+            None => (self.vault.refresh_token(&profile.id)?, Default::default()),
         };
         Ok(view_of(profile, &rt, status))
     }
@@ -851,8 +861,11 @@ impl Core {
             return Ok(false);
         };
         let session = self.sessions.read().await.get(&profile.id).cloned();
-        match session {
-            Some(s) => s.refresh_if_expiring(within).await,
+                match session {
+            Some(s) => {
+                s.save_pending();
+                s.refresh_if_expiring(within).await
+            }
             None => Ok(false),
         }
     }
@@ -911,7 +924,7 @@ impl Core {
         let s = self.session().await?;
         let p = &s.profile;
         let client_secret = self.vault.client_secret(&p.id)?;
-        let refresh_token = self.vault.refresh_token(&p.id)?;
+        let refresh_token = s.newest_refresh_token()?;
         let filled = crate::handoff::Filled {
             client_secret: &client_secret,
             refresh_token: &refresh_token,
@@ -936,7 +949,7 @@ impl Core {
     /// The refresh token in clear, for the user who pressed Reveal or Copy.
     pub async fn reveal_refresh_token(&self) -> Result<Secret> {
         let s = self.session().await?;
-        self.vault.refresh_token(&s.profile.id)
+        s.newest_refresh_token()
     }
 
     /// Removes the profile shown (its keyring entries, then the profile); another profile, if

@@ -473,8 +473,8 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
     );
 }
 
-/// Kills the standalone Demo broker when the test ends.
-struct Standalone(Child);
+/// Kills the standalone Demo broker when the test ends; keeps its stdout open meanwhile.
+struct Standalone(Child, #[allow(dead_code)] std::io::BufReader<std::process::ChildStdout>);
 
 impl Drop for Standalone {
     fn drop(&mut self) {

@@ -97,8 +97,33 @@ pub(crate) struct DemoState {
     latency: Duration,
     /// Accounts whose balances and positions fail (per-account failure isolation).
     failing_accounts: Vec<String>,
-    in_flight: usize,
+        in_flight: usize,
     max_in_flight: usize,
+    /// Faults for the next API requests (not the sign-in pages or token endpoints), in order.
+    api_faults: std::collections::VecDeque<ApiFault>,
+    /// Every refresh answers `invalid_grant` (the user deleted the grant).
+    revoked: bool,
+    /// Every refresh returns a new refresh token. The one it replaces keeps working until the
+    /// new one is first used (a grace like Auth0's reuse interval), then is revoked.
+    rotate: bool,
+    /// Code exchanges answer without `refresh_token`.
+    omit_refresh_token: bool,
+    /// Rotated refresh token -> the one it replaced.
+    parents: HashMap<String, String>,
+    retired: std::collections::HashSet<String>,
+}
+
+/// A fault the Demo broker can put on an API request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiFault {
+    /// Answer with this status (500, 502, 503, ...) and an error body.
+    Status(u16),
+    /// 429 with `Retry-After: <seconds>`.
+    RateLimited(u64),
+    /// Start a 200 answer, then drop the connection mid-body.
+    Reset,
+    /// Answer only after this long (longer than the client waits: a timeout).
+    Stall(Duration),
 }
 
 /// What a client sent to a token endpoint, minus the values: for wire-format tests.
@@ -254,6 +279,34 @@ impl Shared {
             dialect.refresh_prefix(),
             B64.encode(mac.finalize().into_bytes())
         )
+    }
+
+        /// A refresh: the token must verify and not be retired or revoked. Using a rotated token
+    /// retires the one it replaced; with rotation on, the answer carries a new token.
+    fn redeem_refresh(&self, dialect: Dialect, token: &str) -> Result<Option<String>, ()> {
+        if !self.refresh_token_is_valid(dialect, token) {
+            return Err(());
+        }
+        let rotate = {
+            let mut s = self.lock();
+            if s.revoked || s.retired.contains(token) {
+                return Err(());
+            }
+            if let Some(parent) = s.parents.remove(token) {
+                s.retired.insert(parent);
+            }
+            s.rotate
+        };
+        if !rotate {
+            return Ok(None);
+        }
+        let child = self.issue_refresh_token(dialect);
+        self.lock().parents.insert(child.clone(), token.to_string());
+        Ok(Some(child))
+    }
+
+    fn omits_refresh_token(&self) -> bool {
+        self.lock().omit_refresh_token
     }
 
     fn refresh_token_is_valid(&self, dialect: Dialect, token: &str) -> bool {
@@ -483,6 +536,26 @@ impl DemoBroker {
         self.shared.lock().failing_accounts.push(number.to_string());
     }
 
+        /// Puts `fault` on the next API request (queued after any already set).
+    pub fn push_api_fault(&self, fault: ApiFault) {
+        self.shared.lock().api_faults.push_back(fault);
+    }
+
+    /// Revokes every grant: refreshes answer `invalid_grant` from now on.
+    pub fn revoke_grants(&self) {
+        self.shared.lock().revoked = true;
+    }
+
+    /// Rotates the refresh token on every refresh from now on.
+    pub fn rotate_refresh_tokens(&self) {
+        self.shared.lock().rotate = true;
+    }
+
+    /// Answers code exchanges without a refresh token from now on.
+    pub fn omit_refresh_tokens(&self) {
+        self.shared.lock().omit_refresh_token = true;
+    }
+
     /// The most requests that were being served at once, and resets the count.
     pub fn take_max_in_flight(&self) -> usize {
         std::mem::take(&mut self.shared.lock().max_in_flight)
@@ -516,11 +589,47 @@ async fn track(
             self.0.lock().in_flight -= 1;
         }
     }
-    let _out = Out(shared);
+        let path = request.uri().path().to_string();
+    let _out = Out(shared.clone());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    next.run(request).await
+    let sign_in = ["/oauth/token", "/ts/oauth/token", "/auth.html", "/ts/authorize"].contains(&path.as_str());
+    let fault = if sign_in { None } else { shared.lock().api_faults.pop_front() };
+    match fault {
+        None => next.run(request).await,
+        Some(f) => fault_response(f).await,
+    }
+}
+
+async fn fault_response(fault: ApiFault) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let error = |status: u16| {
+        let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(serde_json::json!({"error": {"code": "unavailable", "message": "Service temporarily unavailable."}})))
+    };
+    match fault {
+        ApiFault::Status(code) => error(code).into_response(),
+        ApiFault::RateLimited(secs) => {
+            let mut r = error(429).into_response();
+            r.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            r
+        }
+        ApiFault::Reset => {
+            let body = axum::body::Body::from_stream(futures::stream::once(async {
+                Err::<axum::body::Bytes, _>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by the Demo broker"))
+            }));
+            axum::http::Response::builder()
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, "4096")
+                .body(body)
+                .expect("static response")
+        }
+        ApiFault::Stall(d) => {
+            tokio::time::sleep(d).await;
+            error(504).into_response()
+        }
+    }
 }
 
 /// The seeded accounts every Demo login sees.
@@ -577,16 +686,24 @@ pub(crate) const SEED_ACCOUNTS: &[SeedAccount] = &[
 pub async fn run_standalone(port: u16) -> std::io::Result<()> {
     let broker = DemoBroker::start(port).await?;
     let base = broker.base_url();
-    println!("Keygrant Demo broker listening on {base}");
-    println!(
+    // A closed stdout (`keygrant demo-broker | head -1`) must not stop the server.
+    macro_rules! say {
+        ($($arg:tt)*) => {{
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout(), $($arg)*);
+        }};
+    }
+    say!("Keygrant Demo broker listening on {base}");
+    say!(
         "  Tastytrade dialect:   authorize {base}auth.html  token {base}oauth/token  API {base}"
     );
-    println!("  TradeStation dialect: authorize {base}ts/authorize  token {base}ts/oauth/token  API {base}ts/v3/");
-    println!("  client ID:      {DEMO_CLIENT_ID}");
-    println!(
+    say!("  TradeStation dialect: authorize {base}ts/authorize  token {base}ts/oauth/token  API {base}ts/v3/");
+    say!("  client ID:      {DEMO_CLIENT_ID}");
+    say!(
         "  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)"
     );
-    println!("Press Ctrl-C to stop.");
+    say!("Press Ctrl-C to stop.");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

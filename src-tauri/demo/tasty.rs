@@ -132,8 +132,8 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 );
             }
             match shared.redeem_code(Dialect::Tasty, &p) {
-                Ok(pending) => (
-                    Some(shared.issue_refresh_token(Dialect::Tasty)),
+                                Ok(pending) => (
+                    (!shared.omits_refresh_token()).then(|| shared.issue_refresh_token(Dialect::Tasty)),
                     pending.scope,
                 ),
                 Err(message) => {
@@ -141,18 +141,12 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 }
             }
         }
-        Some("refresh_token") => {
-            if !get("refresh_token")
-                .is_some_and(|t| shared.refresh_token_is_valid(Dialect::Tasty, t))
-            {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "Grant revoked or refresh token invalid.",
-                );
+                Some("refresh_token") => match shared.redeem_refresh(Dialect::Tasty, get("refresh_token").unwrap_or_default()) {
+            Ok(rotated) => (rotated, "read openid".to_string()),
+            Err(()) => {
+                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Grant revoked or refresh token invalid.")
             }
-            (None, "read openid".to_string())
-        }
+        },
         _ => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,

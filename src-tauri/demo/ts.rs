@@ -132,26 +132,18 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                     .split_whitespace()
                     .any(|s| s == "offline_access");
                 (
-                    offline.then(|| shared.issue_refresh_token(Dialect::Ts)),
+                    (offline && !shared.omits_refresh_token()).then(|| shared.issue_refresh_token(Dialect::Ts)),
                     pending.scope,
                 )
             }
             Err(message) => return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", message),
         },
-        Some("refresh_token") => {
-            if !get("refresh_token").is_some_and(|t| shared.refresh_token_is_valid(Dialect::Ts, t))
-            {
-                return oauth_error(
-                    StatusCode::FORBIDDEN,
-                    "invalid_grant",
-                    "Unknown or invalid refresh token.",
-                );
+                Some("refresh_token") => match shared.redeem_refresh(Dialect::Ts, get("refresh_token").unwrap_or_default()) {
+            Ok(rotated) => (rotated, "openid offline_access profile ReadAccount".to_string()),
+            Err(()) => {
+                return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown or invalid refresh token.")
             }
-            (
-                None,
-                "openid offline_access profile ReadAccount".to_string(),
-            )
-        }
+        },
         _ => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use tokio::sync::mpsc;
 use url::Url;
 
-use super::loopback::Callback;
+use super::callback::{parse_callback, Callback, Refusal};
 use crate::error::{AppError, ErrorKind, Result};
 
 pub const DEEP_LINK_REDIRECT: &str = "keygrant://callback";
@@ -41,20 +41,13 @@ impl DeepLinkSlot {
         let Some((state, tx)) = guard.as_ref() else {
             return refused("A sign-in link arrived, but no sign-in is waiting for one, so it was ignored. Press Connect to start one.");
         };
-        let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-        if q.get("state") != Some(state) {
-            return refused("A sign-in link arrived that does not belong to the sign-in in progress (its state does not match), so it was ignored. Keep waiting, or press Cancel and start again.");
-        }
-        let cb = match (q.get("error"), q.get("code")) {
-            (Some(error), _) => Callback::Error {
-                error: error.clone(),
-                description: q.get("error_description").cloned(),
-            },
-            (None, Some(code)) => Callback::Code(code.clone()),
-            (None, None) => {
-                return refused(
-                    "The sign-in link carried neither a code nor an error; it was ignored.",
-                )
+                let cb = match parse_callback(url.query().unwrap_or_default(), state) {
+            Ok(cb) => cb,
+            Err(Refusal::WrongState) => {
+                return refused("A sign-in link arrived that does not belong to the sign-in in progress (its state does not match), so it was ignored. Keep waiting, or press Cancel and start again.")
+            }
+            Err(Refusal::Incomplete) => {
+                return refused("The sign-in link carried neither a code nor an error; it was ignored.")
             }
         };
         tx.try_send(cb)

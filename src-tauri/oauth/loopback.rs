@@ -3,12 +3,11 @@
 //! small self-contained page, and closes. Requests to other paths, or with a wrong or missing
 //! `state`, are answered and ignored, so junk at the port cannot end or hijack the flow.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -18,15 +17,8 @@ use url::Url;
 
 use crate::error::{AppError, ErrorKind, Result};
 
-/// What the broker sent back to the redirect URI.
-#[derive(Debug)]
-pub enum Callback {
-    Code(String),
-    Error {
-        error: String,
-        description: Option<String>,
-    },
-}
+pub use super::callback::Callback;
+use super::callback::{parse_callback, Refusal};
 
 pub struct Loopback {
     listener: TcpListener,
@@ -142,7 +134,7 @@ struct HandlerState {
 async fn handle(
     State(st): State<Arc<HandlerState>>,
     uri: axum::http::Uri,
-    Query(q): Query<HashMap<String, String>>,
+        RawQuery(query): RawQuery,
 ) -> Response {
     if uri.path() != st.path {
         return page(
@@ -151,28 +143,24 @@ async fn handle(
             "Keygrant is waiting for the broker's redirect, not for this address.",
         );
     }
-    if q.get("state") != Some(&st.expected_state) {
-        tracing::warn!("loopback: ignored a request with a missing or wrong state");
-        return page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in response is not the one Keygrant is waiting for",
-            "It does not carry the security code (state) of the sign-in in progress, so it was ignored. \
-             If you started sign-in in Keygrant, go back to the app and press Connect again.",
-        );
-    }
-    let cb = if let Some(error) = q.get("error") {
-        Callback::Error {
-            error: error.clone(),
-            description: q.get("error_description").cloned(),
+        let cb = match parse_callback(query.as_deref().unwrap_or_default(), &st.expected_state) {
+        Ok(cb) => cb,
+        Err(Refusal::WrongState) => {
+            tracing::warn!("loopback: ignored a request with a missing or wrong state");
+            return page(
+                StatusCode::BAD_REQUEST,
+                "This sign-in response is not the one Keygrant is waiting for",
+                "It does not carry the security code (state) of the sign-in in progress, so it was ignored. \
+                 If you started sign-in in Keygrant, go back to the app and press Connect again.",
+            );
         }
-    } else if let Some(code) = q.get("code") {
-        Callback::Code(code.clone())
-    } else {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Incomplete response",
-            "The broker's response carried neither a code nor an error.",
-        );
+        Err(Refusal::Incomplete) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Incomplete response",
+                "The broker's response carried neither a code nor an error.",
+            )
+        }
     };
     let denied = matches!(cb, Callback::Error { .. });
     if st.tx.try_send(cb).is_err() {

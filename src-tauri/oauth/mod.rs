@@ -3,6 +3,7 @@
 //! turned into messages that say what to do.
 
 pub mod browser;
+pub mod callback;
 pub mod deeplink;
 pub mod loopback;
 

@@ -38,7 +38,8 @@ struct Cached {
 pub struct TokenStatus {
     pub obtained: Option<SystemTime>,
     pub expires: Option<SystemTime>,
-    pub fields: Vec<TokenField>,
+        pub fields: Vec<TokenField>,
+    pub unsaved_refresh_token: bool,
 }
 
 pub struct Session {
@@ -47,7 +48,9 @@ pub struct Session {
     vault: Vault,
     http: reqwest::Client,
     access: Mutex<Option<Cached>>,
-    slots: Semaphore,
+        slots: Semaphore,
+    /// A rotated refresh token the keyring has not taken yet (it refused the write).
+    pending_refresh_token: std::sync::Mutex<Option<Secret>>,
     /// The last account list, for the account each detail request names.
     accounts: std::sync::Mutex<Vec<Account>>,
 }
@@ -78,7 +81,8 @@ impl Session {
             vault,
             http,
             access: Mutex::new(tokens.map(cached)),
-            slots: Semaphore::new(MAX_CONCURRENT_REQUESTS),
+                        slots: Semaphore::new(MAX_CONCURRENT_REQUESTS),
+            pending_refresh_token: Default::default(),
             accounts: Default::default(),
         }
     }
@@ -91,8 +95,14 @@ impl Session {
                 return Ok(c.token.clone());
             }
         }
-        let id = &self.profile.id;
-        let refresh_token = self.vault.refresh_token(id)?;
+                let id = &self.profile.id;
+        self.save_pending();
+        // The newest refresh token: one the keyring has not taken yet, else the keyring's.
+        let pending = self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let refresh_token = match pending {
+            Some(p) => p,
+            None => self.vault.refresh_token(id)?,
+        };
         let client_secret = self.vault.client_secret(id)?;
         tracing::info!(profile = %id, "refreshing the access token");
         let set = oauth::refresh(
@@ -103,10 +113,12 @@ impl Session {
             &refresh_token,
         )
         .await?;
-        if let Some(rotated) = set.refresh_token.as_ref().filter(|r| **r != refresh_token) {
-            // Persist the new refresh token before the old one goes out of scope.
-            self.vault.set_refresh_token(id, rotated)?;
-            tracing::info!(profile = %id, "stored a rotated refresh token");
+                if let Some(rotated) = set.refresh_token.as_ref().filter(|r| **r != refresh_token) {
+            // Persist the new refresh token before the old one goes out of scope. If the
+            // keyring refuses, the token is kept here and written on every later call until
+            // the keyring takes it: it is never dropped.
+            *self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(rotated.clone());
+            self.save_pending();
         }
         let c = cached(&set);
         let token = c.token.clone();
@@ -137,18 +149,53 @@ impl Session {
 
     /// The access token's health and the last token response, without refreshing. Does not
     /// wait for a refresh in flight: it reports what is known now.
+        /// Writes a rotated refresh token the keyring refused earlier, if any. Returns whether one
+    /// is still waiting.
+    pub fn save_pending(&self) -> bool {
+        let mut pending = self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(token) = pending.as_ref() else { return false };
+        match self.vault.set_refresh_token(&self.profile.id, token) {
+            Ok(()) => {
+                tracing::info!(profile = %self.profile.id, "stored a rotated refresh token");
+                *pending = None;
+                false
+            }
+            Err(e) => {
+                tracing::warn!(profile = %self.profile.id, kind = ?e.kind, "the keyring refused the rotated refresh token; kept in memory, retrying on the next call");
+                true
+            }
+        }
+    }
+
+    /// The newest refresh token: one waiting for the keyring, else the keyring's.
+    pub fn newest_refresh_token(&self) -> Result<Secret> {
+        let pending = self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match pending {
+            Some(t) => Ok(t),
+            None => self.vault.refresh_token(&self.profile.id),
+        }
+    }
+
+    /// Whether a rotated refresh token is waiting for the keyring.
+    pub fn has_unsaved_refresh_token(&self) -> bool {
+        self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
     pub fn status(&self) -> TokenStatus {
-        match self.access.try_lock() {
+        let mut status = match self.access.try_lock() {
             Ok(slot) => slot
                 .as_ref()
                 .map(|c| TokenStatus {
                     obtained: Some(c.obtained),
                     expires: Some(c.expires_wall),
                     fields: c.fields.clone(),
+                    unsaved_refresh_token: false,
                 })
                 .unwrap_or_default(),
             Err(_) => TokenStatus::default(),
-        }
+        };
+        status.unsaved_refresh_token = self.has_unsaved_refresh_token();
+        status
     }
 
     /// Refreshes in the background when the cached token expires within `within`, so calls

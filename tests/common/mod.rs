@@ -33,7 +33,16 @@ impl SecretStore for RecordingStore {
 
 pub const TEST_SERVICE: &str = "keygrant-test";
 
+/// With RUST_LOG set (scripts/test.sh sets `trace`), the app's logging goes to stderr so the
+/// test command can scan everything logged for secrets.
+pub fn init_logging() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        keygrant::init_logging();
+    }
+}
+
 pub fn keyring() -> (Vault, Arc<RecordingStore>) {
+    init_logging();
     let store = Arc::new(RecordingStore {
         inner: KeyringStore::new(TEST_SERVICE),
         written: Mutex::new(Vec::new()),

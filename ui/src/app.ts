@@ -845,7 +845,14 @@ export class App {
         h("button", { id: "copy", onclick: () => void this.copy() }, "Copy"),
       ),
       h("p", { class: "muted small" }, "Kept in your system keyring with the client secret. Never written to a file."),
-      tokenHealth(p),
+            tokenHealth(p),
+      p.refresh_token_unsaved
+        ? h(
+            "p",
+            { class: "error banner", id: "unsaved", role: "alert" },
+            "Your broker issued a new refresh token and the system keyring did not accept it (is it locked?). Keygrant keeps it in memory and saves it as soon as the keyring works: unlock the keyring, and keep Keygrant open until this message goes away.",
+          )
+        : null,
       s.note ? h("p", { class: "note", id: "note", role: "status" }, s.note) : null,
     );
         return h(

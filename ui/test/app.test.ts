@@ -54,6 +54,7 @@ const PROFILE: ProfileView = {
   refresh_token_masked: "••••••••••••.tag",
   has_dashboard: true,
   token_fields: [],
+  refresh_token_unsaved: false,
 };
 const ACCOUNTS: Account[] = [
   { number: "5WX01234", nickname: "Individual Margin", account_type: "Individual", margin_or_cash: "Margin", currency: "USD" },
@@ -609,5 +610,12 @@ describe("token health", () => {
     await app.refreshHealth();
     expect($("#token-health").textContent).toContain(new Date(at(9, 29) * 1000).toLocaleTimeString());
     expect($("#detail-5WX01234").textContent).toContain("Net liquidating value");
+  });
+});
+
+describe("keyring trouble", () => {
+  it("says when a rotated refresh token is waiting for the keyring", async () => {
+    await start(RETURNING({ ...PROFILE, refresh_token_unsaved: true }));
+    expect($("#unsaved").textContent).toContain("unlock the keyring");
   });
 });

@@ -1,0 +1,70 @@
+//! Reading a redirect back to Keygrant: the query of a loopback request or of a
+//! `keygrant://callback` link. Pure (it depends on nothing but `url`), so the fuzz target in
+//! `fuzz/` compiles it alone.
+//!
+//! The rule: exactly one `state`, equal to the flow's; then an `error` (with an optional
+//! `error_description`) or a `code`. Anything else is refused and changes nothing.
+
+/// What the broker sent back to the redirect URI.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Callback {
+    Code(String),
+    Error { error: String, description: Option<String> },
+}
+
+/// Why a redirect was not acted on.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No `state`, several, or not the flow's: not this sign-in's answer.
+    WrongState,
+    /// The right `state` but neither a `code` nor an `error`.
+    Incomplete,
+}
+
+/// Reads `query` (without the `?`) for the flow whose `state` is `expected_state`.
+pub fn parse_callback(query: &str, expected_state: &str) -> Result<Callback, Refusal> {
+    let mut state = None;
+    let mut states = 0;
+    let (mut code, mut error, mut description) = (None, None, None);
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "state" => {
+                states += 1;
+                state = Some(v.into_owned());
+            }
+            "code" if code.is_none() => code = Some(v.into_owned()),
+            "error" if error.is_none() => error = Some(v.into_owned()),
+            "error_description" if description.is_none() => description = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    // An empty expected state would match a link that has `state=`: never valid.
+    if states != 1 || expected_state.is_empty() || state.as_deref() != Some(expected_state) {
+        return Err(Refusal::WrongState);
+    }
+    match (error, code) {
+        (Some(error), _) => Ok(Callback::Error { error, description }),
+        (None, Some(code)) if !code.is_empty() => Ok(Callback::Code(code)),
+        _ => Err(Refusal::Incomplete),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_one_matching_state_with_a_code_or_error_is_accepted() {
+        assert_eq!(parse_callback("code=abc&state=s1", "s1"), Ok(Callback::Code("abc".into())));
+        assert_eq!(
+            parse_callback("error=access_denied&error_description=No%20thanks&state=s1", "s1"),
+            Ok(Callback::Error { error: "access_denied".into(), description: Some("No thanks".into()) })
+        );
+        for bad in ["code=abc", "code=abc&state=s2", "code=abc&state=s1&state=s1", "state=s1&code=abc&state=x", "state="] {
+            assert_eq!(parse_callback(bad, "s1"), Err(Refusal::WrongState), "{bad}");
+        }
+        assert_eq!(parse_callback("state=", ""), Err(Refusal::WrongState));
+        assert_eq!(parse_callback("state=s1", "s1"), Err(Refusal::Incomplete));
+        assert_eq!(parse_callback("state=s1&code=", "s1"), Err(Refusal::Incomplete));
+    }
+}
