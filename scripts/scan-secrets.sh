@@ -12,6 +12,11 @@ patterns=(
   '[Bb]earer [A-Za-z0-9_.-]{20,}'
   'client_secret=[^&"$ ]{8,}'
 )
+# A scan of a log without the app's own lines would pass for nothing.
+if ! grep -q "refreshing the access token" "$log"; then
+  echo "$log has none of Keygrant's log lines: was RUST_LOG set?" >&2
+  exit 1
+fi
 found=0
 for p in "${patterns[@]}"; do
   if grep -Eq -- "$p" "$log"; then

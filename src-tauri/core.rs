@@ -120,7 +120,7 @@ pub struct ProfileView {
     #[ts(optional, type = "number")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_expires_at: Option<u64>,
-        /// The last token response's fields, tokens masked.
+    /// The last token response's fields, tokens masked.
     pub token_fields: Vec<TokenField>,
     /// The broker rotated the refresh token and the keyring refused the new one: Keygrant
     /// keeps it in memory and retries; the user should unlock the keyring.
@@ -367,7 +367,7 @@ fn view_of(
         custom: profile.custom.clone(),
         access_token_obtained_at: status.obtained.and_then(unix),
         access_token_expires_at: status.expires.and_then(unix),
-                token_fields: status.fields,
+        token_fields: status.fields,
         refresh_token_unsaved: status.unsaved_refresh_token,
     }
 }
@@ -429,7 +429,7 @@ impl Core {
         Ok(url.clone())
     }
 
-        /// Tests: a different HTTP client (a short timeout, to test stalls without waiting 30 s).
+    /// Tests: a different HTTP client (a short timeout, to test stalls without waiting 30 s).
     pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
         self.http = http;
         self
@@ -486,7 +486,7 @@ impl Core {
     }
 
     async fn view(&self, profile: &Profile) -> Result<ProfileView> {
-                let session = self.sessions.read().await.get(&profile.id).cloned();
+        let session = self.sessions.read().await.get(&profile.id).cloned();
         let (rt, status) = match &session {
             Some(s) => (s.newest_refresh_token()?, s.status()),
             None => (self.vault.refresh_token(&profile.id)?, Default::default()),
@@ -861,7 +861,7 @@ impl Core {
             return Ok(false);
         };
         let session = self.sessions.read().await.get(&profile.id).cloned();
-                match session {
+        match session {
             Some(s) => {
                 s.save_pending();
                 s.refresh_if_expiring(within).await

@@ -18,7 +18,7 @@ pub enum ErrorKind {
     /// The credential belongs to the broker's other environment (production vs sandbox).
     WrongEnvironment,
     Unauthorized,
-        Network,
+    Network,
     /// The broker answered 429 and asked for more patience than an automatic retry gives.
     RateLimited,
     Broker,

@@ -474,7 +474,10 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
 }
 
 /// Kills the standalone Demo broker when the test ends; keeps its stdout open meanwhile.
-struct Standalone(Child, #[allow(dead_code)] std::io::BufReader<std::process::ChildStdout>);
+struct Standalone(
+    Child,
+    #[allow(dead_code)] std::io::BufReader<std::process::ChildStdout>,
+);
 
 impl Drop for Standalone {
     fn drop(&mut self) {
@@ -495,15 +498,14 @@ fn standalone_demo_broker(app: &Path) -> (Standalone, String) {
         .spawn()
         .unwrap();
     let mut first = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut first).unwrap();
     let base = format!("http://127.0.0.1:{port}/");
     assert!(
         first.contains(&base),
         "the Demo broker prints its address: {first}"
     );
-    (Standalone(child), base)
+    (Standalone(child, out), base)
 }
 
 #[tokio::test(flavor = "multi_thread")]

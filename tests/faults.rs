@@ -31,13 +31,20 @@ fn request(broker: BrokerKind) -> ConnectRequest {
 }
 
 fn core_with(dir: &std::path::Path, demo: &DemoBroker, vault: Vault) -> Core {
-    Core::new(dir, vault, DemoSource::At(demo.base_url()), Duration::from_secs(30))
+    Core::new(
+        dir,
+        vault,
+        DemoSource::At(demo.base_url()),
+        Duration::from_secs(30),
+    )
 }
 
 async fn connected(demo: &DemoBroker, dir: &std::path::Path) -> Core {
     let (vault, _) = keyring();
     let core = core_with(dir, demo, vault);
-    core.connect(request(BrokerKind::Tastytrade), scripted_browser("approve")).await.unwrap();
+    core.connect(request(BrokerKind::Tastytrade), scripted_browser("approve"))
+        .await
+        .unwrap();
     core
 }
 
@@ -47,10 +54,16 @@ const ACCOUNTS: &str = "/customers/me/accounts";
 async fn server_errors_resets_and_stalls_are_retried_with_a_bound() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-        let http = reqwest::Client::builder().timeout(Duration::from_millis(700)).user_agent("keygrant/test").build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(700))
+        .user_agent("keygrant/test")
+        .build()
+        .unwrap();
     let (vault, _) = keyring();
     let core = core_with(dir.path(), &demo, vault).with_http_client(http);
-    core.connect(request(BrokerKind::Tastytrade), scripted_browser("approve")).await.unwrap();
+    core.connect(request(BrokerKind::Tastytrade), scripted_browser("approve"))
+        .await
+        .unwrap();
 
     for faults in [
         vec![ApiFault::Status(503), ApiFault::Status(502)],
@@ -63,10 +76,17 @@ async fn server_errors_resets_and_stalls_are_retried_with_a_bound() {
         for f in faults.clone() {
             demo.push_api_fault(f);
         }
-        let accounts = core.accounts().await.unwrap_or_else(|e| panic!("{faults:?}: {e:?}"));
+        let accounts = core
+            .accounts()
+            .await
+            .unwrap_or_else(|e| panic!("{faults:?}: {e:?}"));
         assert_eq!(accounts.len(), 3, "{faults:?}");
         // The faulted tries never reach the handler; the successful one does, once.
-        assert_eq!(demo.hits(ACCOUNTS) - before, 1, "{faults:?} in {tries} tries");
+        assert_eq!(
+            demo.hits(ACCOUNTS) - before,
+            1,
+            "{faults:?} in {tries} tries"
+        );
     }
 
     // Three failures in a row: the bound is reached and the user is told to try again.
@@ -75,7 +95,11 @@ async fn server_errors_resets_and_stalls_are_retried_with_a_bound() {
     }
     let e = core.accounts().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Broker);
-    assert!(e.message.contains("503") && e.message.contains("Try again"), "{}", e.message);
+    assert!(
+        e.message.contains("503") && e.message.contains("Try again"),
+        "{}",
+        e.message
+    );
     // The fourth request was never sent: nothing is left queued.
     assert_eq!(core.accounts().await.unwrap().len(), 3);
 }
@@ -89,19 +113,35 @@ async fn rate_limits_are_waited_out_when_short_and_reported_when_long() {
     demo.push_api_fault(ApiFault::RateLimited(1));
     let started = std::time::Instant::now();
     assert_eq!(core.accounts().await.unwrap().len(), 3);
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
 
     demo.push_api_fault(ApiFault::RateLimited(120));
     let e = core.accounts().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
-    assert!(e.message.contains("120 seconds") && e.message.contains("Nothing was lost"), "{}", e.message);
-    assert_eq!(core.accounts().await.unwrap().len(), 3, "a long Retry-After is not retried blindly");
+    assert!(
+        e.message.contains("120 seconds") && e.message.contains("Nothing was lost"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        core.accounts().await.unwrap().len(),
+        3,
+        "a long Retry-After is not retried blindly"
+    );
 
-        // Per account: a rate-limited account shows its own message, the others load.
+    // Per account: a rate-limited account shows its own message, the others load.
     demo.push_api_fault(ApiFault::RateLimited(120));
     let limited = core.account_detail("5WX01234").await.unwrap();
     assert_eq!(limited.error.map(|e| e.kind), Some(ErrorKind::RateLimited));
-    assert!(core.account_detail("5WX05678").await.unwrap().error.is_none());
+    assert!(core
+        .account_detail("5WX05678")
+        .await
+        .unwrap()
+        .error
+        .is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -115,8 +155,16 @@ async fn a_revoked_grant_is_not_retried_and_tells_the_user_to_reconnect() {
     let before = demo.token_requests().len();
     let e = core.accounts().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidGrant);
-    assert!(e.message.contains("Disconnect and connect again"), "{}", e.message);
-    assert_eq!(demo.token_requests().len() - before, 1, "one token request, not retried");
+    assert!(
+        e.message.contains("Disconnect and connect again"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        demo.token_requests().len() - before,
+        1,
+        "one token request, not retried"
+    );
     // Nothing is lost: the profile and its keyring entries stay until the user reconnects.
     assert!(core.state().await.unwrap().profile.is_some());
     assert!(keyring_get(&Vault::refresh_token_key(&id)).is_some());
@@ -130,8 +178,15 @@ async fn a_token_response_without_a_refresh_token_saves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (vault, store) = keyring();
     let core = core_with(dir.path(), &demo, vault);
-    let e = core.connect(request(BrokerKind::Tastytrade), scripted_browser("approve")).await.unwrap_err();
-    assert!(e.message.contains("no refresh token") && e.message.contains("Nothing was saved"), "{}", e.message);
+    let e = core
+        .connect(request(BrokerKind::Tastytrade), scripted_browser("approve"))
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("no refresh token") && e.message.contains("Nothing was saved"),
+        "{}",
+        e.message
+    );
     assert!(store.written.lock().unwrap().is_empty());
     assert!(core.state().await.unwrap().profile.is_none());
 }
@@ -145,7 +200,10 @@ struct Flaky {
 impl SecretStore for Flaky {
     fn set(&self, key: &str, value: &Secret) -> Result<()> {
         if self.fail.load(Ordering::SeqCst) && key.ends_with("/refresh_token") {
-            return Err(keygrant::error::AppError::new(ErrorKind::Keyring, "The keyring is locked (test)."));
+            return Err(keygrant::error::AppError::new(
+                ErrorKind::Keyring,
+                "The keyring is locked (test).",
+            ));
         }
         self.inner.set(key, value)
     }
@@ -161,9 +219,18 @@ impl SecretStore for Flaky {
 async fn a_rotated_refresh_token_the_keyring_refuses_is_kept_and_written_later() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let flaky = Arc::new(Flaky { inner: KeyringStore::new(TEST_SERVICE), fail: AtomicBool::new(false) });
+    let flaky = Arc::new(Flaky {
+        inner: KeyringStore::new(TEST_SERVICE),
+        fail: AtomicBool::new(false),
+    });
     let core = core_with(dir.path(), &demo, Vault::new(flaky.clone()));
-    let view = core.connect(request(BrokerKind::TradeStation), scripted_browser("approve")).await.unwrap();
+    let view = core
+        .connect(
+            request(BrokerKind::TradeStation),
+            scripted_browser("approve"),
+        )
+        .await
+        .unwrap();
     let key = Vault::refresh_token_key(&view.id);
     let first = keyring_get(&key).unwrap();
     demo.rotate_refresh_tokens();
@@ -178,7 +245,11 @@ async fn a_rotated_refresh_token_the_keyring_refuses_is_kept_and_written_later()
     flaky.fail.store(true, Ordering::SeqCst);
     demo.expire_access_tokens();
     core.accounts().await.unwrap();
-    assert_eq!(keyring_get(&key).unwrap(), second, "the keyring still holds the previous token");
+    assert_eq!(
+        keyring_get(&key).unwrap(),
+        second,
+        "the keyring still holds the previous token"
+    );
     let shown = core.state().await.unwrap().profile.unwrap();
     assert!(shown.refresh_token_unsaved);
     let third = core.reveal_refresh_token().await.unwrap();
@@ -194,7 +265,15 @@ async fn a_rotated_refresh_token_the_keyring_refuses_is_kept_and_written_later()
     flaky.fail.store(false, Ordering::SeqCst);
     core.accounts().await.unwrap();
     assert_eq!(keyring_get(&key).as_deref(), Some(fourth.expose()));
-    assert!(!core.state().await.unwrap().profile.unwrap().refresh_token_unsaved);
+    assert!(
+        !core
+            .state()
+            .await
+            .unwrap()
+            .profile
+            .unwrap()
+            .refresh_token_unsaved
+    );
 
     // And a relaunch refreshes with it.
     drop(core);
@@ -209,9 +288,18 @@ async fn a_rotated_refresh_token_the_keyring_refuses_is_kept_and_written_later()
 async fn a_process_killed_between_the_answer_and_the_write_recovers_on_relaunch() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let flaky = Arc::new(Flaky { inner: KeyringStore::new(TEST_SERVICE), fail: AtomicBool::new(false) });
+    let flaky = Arc::new(Flaky {
+        inner: KeyringStore::new(TEST_SERVICE),
+        fail: AtomicBool::new(false),
+    });
     let core = core_with(dir.path(), &demo, Vault::new(flaky.clone()));
-    let view = core.connect(request(BrokerKind::TradeStation), scripted_browser("approve")).await.unwrap();
+    let view = core
+        .connect(
+            request(BrokerKind::TradeStation),
+            scripted_browser("approve"),
+        )
+        .await
+        .unwrap();
     let key = Vault::refresh_token_key(&view.id);
     let stored = keyring_get(&key).unwrap();
     demo.rotate_refresh_tokens();
@@ -230,6 +318,10 @@ async fn a_process_killed_between_the_answer_and_the_write_recovers_on_relaunch(
     let now = keyring_get(&key).unwrap();
     assert_ne!(now, stored);
     demo.expire_access_tokens();
-    assert_eq!(core.accounts().await.unwrap().len(), 3, "and the new one works in turn");
+    assert_eq!(
+        core.accounts().await.unwrap().len(),
+        3,
+        "and the new one works in turn"
+    );
     core.disconnect().await.unwrap();
 }

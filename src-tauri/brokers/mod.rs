@@ -379,7 +379,7 @@ pub(crate) async fn api_get(
     what: &str,
     error_message: fn(&str) -> Option<String>,
 ) -> crate::error::Result<String> {
-        use crate::error::{AppError, ErrorKind};
+    use crate::error::{AppError, ErrorKind};
     let url = endpoints
         .api_base
         .join(path)
@@ -404,10 +404,14 @@ pub(crate) async fn api_get(
         .await;
         let last = attempt >= RETRY.attempts;
         let wait = match &result {
-            Err(e) if !last && (e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()) => {
+            Err(e)
+                if !last && (e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()) =>
+            {
                 Some(RETRY.backoff(attempt))
             }
-            Ok((s, after, _)) if !last && retryable(*s) && after.map_or(true, |a| a <= RETRY.max_retry_after) => {
+            Ok((s, after, _))
+                if !last && retryable(*s) && after.map_or(true, |a| a <= RETRY.max_retry_after) =>
+            {
                 Some(after.unwrap_or_else(|| RETRY.backoff(attempt)))
             }
             _ => None,
@@ -428,8 +432,10 @@ pub(crate) async fn api_get(
             }
         };
         match &result {
-            Err(e) => tracing::debug!(attempt, error = %e.without_url(), "GET failed; retrying"),
-            Ok((s, _, _)) => tracing::debug!(attempt, status = %s, "GET answered a retryable status; retrying"),
+            Err(e) => tracing::debug!(attempt, error = %e, "GET failed; retrying"),
+            Ok((s, _, _)) => {
+                tracing::debug!(attempt, status = %s, "GET answered a retryable status; retrying")
+            }
         }
         tokio::time::sleep(wait).await;
     };
@@ -471,8 +477,11 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
 }
 
-pub const RETRY: RetryPolicy =
-    RetryPolicy { attempts: 3, base: Duration::from_millis(250), max_retry_after: Duration::from_secs(5) };
+pub const RETRY: RetryPolicy = RetryPolicy {
+    attempts: 3,
+    base: Duration::from_millis(250),
+    max_retry_after: Duration::from_secs(5),
+};
 
 impl RetryPolicy {
     /// 250 ms, 500 ms, ... with up to 25 % jitter so concurrent reads do not retry in step.

@@ -97,7 +97,7 @@ pub(crate) struct DemoState {
     latency: Duration,
     /// Accounts whose balances and positions fail (per-account failure isolation).
     failing_accounts: Vec<String>,
-        in_flight: usize,
+    in_flight: usize,
     max_in_flight: usize,
     /// Faults for the next API requests (not the sign-in pages or token endpoints), in order.
     api_faults: std::collections::VecDeque<ApiFault>,
@@ -281,7 +281,7 @@ impl Shared {
         )
     }
 
-        /// A refresh: the token must verify and not be retired or revoked. Using a rotated token
+    /// A refresh: the token must verify and not be retired or revoked. Using a rotated token
     /// retires the one it replaced; with rotation on, the answer carries a new token.
     fn redeem_refresh(&self, dialect: Dialect, token: &str) -> Result<Option<String>, ()> {
         if !self.refresh_token_is_valid(dialect, token) {
@@ -536,7 +536,7 @@ impl DemoBroker {
         self.shared.lock().failing_accounts.push(number.to_string());
     }
 
-        /// Puts `fault` on the next API request (queued after any already set).
+    /// Puts `fault` on the next API request (queued after any already set).
     pub fn push_api_fault(&self, fault: ApiFault) {
         self.shared.lock().api_faults.push_back(fault);
     }
@@ -589,13 +589,23 @@ async fn track(
             self.0.lock().in_flight -= 1;
         }
     }
-        let path = request.uri().path().to_string();
+    let path = request.uri().path().to_string();
     let _out = Out(shared.clone());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let sign_in = ["/oauth/token", "/ts/oauth/token", "/auth.html", "/ts/authorize"].contains(&path.as_str());
-    let fault = if sign_in { None } else { shared.lock().api_faults.pop_front() };
+    let sign_in = [
+        "/oauth/token",
+        "/ts/oauth/token",
+        "/auth.html",
+        "/ts/authorize",
+    ]
+    .contains(&path.as_str());
+    let fault = if sign_in {
+        None
+    } else {
+        shared.lock().api_faults.pop_front()
+    };
     match fault {
         None => next.run(request).await,
         Some(f) => fault_response(f).await,
@@ -605,8 +615,14 @@ async fn track(
 async fn fault_response(fault: ApiFault) -> axum::response::Response {
     use axum::response::IntoResponse;
     let error = |status: u16| {
-        let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(serde_json::json!({"error": {"code": "unavailable", "message": "Service temporarily unavailable."}})))
+        let status = axum::http::StatusCode::from_u16(status)
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        (
+            status,
+            axum::Json(
+                serde_json::json!({"error": {"code": "unavailable", "message": "Service temporarily unavailable."}}),
+            ),
+        )
     };
     match fault {
         ApiFault::Status(code) => error(code).into_response(),
@@ -617,7 +633,10 @@ async fn fault_response(fault: ApiFault) -> axum::response::Response {
         }
         ApiFault::Reset => {
             let body = axum::body::Body::from_stream(futures::stream::once(async {
-                Err::<axum::body::Bytes, _>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by the Demo broker"))
+                Err::<axum::body::Bytes, _>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "reset by the Demo broker",
+                ))
             }));
             axum::http::Response::builder()
                 .header(header::CONTENT_TYPE, "application/json")
@@ -694,14 +713,10 @@ pub async fn run_standalone(port: u16) -> std::io::Result<()> {
         }};
     }
     say!("Keygrant Demo broker listening on {base}");
-    say!(
-        "  Tastytrade dialect:   authorize {base}auth.html  token {base}oauth/token  API {base}"
-    );
+    say!("  Tastytrade dialect:   authorize {base}auth.html  token {base}oauth/token  API {base}");
     say!("  TradeStation dialect: authorize {base}ts/authorize  token {base}ts/oauth/token  API {base}ts/v3/");
     say!("  client ID:      {DEMO_CLIENT_ID}");
-    say!(
-        "  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)"
-    );
+    say!("  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)");
     say!("Press Ctrl-C to stop.");
     let _ = std::io::Write::flush(&mut std::io::stdout());
     tokio::signal::ctrl_c().await?;

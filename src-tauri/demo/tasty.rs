@@ -132,8 +132,9 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 );
             }
             match shared.redeem_code(Dialect::Tasty, &p) {
-                                Ok(pending) => (
-                    (!shared.omits_refresh_token()).then(|| shared.issue_refresh_token(Dialect::Tasty)),
+                Ok(pending) => (
+                    (!shared.omits_refresh_token())
+                        .then(|| shared.issue_refresh_token(Dialect::Tasty)),
                     pending.scope,
                 ),
                 Err(message) => {
@@ -141,12 +142,18 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                 }
             }
         }
-                Some("refresh_token") => match shared.redeem_refresh(Dialect::Tasty, get("refresh_token").unwrap_or_default()) {
-            Ok(rotated) => (rotated, "read openid".to_string()),
-            Err(()) => {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Grant revoked or refresh token invalid.")
+        Some("refresh_token") => {
+            match shared.redeem_refresh(Dialect::Tasty, get("refresh_token").unwrap_or_default()) {
+                Ok(rotated) => (rotated, "read openid".to_string()),
+                Err(()) => {
+                    return oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "Grant revoked or refresh token invalid.",
+                    )
+                }
             }
-        },
+        }
         _ => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,

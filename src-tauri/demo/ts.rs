@@ -132,18 +132,28 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                     .split_whitespace()
                     .any(|s| s == "offline_access");
                 (
-                    (offline && !shared.omits_refresh_token()).then(|| shared.issue_refresh_token(Dialect::Ts)),
+                    (offline && !shared.omits_refresh_token())
+                        .then(|| shared.issue_refresh_token(Dialect::Ts)),
                     pending.scope,
                 )
             }
             Err(message) => return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", message),
         },
-                Some("refresh_token") => match shared.redeem_refresh(Dialect::Ts, get("refresh_token").unwrap_or_default()) {
-            Ok(rotated) => (rotated, "openid offline_access profile ReadAccount".to_string()),
-            Err(()) => {
-                return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown or invalid refresh token.")
+        Some("refresh_token") => {
+            match shared.redeem_refresh(Dialect::Ts, get("refresh_token").unwrap_or_default()) {
+                Ok(rotated) => (
+                    rotated,
+                    "openid offline_access profile ReadAccount".to_string(),
+                ),
+                Err(()) => {
+                    return oauth_error(
+                        StatusCode::FORBIDDEN,
+                        "invalid_grant",
+                        "Unknown or invalid refresh token.",
+                    )
+                }
             }
-        },
+        }
         _ => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,

@@ -9,7 +9,10 @@
 #[derive(Debug, PartialEq, Eq)]
 pub enum Callback {
     Code(String),
-    Error { error: String, description: Option<String> },
+    Error {
+        error: String,
+        description: Option<String>,
+    },
 }
 
 /// Why a redirect was not acted on.
@@ -55,16 +58,34 @@ mod tests {
 
     #[test]
     fn only_one_matching_state_with_a_code_or_error_is_accepted() {
-        assert_eq!(parse_callback("code=abc&state=s1", "s1"), Ok(Callback::Code("abc".into())));
         assert_eq!(
-            parse_callback("error=access_denied&error_description=No%20thanks&state=s1", "s1"),
-            Ok(Callback::Error { error: "access_denied".into(), description: Some("No thanks".into()) })
+            parse_callback("code=abc&state=s1", "s1"),
+            Ok(Callback::Code("abc".into()))
         );
-        for bad in ["code=abc", "code=abc&state=s2", "code=abc&state=s1&state=s1", "state=s1&code=abc&state=x", "state="] {
+        assert_eq!(
+            parse_callback(
+                "error=access_denied&error_description=No%20thanks&state=s1",
+                "s1"
+            ),
+            Ok(Callback::Error {
+                error: "access_denied".into(),
+                description: Some("No thanks".into())
+            })
+        );
+        for bad in [
+            "code=abc",
+            "code=abc&state=s2",
+            "code=abc&state=s1&state=s1",
+            "state=s1&code=abc&state=x",
+            "state=",
+        ] {
             assert_eq!(parse_callback(bad, "s1"), Err(Refusal::WrongState), "{bad}");
         }
         assert_eq!(parse_callback("state=", ""), Err(Refusal::WrongState));
         assert_eq!(parse_callback("state=s1", "s1"), Err(Refusal::Incomplete));
-        assert_eq!(parse_callback("state=s1&code=", "s1"), Err(Refusal::Incomplete));
+        assert_eq!(
+            parse_callback("state=s1&code=", "s1"),
+            Err(Refusal::Incomplete)
+        );
     }
 }

@@ -41,7 +41,7 @@ impl DeepLinkSlot {
         let Some((state, tx)) = guard.as_ref() else {
             return refused("A sign-in link arrived, but no sign-in is waiting for one, so it was ignored. Press Connect to start one.");
         };
-                let cb = match parse_callback(url.query().unwrap_or_default(), state) {
+        let cb = match parse_callback(url.query().unwrap_or_default(), state) {
             Ok(cb) => cb,
             Err(Refusal::WrongState) => {
                 return refused("A sign-in link arrived that does not belong to the sign-in in progress (its state does not match), so it was ignored. Keep waiting, or press Cancel and start again.")

@@ -134,7 +134,7 @@ struct HandlerState {
 async fn handle(
     State(st): State<Arc<HandlerState>>,
     uri: axum::http::Uri,
-        RawQuery(query): RawQuery,
+    RawQuery(query): RawQuery,
 ) -> Response {
     if uri.path() != st.path {
         return page(
@@ -143,7 +143,7 @@ async fn handle(
             "Keygrant is waiting for the broker's redirect, not for this address.",
         );
     }
-        let cb = match parse_callback(query.as_deref().unwrap_or_default(), &st.expected_state) {
+    let cb = match parse_callback(query.as_deref().unwrap_or_default(), &st.expected_state) {
         Ok(cb) => cb,
         Err(Refusal::WrongState) => {
             tracing::warn!("loopback: ignored a request with a missing or wrong state");

@@ -38,7 +38,7 @@ struct Cached {
 pub struct TokenStatus {
     pub obtained: Option<SystemTime>,
     pub expires: Option<SystemTime>,
-        pub fields: Vec<TokenField>,
+    pub fields: Vec<TokenField>,
     pub unsaved_refresh_token: bool,
 }
 
@@ -48,7 +48,7 @@ pub struct Session {
     vault: Vault,
     http: reqwest::Client,
     access: Mutex<Option<Cached>>,
-        slots: Semaphore,
+    slots: Semaphore,
     /// A rotated refresh token the keyring has not taken yet (it refused the write).
     pending_refresh_token: std::sync::Mutex<Option<Secret>>,
     /// The last account list, for the account each detail request names.
@@ -81,7 +81,7 @@ impl Session {
             vault,
             http,
             access: Mutex::new(tokens.map(cached)),
-                        slots: Semaphore::new(MAX_CONCURRENT_REQUESTS),
+            slots: Semaphore::new(MAX_CONCURRENT_REQUESTS),
             pending_refresh_token: Default::default(),
             accounts: Default::default(),
         }
@@ -89,16 +89,21 @@ impl Session {
 
     /// A valid access token, refreshing it if needed (single flight).
     pub async fn access_token(&self) -> Result<Secret> {
+        // A rotated refresh token the keyring refused earlier is offered to it on every call.
+        self.save_pending();
         let mut slot = self.access.lock().await;
         if let Some(c) = slot.as_ref() {
             if c.expires_at > Instant::now() + EARLY {
                 return Ok(c.token.clone());
             }
         }
-                let id = &self.profile.id;
-        self.save_pending();
+        let id = &self.profile.id;
         // The newest refresh token: one the keyring has not taken yet, else the keyring's.
-        let pending = self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let pending = self
+            .pending_refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let refresh_token = match pending {
             Some(p) => p,
             None => self.vault.refresh_token(id)?,
@@ -113,11 +118,14 @@ impl Session {
             &refresh_token,
         )
         .await?;
-                if let Some(rotated) = set.refresh_token.as_ref().filter(|r| **r != refresh_token) {
+        if let Some(rotated) = set.refresh_token.as_ref().filter(|r| **r != refresh_token) {
             // Persist the new refresh token before the old one goes out of scope. If the
             // keyring refuses, the token is kept here and written on every later call until
             // the keyring takes it: it is never dropped.
-            *self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner()) = Some(rotated.clone());
+            *self
+                .pending_refresh_token
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(rotated.clone());
             self.save_pending();
         }
         let c = cached(&set);
@@ -149,11 +157,16 @@ impl Session {
 
     /// The access token's health and the last token response, without refreshing. Does not
     /// wait for a refresh in flight: it reports what is known now.
-        /// Writes a rotated refresh token the keyring refused earlier, if any. Returns whether one
+    /// Writes a rotated refresh token the keyring refused earlier, if any. Returns whether one
     /// is still waiting.
     pub fn save_pending(&self) -> bool {
-        let mut pending = self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(token) = pending.as_ref() else { return false };
+        let mut pending = self
+            .pending_refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let Some(token) = pending.as_ref() else {
+            return false;
+        };
         match self.vault.set_refresh_token(&self.profile.id, token) {
             Ok(()) => {
                 tracing::info!(profile = %self.profile.id, "stored a rotated refresh token");
@@ -169,7 +182,11 @@ impl Session {
 
     /// The newest refresh token: one waiting for the keyring, else the keyring's.
     pub fn newest_refresh_token(&self) -> Result<Secret> {
-        let pending = self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let pending = self
+            .pending_refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         match pending {
             Some(t) => Ok(t),
             None => self.vault.refresh_token(&self.profile.id),
@@ -178,7 +195,10 @@ impl Session {
 
     /// Whether a rotated refresh token is waiting for the keyring.
     pub fn has_unsaved_refresh_token(&self) -> bool {
-        self.pending_refresh_token.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.pending_refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     pub fn status(&self) -> TokenStatus {

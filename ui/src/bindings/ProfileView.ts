@@ -28,4 +28,9 @@ access_token_obtained_at?: number, access_token_expires_at?: number,
 /**
  * The last token response's fields, tokens masked.
  */
-token_fields: Array<TokenField>, };
+token_fields: Array<TokenField>, 
+/**
+ * The broker rotated the refresh token and the keyring refused the new one: Keygrant
+ * keeps it in memory and retries; the user should unlock the keyring.
+ */
+refresh_token_unsaved: boolean, };
