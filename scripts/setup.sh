@@ -39,3 +39,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v tauri-driver >/dev/null; then
   cargo install tauri-driver --locked --version '^2'
 fi
+if ! command -v cargo-fuzz >/dev/null; then
+  cargo install cargo-fuzz --locked --version '^0.13'
+fi

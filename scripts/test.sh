@@ -30,6 +30,13 @@ if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- ui/src/bindi
   exit 1
 fi
 
+echo "== Fuzz the redirect parsing for 20 s (cargo fuzz; seeds in fuzz/corpus/callback)"
+# The machine has only the stable toolchain; RUSTC_BOOTSTRAP lets it take the flags cargo-fuzz
+# passes, and without a sanitizer (-s none) the target checks panics and its own assertions.
+mkdir -p target/fuzz-corpus
+( cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir . -s none callback ../target/fuzz-corpus corpus/callback \
+    -- -max_total_time=20 -print_final_stats=1 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==|INFO: -max_total_time)|panicked|Crash|ERROR" )
+
 echo "== The public SDKs (PyPI tastytrade, tradestation) parse the Demo broker's answers"
 [ -x target/sdk-venv/bin/python ] || python3 -m venv target/sdk-venv
 target/sdk-venv/bin/pip install -q --disable-pip-version-check -r tests/sdk/requirements.txt
