@@ -241,14 +241,26 @@ pub struct Core {
 
 /// Trims and checks a pasted client ID and secret; errors name the field.
 pub fn validate_client(client_id: &str, client_secret: &str) -> Result<(String, Secret)> {
-    let client_id = client_id.trim();
-    let secret = client_secret.trim();
+    let client_id = unquote(client_id);
+    let secret = unquote(client_secret);
     let bad =
         |field: &str, msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field));
     if client_id.is_empty() {
         return bad(
             "client_id",
             "Paste the client ID of your OAuth application.",
+        );
+    }
+    if client_id.contains("://") || client_id.starts_with("www.") {
+        return bad(
+            "client_id",
+            "That is a web address, not a client ID. Open your OAuth application's page and copy the value labelled Client ID.",
+        );
+    }
+    if client_id == secret {
+        return bad(
+            "client_id",
+            "The client ID and the client secret are the same value: the secret was probably pasted in both fields. Copy the Client ID into the first one.",
         );
     }
     if client_id.chars().any(char::is_whitespace) {
@@ -288,9 +300,21 @@ pub fn validate_client(client_id: &str, client_secret: &str) -> Result<(String, 
     Ok((client_id.to_string(), Secret::new(secret)))
 }
 
+/// A pasted value without the whitespace around it and without one pair of matching quotes
+/// around it (as copied from JSON or a .env file).
+fn unquote(s: &str) -> &str {
+    let t = s.trim();
+    for q in ['"', '\'', '`'] {
+        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
+            return t[1..t.len() - 1].trim();
+        }
+    }
+    t
+}
+
 /// Checks a pasted refresh token the same way.
 pub fn validate_refresh_token(token: &str) -> Result<Secret> {
-    let t = token.trim();
+    let t = unquote(token);
     let bad =
         |msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("refresh_token"));
     if t.is_empty() {
@@ -997,6 +1021,42 @@ mod tests {
         assert!(
             !out.contains("the-client-secret-value") && !out.contains("the-refresh-token-value"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn quotes_urls_and_a_secret_in_the_id_field_are_handled() {
+        let (id, secret) = validate_client(" \"abc-123\" ", "'s3cr3t-value-xyz'\n").unwrap();
+        assert_eq!(
+            (id.as_str(), secret.expose()),
+            ("abc-123", "s3cr3t-value-xyz")
+        );
+        assert_eq!(
+            validate_refresh_token("\"demo-rt-0123456789abcdef\"")
+                .unwrap()
+                .expose(),
+            "demo-rt-0123456789abcdef"
+        );
+        let e =
+            validate_client("https://my.tastytrade.com/app.html", "s3cr3t-value-xyz").unwrap_err();
+        assert!(
+            e.message.contains("web address") && e.field.as_deref() == Some("client_id"),
+            "{}",
+            e.message
+        );
+        let e = validate_client("s3cr3t-value-xyz", "s3cr3t-value-xyz").unwrap_err();
+        assert!(
+            e.message.contains("same value") && e.field.as_deref() == Some("client_id"),
+            "{}",
+            e.message
+        );
+        // A quote inside a value is not stripped: it is refused on its field.
+        assert_eq!(
+            validate_client("ab\"c", "s3cr3t-value-xyz")
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("client_id")
         );
     }
 

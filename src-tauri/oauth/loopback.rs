@@ -133,9 +133,19 @@ struct HandlerState {
 
 async fn handle(
     State(st): State<Arc<HandlerState>>,
+    method: axum::http::Method,
     uri: axum::http::Uri,
     RawQuery(query): RawQuery,
 ) -> Response {
+    // A browser follows a redirect with GET; anything else (a form post, HEAD, a probe) is not
+    // the broker's answer, even with the right state.
+    if method != axum::http::Method::GET {
+        return page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Not the sign-in response",
+            "Keygrant only accepts the broker's redirect here.",
+        );
+    }
     if uri.path() != st.path {
         return page(
             StatusCode::NOT_FOUND,
