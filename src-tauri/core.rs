@@ -577,6 +577,7 @@ impl Core {
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
         let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
+        self.vault.ensure_available()?;
         let redirect = match (
             req.broker,
             environment,
@@ -662,6 +663,7 @@ impl Core {
     pub async fn connect_with_grant(&self, req: GrantRequest) -> Result<ProfileView> {
         let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
         let refresh_token = validate_refresh_token(&req.refresh_token)?;
+        self.vault.ensure_available()?;
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;

@@ -115,6 +115,12 @@ impl Vault {
         Ok(())
     }
 
+    /// Fails with the keyring's message when it cannot be used (no Secret Service, locked),
+    /// so a sign-in is not started only to find nowhere to keep its result.
+    pub fn ensure_available(&self) -> Result<()> {
+        self.store.get("availability-check").map(drop)
+    }
+
     pub fn client_secret(&self, profile_id: &str) -> Result<Secret> {
         self.require(&Self::client_secret_key(profile_id), "client secret")
     }
