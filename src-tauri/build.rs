@@ -17,6 +17,8 @@ fn main() {
             "disconnect",
             "select_profile",
             "rename_profile",
+            "remember_choice",
+            "open_app_settings",
         ]),
     ))
     .expect("tauri build script");

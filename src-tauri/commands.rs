@@ -9,7 +9,7 @@ use tauri_plugin_opener::OpenerExt;
 use url::Url;
 
 use crate::brokers::portfolio::AccountDetail;
-use crate::brokers::Account;
+use crate::brokers::{Account, BrokerKind, Environment};
 use crate::core::{AppState, ConnectRequest, Core, GrantRequest, ProfileView};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::handoff::{Snippet, SnippetKind};
@@ -130,6 +130,19 @@ pub async fn select_profile(core: State<'_, Core>, id: String) -> Result<Profile
 #[tauri::command]
 pub async fn rename_profile(core: State<'_, Core>, id: String, label: String) -> Result<()> {
     core.rename_profile(&id, &label).await
+}
+
+#[tauri::command]
+pub async fn remember_choice(core: State<'_, Core>, choice: String) -> Result<()> {
+    core.remember_choice(&choice)
+}
+
+/// Opens the broker's page for OAuth applications in the system browser. The page names the
+/// broker; the backend picks the URL.
+#[tauri::command]
+pub async fn open_app_settings(app: AppHandle, core: State<'_, Core>, broker: BrokerKind, environment: Environment) -> Result<()> {
+    let url = core.app_settings_url(broker, environment)?;
+    open_in_browser(&app, &url)
 }
 
 #[tauri::command]

@@ -166,6 +166,34 @@ pub struct BrokerInfo {
     pub app_settings_url: String,
 }
 
+/// The product as the About box shows it; the same values as Cargo.toml, package.json and
+/// tauri.conf.json (tests/config.rs checks).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct About {
+    pub name: String,
+    pub version: String,
+    pub identifier: String,
+    pub license: String,
+    pub description: String,
+}
+
+pub const PRODUCT_NAME: &str = "Keygrant";
+pub const IDENTIFIER: &str = "app.keygrant.desktop";
+
+pub fn about() -> About {
+    About {
+        name: PRODUCT_NAME.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        identifier: IDENTIFIER.into(),
+        license: env!("CARGO_PKG_LICENSE").into(),
+        description: env!("CARGO_PKG_DESCRIPTION").into(),
+    }
+}
+
+/// The wizard cards whose choice is remembered.
+pub const CHOICES: &[&str] = &["tastytrade", "trade_station", "custom", "demo"];
+
 /// A connection in the profile switcher.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
@@ -188,8 +216,13 @@ pub struct AppState {
     pub profile: Option<ProfileView>,
     pub demo: DemoInfo,
     pub brokers: Vec<BrokerInfo>,
-    /// The redirect URI that selects the deep-link path.
+        /// The redirect URI that selects the deep-link path.
     pub deep_link_redirect: String,
+    /// The wizard card chosen last time ("tastytrade", "trade_station", "custom", "demo").
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_choice: Option<String>,
+    pub about: About,
     /// A message for the user that arrived before the window could hear it (a refused
     /// `keygrant://` link the app was started with). Given once.
     #[ts(optional)]
@@ -203,6 +236,8 @@ pub enum DemoSource {
     Embedded,
     At(Url),
 }
+
+const TASTYTRADE_SANDBOX_APPS: &str = "https://cert-my.staging-tasty.works/app.html#/manage/api-access/oauth-applications";
 
 fn app_settings_url(broker: BrokerKind) -> &'static str {
     match broker {
@@ -560,7 +595,9 @@ impl Core {
                     app_settings_url: app_settings_url(b).into(),
                 })
                 .collect(),
-            deep_link_redirect: oauth::deeplink::DEEP_LINK_REDIRECT.into(),
+                        deep_link_redirect: oauth::deeplink::DEEP_LINK_REDIRECT.into(),
+            last_choice: self.profiles.last_choice()?,
+            about: about(),
             notice: self.notice.lock().unwrap_or_else(|p| p.into_inner()).take(),
         })
     }
@@ -848,6 +885,27 @@ impl Core {
         ));
         all.insert(id, s.clone());
         Ok(s)
+    }
+
+        /// Remembers the wizard card the user picked, to offer it first next time.
+    pub fn remember_choice(&self, choice: &str) -> Result<()> {
+        if !CHOICES.contains(&choice) {
+            return Err(AppError::new(ErrorKind::InvalidInput, format!("\"{choice}\" is not a broker choice.")));
+        }
+        self.profiles.set_last_choice(choice)
+    }
+
+    /// Where the user creates an OAuth application for `broker` in `environment`: opened by
+    /// the backend (the page cannot open URLs).
+    pub fn app_settings_url(&self, broker: BrokerKind, environment: Environment) -> Result<Url> {
+        let url = match (broker, environment) {
+            (BrokerKind::Tastytrade, Environment::Sandbox) => TASTYTRADE_SANDBOX_APPS,
+            (BrokerKind::Custom, _) => {
+                return Err(AppError::new(ErrorKind::InvalidInput, "A custom provider's settings page is the provider's own."))
+            }
+            (b, _) => app_settings_url(b),
+        };
+        Url::parse(url).map_err(|e| AppError::internal(e.to_string()))
     }
 
     /// Shows profile `id` on the dashboard from now on (and on the next launch).

@@ -117,6 +117,8 @@ pub fn run() {
             commands::disconnect,
             commands::select_profile,
             commands::rename_profile,
+            commands::remember_choice,
+            commands::open_app_settings,
         ])
         .run(tauri::generate_context!())
         .expect("Keygrant failed to start");

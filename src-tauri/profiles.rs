@@ -31,8 +31,11 @@ struct ProfilesFile {
     #[serde(default)]
     profiles: Vec<Profile>,
     /// The profile the dashboard shows; the first one when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
     active: Option<String>,
+    /// The wizard's last broker choice, offered first next time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_choice: Option<String>,
 }
 
 pub struct ProfileStore {
@@ -77,6 +80,16 @@ impl ProfileStore {
         self.write(&f)
     }
 
+        pub fn last_choice(&self) -> Result<Option<String>> {
+        Ok(self.read()?.last_choice)
+    }
+
+    pub fn set_last_choice(&self, choice: &str) -> Result<()> {
+        let mut f = self.read()?;
+        f.last_choice = Some(choice.to_string());
+        self.write(&f)
+    }
+
     fn read(&self) -> Result<ProfilesFile> {
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice::<ProfilesFile>(&bytes).map_err(|e| {
@@ -93,18 +106,12 @@ impl ProfileStore {
         }
     }
 
-    /// Writes the whole list to a temporary file beside the target and renames it into place.
-    /// Writes the list, keeping the chosen profile if it is still in it.
+        /// Writes the list, keeping the chosen profile if it is still in it, atomically (a
+    /// temporary file beside the target, renamed into place).
     pub fn save(&self, profiles: &[Profile]) -> Result<()> {
-        let active = self
-            .read()
-            .ok()
-            .and_then(|f| f.active)
-            .filter(|id| profiles.iter().any(|p| &p.id == id));
-        self.write(&ProfilesFile {
-            profiles: profiles.to_vec(),
-            active,
-        })
+        let old = self.read().unwrap_or_default();
+        let active = old.active.filter(|id| profiles.iter().any(|p| &p.id == id));
+        self.write(&ProfilesFile { profiles: profiles.to_vec(), active, last_choice: old.last_choice })
     }
 
     fn write(&self, file: &ProfilesFile) -> Result<()> {

@@ -92,3 +92,62 @@ fn the_csp_allows_no_remote_source_and_the_prototype_is_frozen() {
         "no global Tauri object for the page"
     );
 }
+
+fn toml_value(text: &str, key: &str) -> String {
+    let line = text.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap_or_else(|| panic!("{key} in Cargo.toml"));
+    line.split('"').nth(1).unwrap().to_string()
+}
+
+#[test]
+fn name_version_identifier_and_license_agree_everywhere() {
+    let cargo = read("Cargo.toml");
+    let conf: serde_json::Value = serde_json::from_str(&read("tauri.conf.json")).unwrap();
+    let package: serde_json::Value = serde_json::from_str(&read("package.json")).unwrap();
+    let about = keygrant::core::about();
+    let version = toml_value(&cargo, "version");
+    assert_eq!(conf["version"], version.as_str());
+    assert_eq!(package["version"], version.as_str());
+    assert_eq!(about.version, version);
+    let license = toml_value(&cargo, "license");
+    assert_eq!(conf["bundle"]["license"], license.as_str());
+    assert_eq!(package["license"], license.as_str());
+    assert_eq!(about.license, license);
+    assert_eq!(conf["productName"], about.name.as_str());
+    assert_eq!(conf["identifier"], about.identifier.as_str());
+    assert!(read("LICENSE").contains("MIT License"));
+    // The desktop entry hands keygrant:// links to the app.
+    let desktop = read("src-tauri/keygrant.desktop");
+    assert!(desktop.lines().any(|l| l.starts_with("Exec=") && l.ends_with(" %u")), "{desktop}");
+    assert!(desktop.contains("x-scheme-handler/keygrant"));
+}
+
+#[tokio::test]
+async fn the_last_broker_choice_is_remembered_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = || {
+        keygrant::core::Core::new(
+            dir.path(),
+            keygrant::vault::Vault::keyring(),
+            keygrant::core::DemoSource::Embedded,
+            std::time::Duration::from_secs(5),
+        )
+    };
+    assert_eq!(core().state().await.unwrap().last_choice, None);
+    core().remember_choice("trade_station").unwrap();
+    assert_eq!(core().state().await.unwrap().last_choice.as_deref(), Some("trade_station"));
+    assert!(core().remember_choice("../../etc").is_err());
+}
+
+#[test]
+fn the_release_workflow_builds_as_the_test_command_does() {
+    let workflow = read(".github/workflows/release.yml");
+    let test = read("scripts/test.sh");
+    assert!(test.contains("npx tauri build --bundles deb,rpm"), "the Linux build of the test command");
+    assert!(workflow.contains("run: scripts/test.sh"), "Linux installers come from the test command itself");
+    assert!(workflow.contains("bundles: deb,rpm") && workflow.contains("bundles: msi,nsis") && workflow.contains("bundles: dmg"));
+    assert!(workflow.contains("npx tauri build \"${args[@]}\""), "the other platforms run the same CLI build");
+    assert!(workflow.contains("universal-apple-darwin"));
+    for secret in ["APPLE_CERTIFICATE", "APPLE_SIGNING_IDENTITY", "APPLE_ID", "APPLE_TEAM_ID", "WINDOWS_CERTIFICATE"] {
+        assert!(workflow.contains(&format!("secrets.{secret}")), "{secret}");
+    }
+}

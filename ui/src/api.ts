@@ -8,6 +8,8 @@ import type { Snippet } from "./bindings/Snippet";
 import type { SnippetKind } from "./bindings/SnippetKind";
 import type { AppError } from "./bindings/AppError";
 import type { AppState } from "./bindings/AppState";
+import type { BrokerKind } from "./bindings/BrokerKind";
+import type { Environment } from "./bindings/Environment";
 import type { ConnectRequest } from "./bindings/ConnectRequest";
 import type { GrantRequest } from "./bindings/GrantRequest";
 import type { ProfileView } from "./bindings/ProfileView";
@@ -20,7 +22,11 @@ export interface Api {
     listAccounts(): Promise<Account[]>;
   accountDetail(number: string): Promise<AccountDetail>;
   selectProfile(id: string): Promise<ProfileView>;
-  renameProfile(id: string, label: string): Promise<void>;
+    renameProfile(id: string, label: string): Promise<void>;
+  /** Remembers the wizard card picked, offered first next time. */
+  rememberChoice(choice: string): Promise<void>;
+  /** The backend opens the broker's OAuth applications page in the system browser. */
+  openAppSettings(broker: BrokerKind, environment: Environment): Promise<void>;
   /** The hand-off snippets, with placeholders where the secrets go. */
   snippets(): Promise<Snippet[]>;
   /** Copies a snippet with the secrets filled in (in the backend); seconds until cleared. */
@@ -46,7 +52,9 @@ export const tauriApi: Api = {
     listAccounts: () => invoke<Account[]>("list_accounts"),
   accountDetail: (number) => invoke<AccountDetail>("account_detail", { number }),
   selectProfile: (id) => invoke<ProfileView>("select_profile", { id }),
-  renameProfile: (id, label) => invoke<void>("rename_profile", { id, label }),
+    renameProfile: (id, label) => invoke<void>("rename_profile", { id, label }),
+  rememberChoice: (choice) => invoke<void>("remember_choice", { choice }),
+  openAppSettings: (broker, environment) => invoke<void>("open_app_settings", { broker, environment }),
   snippets: () => invoke<Snippet[]>("snippets"),
   copySnippet: (kind) => invoke<number>("copy_snippet", { kind }),
   refreshNow: () => invoke<ProfileView>("refresh_now"),

@@ -177,7 +177,9 @@ export class App {
     this.render();
   }
 
-  chooseBroker(kind: Choice): void {
+    chooseBroker(kind: Choice): void {
+    void this.api.rememberChoice(kind).catch(() => undefined);
+    if (this.state) this.state = { ...this.state, last_choice: kind };
     const dialect: BrokerKind = this.form.broker === "custom" ? "tastytrade" : this.form.broker;
     const broker: BrokerKind = kind === "demo" ? dialect : kind;
     this.form.environment = kind === "demo" ? "demo" : "production";
@@ -432,7 +434,46 @@ export class App {
           h("button", { class: "link", onclick: () => this.showNotice(null) }, "Dismiss"),
         )
       : null;
-    this.root.replaceChildren(...(notice ? [notice, view] : [view]));
+        this.root.replaceChildren(...(notice ? [notice, view] : [view]), this.footer());
+  }
+
+  aboutOpen = false;
+
+  /** The About box: name, version, license, identifier, and where secrets are kept. */
+  private footer(): HTMLElement {
+    const a = this.state?.about;
+    return h(
+      "footer",
+      { class: "footer" },
+      h(
+        "button",
+        { class: "link", id: "about-toggle", onclick: () => { this.aboutOpen = !this.aboutOpen; this.render(); } },
+        this.aboutOpen ? "Close" : "About Keygrant",
+      ),
+      this.aboutOpen && a
+        ? h(
+            "section",
+            { class: "card about", id: "about" },
+            h("h2", {}, `${a.name} ${a.version}`),
+            h("p", {}, a.description),
+            h("p", { class: "muted small" }, `License ${a.license} · ${a.identifier}`),
+            h(
+              "p",
+              { class: "muted small" },
+              "Your client secrets and refresh tokens are kept in your system keyring (GNOME Keyring or KWallet, macOS Keychain, Windows Credential Manager), never in a file. Access tokens stay in memory.",
+            ),
+          )
+        : null,
+    );
+  }
+
+  async openAppSettings(): Promise<void> {
+    if (this.screen.name !== "credentials") return;
+    try {
+      await this.api.openAppSettings(this.form.broker, this.form.environment);
+    } catch (e) {
+      this.showNotice(asAppError(e).message);
+    }
   }
 
   private steps(active: number): HTMLElement {
@@ -473,7 +514,8 @@ export class App {
             },
             h("strong", {}, b.title),
             h("span", {}, b.blurb),
-            b.featured ? h("em", { class: "badge start" }, "Start here") : null,
+                        b.featured ? h("em", { class: "badge start" }, "Start here") : null,
+            this.state?.last_choice === b.kind ? h("em", { class: "badge last", id: "last-used" }, "Last used") : null,
           ),
         ),
       ),
@@ -581,14 +623,15 @@ export class App {
             h("button", { class: "link", id: "fill-demo", onclick: () => this.fillDemo() }, "Fill them in for me"),
           )
         : null;
-    const where =
+        const where =
       !isDemo && info
         ? h(
             "p",
-            { class: "muted small" },
+            { class: "muted small", id: "where" },
             "Create the OAuth application, and register its redirect URI, at ",
             h("code", {}, info.app_settings_url),
-            ".",
+            ". ",
+            h("button", { class: "link", id: "open-settings", onclick: () => void this.openAppSettings() }, "Open it in your browser"),
           )
         : null;
     const scopeBoxes =
@@ -630,7 +673,8 @@ export class App {
         { class: "muted" },
         "Paste the client ID and client secret of your OAuth application. Spaces around them are removed for you.",
       ),
-      demoHint,
+            demoHint,
+      glossary(),
       where,
       general ? h("p", { class: "error banner", id: "banner", role: "alert" }, general.message) : null,
       isCustom ? this.customFields(error) : null,
@@ -1110,6 +1154,35 @@ export class App {
       body,
     );
   }
+}
+
+/** The four words a first-time user meets, two sentences each. */
+export const GLOSSARY: [string, string][] = [
+  [
+    "Client ID",
+    "The public name of the OAuth application you created at your broker. It tells the broker which application is asking.",
+  ],
+  [
+    "Client secret",
+    "The application's password, shown once when you created it. Keygrant keeps it in your system keyring and sends it only to the broker.",
+  ],
+  [
+    "Redirect URI",
+    "The address the broker sends your browser back to after you approve. It must match one registered with your application exactly, such as http://localhost:8000.",
+  ],
+  [
+    "Refresh token",
+    "What you get at the end: a long-lived key your own code trades for short-lived access tokens. Keep it as secret as a password; Keygrant stores it in your keyring.",
+  ],
+];
+
+function glossary(): HTMLElement {
+  return h(
+    "details",
+    { class: "glossary", id: "glossary" },
+    h("summary", {}, "What are these?"),
+    h("dl", {}, ...GLOSSARY.flatMap(([term, text]) => [h("dt", {}, term), h("dd", {}, text)])),
+  );
 }
 
 /** `name=value` lines into parameters; blank lines are skipped, a line without `=` is a

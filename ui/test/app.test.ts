@@ -36,7 +36,8 @@ const BROKERS: AppState["brokers"] = [
     scopes: [scope("openid", true, true), scope("offline_access", true, true), scope("ReadAccount", true, true), scope("Trade", false)],
   },
 ];
-const FRESH: AppState = { demo: DEMO, brokers: BROKERS, deep_link_redirect: "keygrant://callback", profiles: [] };
+const ABOUT = { name: "Keygrant", version: "0.1.0", identifier: "app.keygrant.desktop", license: "MIT", description: "Broker OAuth" };
+const FRESH: AppState = { demo: DEMO, brokers: BROKERS, deep_link_redirect: "keygrant://callback", profiles: [], about: ABOUT };
 const RETURNING = (profile: ProfileView): AppState => ({
   ...FRESH,
   profile,
@@ -142,6 +143,8 @@ beforeEach(() => {
     disconnect: () => null,
     cancel_connect: () => true,
     "plugin:event|listen": () => 1,
+    remember_choice: () => null,
+    open_app_settings: () => null,
   };
   mockIPC((cmd, args) => {
     calls.push({ cmd, args: (args ?? {}) as Record<string, unknown> });
@@ -617,5 +620,39 @@ describe("keyring trouble", () => {
   it("says when a rotated refresh token is waiting for the keyring", async () => {
     await start(RETURNING({ ...PROFILE, refresh_token_unsaved: true }));
     expect($("#unsaved").textContent).toContain("unlock the keyring");
+  });
+});
+
+describe("first run", () => {
+  it("explains the four words, links to the broker's page through the backend, and remembers the broker", async () => {
+    await start(FRESH);
+    expect(document.querySelector("#last-used")).toBeNull();
+    $("#broker-trade_station").click();
+    await flush();
+    expect(calls.find((c) => c.cmd === "remember_choice")!.args).toEqual({ choice: "trade_station" });
+    const terms = [...document.querySelectorAll("#glossary dt")].map((d) => d.textContent);
+    expect(terms).toEqual(["Client ID", "Client secret", "Redirect URI", "Refresh token"]);
+    for (const dd of document.querySelectorAll("#glossary dd")) {
+      expect(dd.textContent!.split(/[.!?](\s|$)/).filter((x) => x && x.trim()).length).toBe(2);
+    }
+    $("#environment-sandbox").click();
+    $("#open-settings").click();
+    await flush();
+    expect(calls.find((c) => c.cmd === "open_app_settings")!.args).toEqual({ broker: "trade_station", environment: "sandbox" });
+    $("#back").click();
+    expect($("#last-used").parentElement!.id).toBe("broker-trade_station");
+  });
+
+  it("marks the broker chosen last time", async () => {
+    await start({ ...FRESH, last_choice: "demo" });
+    expect($("#broker-demo").textContent).toContain("Last used");
+  });
+
+  it("has an About box with the version, license and where secrets are kept", async () => {
+    await start(FRESH);
+    $("#about-toggle").click();
+    expect($("#about").textContent).toContain("Keygrant 0.1.0");
+    expect($("#about").textContent).toContain("MIT");
+    expect($("#about").textContent).toContain("keyring");
   });
 });
