@@ -140,7 +140,12 @@ pub async fn remember_choice(core: State<'_, Core>, choice: String) -> Result<()
 /// Opens the broker's page for OAuth applications in the system browser. The page names the
 /// broker; the backend picks the URL.
 #[tauri::command]
-pub async fn open_app_settings(app: AppHandle, core: State<'_, Core>, broker: BrokerKind, environment: Environment) -> Result<()> {
+pub async fn open_app_settings(
+    app: AppHandle,
+    core: State<'_, Core>,
+    broker: BrokerKind,
+    environment: Environment,
+) -> Result<()> {
     let url = core.app_settings_url(broker, environment)?;
     open_in_browser(&app, &url)
 }

@@ -216,7 +216,7 @@ pub struct AppState {
     pub profile: Option<ProfileView>,
     pub demo: DemoInfo,
     pub brokers: Vec<BrokerInfo>,
-        /// The redirect URI that selects the deep-link path.
+    /// The redirect URI that selects the deep-link path.
     pub deep_link_redirect: String,
     /// The wizard card chosen last time ("tastytrade", "trade_station", "custom", "demo").
     #[ts(optional)]
@@ -237,7 +237,8 @@ pub enum DemoSource {
     At(Url),
 }
 
-const TASTYTRADE_SANDBOX_APPS: &str = "https://cert-my.staging-tasty.works/app.html#/manage/api-access/oauth-applications";
+const TASTYTRADE_SANDBOX_APPS: &str =
+    "https://cert-my.staging-tasty.works/app.html#/manage/api-access/oauth-applications";
 
 fn app_settings_url(broker: BrokerKind) -> &'static str {
     match broker {
@@ -595,7 +596,7 @@ impl Core {
                     app_settings_url: app_settings_url(b).into(),
                 })
                 .collect(),
-                        deep_link_redirect: oauth::deeplink::DEEP_LINK_REDIRECT.into(),
+            deep_link_redirect: oauth::deeplink::DEEP_LINK_REDIRECT.into(),
             last_choice: self.profiles.last_choice()?,
             about: about(),
             notice: self.notice.lock().unwrap_or_else(|p| p.into_inner()).take(),
@@ -887,10 +888,13 @@ impl Core {
         Ok(s)
     }
 
-        /// Remembers the wizard card the user picked, to offer it first next time.
+    /// Remembers the wizard card the user picked, to offer it first next time.
     pub fn remember_choice(&self, choice: &str) -> Result<()> {
         if !CHOICES.contains(&choice) {
-            return Err(AppError::new(ErrorKind::InvalidInput, format!("\"{choice}\" is not a broker choice.")));
+            return Err(AppError::new(
+                ErrorKind::InvalidInput,
+                format!("\"{choice}\" is not a broker choice."),
+            ));
         }
         self.profiles.set_last_choice(choice)
     }
@@ -901,7 +905,10 @@ impl Core {
         let url = match (broker, environment) {
             (BrokerKind::Tastytrade, Environment::Sandbox) => TASTYTRADE_SANDBOX_APPS,
             (BrokerKind::Custom, _) => {
-                return Err(AppError::new(ErrorKind::InvalidInput, "A custom provider's settings page is the provider's own."))
+                return Err(AppError::new(
+                    ErrorKind::InvalidInput,
+                    "A custom provider's settings page is the provider's own.",
+                ))
             }
             (b, _) => app_settings_url(b),
         };

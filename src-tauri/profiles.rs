@@ -31,7 +31,7 @@ struct ProfilesFile {
     #[serde(default)]
     profiles: Vec<Profile>,
     /// The profile the dashboard shows; the first one when absent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     active: Option<String>,
     /// The wizard's last broker choice, offered first next time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +80,7 @@ impl ProfileStore {
         self.write(&f)
     }
 
-        pub fn last_choice(&self) -> Result<Option<String>> {
+    pub fn last_choice(&self) -> Result<Option<String>> {
         Ok(self.read()?.last_choice)
     }
 
@@ -106,12 +106,16 @@ impl ProfileStore {
         }
     }
 
-        /// Writes the list, keeping the chosen profile if it is still in it, atomically (a
+    /// Writes the list, keeping the chosen profile if it is still in it, atomically (a
     /// temporary file beside the target, renamed into place).
     pub fn save(&self, profiles: &[Profile]) -> Result<()> {
         let old = self.read().unwrap_or_default();
         let active = old.active.filter(|id| profiles.iter().any(|p| &p.id == id));
-        self.write(&ProfilesFile { profiles: profiles.to_vec(), active, last_choice: old.last_choice })
+        self.write(&ProfilesFile {
+            profiles: profiles.to_vec(),
+            active,
+            last_choice: old.last_choice,
+        })
     }
 
     fn write(&self, file: &ProfilesFile) -> Result<()> {

@@ -94,7 +94,10 @@ fn the_csp_allows_no_remote_source_and_the_prototype_is_frozen() {
 }
 
 fn toml_value(text: &str, key: &str) -> String {
-    let line = text.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap_or_else(|| panic!("{key} in Cargo.toml"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} = ")))
+        .unwrap_or_else(|| panic!("{key} in Cargo.toml"));
     line.split('"').nth(1).unwrap().to_string()
 }
 
@@ -117,7 +120,12 @@ fn name_version_identifier_and_license_agree_everywhere() {
     assert!(read("LICENSE").contains("MIT License"));
     // The desktop entry hands keygrant:// links to the app.
     let desktop = read("src-tauri/keygrant.desktop");
-    assert!(desktop.lines().any(|l| l.starts_with("Exec=") && l.ends_with(" %u")), "{desktop}");
+    assert!(
+        desktop
+            .lines()
+            .any(|l| l.starts_with("Exec=") && l.ends_with(" %u")),
+        "{desktop}"
+    );
     assert!(desktop.contains("x-scheme-handler/keygrant"));
 }
 
@@ -134,7 +142,10 @@ async fn the_last_broker_choice_is_remembered_across_restarts() {
     };
     assert_eq!(core().state().await.unwrap().last_choice, None);
     core().remember_choice("trade_station").unwrap();
-    assert_eq!(core().state().await.unwrap().last_choice.as_deref(), Some("trade_station"));
+    assert_eq!(
+        core().state().await.unwrap().last_choice.as_deref(),
+        Some("trade_station")
+    );
     assert!(core().remember_choice("../../etc").is_err());
 }
 
@@ -142,12 +153,31 @@ async fn the_last_broker_choice_is_remembered_across_restarts() {
 fn the_release_workflow_builds_as_the_test_command_does() {
     let workflow = read(".github/workflows/release.yml");
     let test = read("scripts/test.sh");
-    assert!(test.contains("npx tauri build --bundles deb,rpm"), "the Linux build of the test command");
-    assert!(workflow.contains("run: scripts/test.sh"), "Linux installers come from the test command itself");
-    assert!(workflow.contains("bundles: deb,rpm") && workflow.contains("bundles: msi,nsis") && workflow.contains("bundles: dmg"));
-    assert!(workflow.contains("npx tauri build \"${args[@]}\""), "the other platforms run the same CLI build");
+    assert!(
+        test.contains("npx tauri build --bundles deb,rpm"),
+        "the Linux build of the test command"
+    );
+    assert!(
+        workflow.contains("run: scripts/test.sh"),
+        "Linux installers come from the test command itself"
+    );
+    assert!(
+        workflow.contains("bundles: deb,rpm")
+            && workflow.contains("bundles: msi,nsis")
+            && workflow.contains("bundles: dmg")
+    );
+    assert!(
+        workflow.contains("npx tauri build \"${args[@]}\""),
+        "the other platforms run the same CLI build"
+    );
     assert!(workflow.contains("universal-apple-darwin"));
-    for secret in ["APPLE_CERTIFICATE", "APPLE_SIGNING_IDENTITY", "APPLE_ID", "APPLE_TEAM_ID", "WINDOWS_CERTIFICATE"] {
+    for secret in [
+        "APPLE_CERTIFICATE",
+        "APPLE_SIGNING_IDENTITY",
+        "APPLE_ID",
+        "APPLE_TEAM_ID",
+        "WINDOWS_CERTIFICATE",
+    ] {
         assert!(workflow.contains(&format!("secrets.{secret}")), "{secret}");
     }
 }

@@ -390,6 +390,19 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     // Disconnect removes the profile and its keyring entries.
     disconnect_in_window(&c).await;
     run.shot(&c, "08-after-disconnect").await;
+    // The wizard remembers the broker chosen, and the About box names the version.
+    assert!(text(&c, "#broker-demo")
+        .await
+        .to_lowercase()
+        .contains("last used"));
+    wait_for(&c, "#about-toggle").await.click().await.unwrap();
+    let about = text(&c, "#about").await;
+    assert!(
+        about.contains(&format!("Keygrant {}", env!("CARGO_PKG_VERSION")))
+            && about.contains("keyring"),
+        "{about}"
+    );
+    run.shot(&c, "09-about").await;
     close(c).await;
     drop(driver);
     assert!(
