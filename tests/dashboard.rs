@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::*;
 use keygrant::brokers::portfolio::{BalanceKey, Direction};
-use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{ConnectRequest, Core, DemoSource};
+use keygrant::brokers::BrokerKind;
+use keygrant::core::{Core, DemoSource};
 use keygrant::demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -25,15 +25,7 @@ async fn connected(demo: &DemoBroker, dir: &std::path::Path, broker: BrokerKind)
         DemoSource::At(demo.base_url()),
         Duration::from_secs(30),
     );
-    let req = ConnectRequest {
-        broker,
-        environment: Environment::Demo,
-        client_id: DEMO_CLIENT_ID.into(),
-        client_secret: DEMO_CLIENT_SECRET.into(),
-        redirect_uri: None,
-        scopes: None,
-        custom: None,
-    };
+    let req = demo_connect(broker);
     core.connect(req, scripted_browser("approve"))
         .await
         .unwrap();
@@ -366,15 +358,7 @@ async fn several_profiles_side_by_side_switch_rename_and_remove() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let core = connected(&demo, dir.path(), BrokerKind::Tastytrade).await;
-    let req = ConnectRequest {
-        broker: BrokerKind::TradeStation,
-        environment: Environment::Demo,
-        client_id: DEMO_CLIENT_ID.into(),
-        client_secret: DEMO_CLIENT_SECRET.into(),
-        redirect_uri: None,
-        scopes: None,
-        custom: None,
-    };
+    let req = demo_connect(BrokerKind::TradeStation);
     let ts = core
         .connect(req, scripted_browser("approve"))
         .await

@@ -11,24 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{ConnectRequest, Core, DemoSource};
-use keygrant::demo::{ApiFault, DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use keygrant::brokers::BrokerKind;
+use keygrant::core::{Core, DemoSource};
+use keygrant::demo::{ApiFault, DemoBroker};
 use keygrant::error::{ErrorKind, Result};
 use keygrant::secret::Secret;
 use keygrant::vault::{KeyringStore, SecretStore, Vault};
-
-fn request(broker: BrokerKind) -> ConnectRequest {
-    ConnectRequest {
-        broker,
-        environment: Environment::Demo,
-        client_id: DEMO_CLIENT_ID.into(),
-        client_secret: DEMO_CLIENT_SECRET.into(),
-        redirect_uri: None,
-        scopes: None,
-        custom: None,
-    }
-}
 
 fn core_with(dir: &std::path::Path, demo: &DemoBroker, vault: Vault) -> Core {
     Core::new(
@@ -42,9 +30,12 @@ fn core_with(dir: &std::path::Path, demo: &DemoBroker, vault: Vault) -> Core {
 async fn connected(demo: &DemoBroker, dir: &std::path::Path) -> Core {
     let (vault, _) = keyring();
     let core = core_with(dir, demo, vault);
-    core.connect(request(BrokerKind::Tastytrade), scripted_browser("approve"))
-        .await
-        .unwrap();
+    core.connect(
+        demo_connect(BrokerKind::Tastytrade),
+        scripted_browser("approve"),
+    )
+    .await
+    .unwrap();
     core
 }
 
@@ -61,9 +52,12 @@ async fn server_errors_resets_and_stalls_are_retried_with_a_bound() {
         .unwrap();
     let (vault, _) = keyring();
     let core = core_with(dir.path(), &demo, vault).with_http_client(http);
-    core.connect(request(BrokerKind::Tastytrade), scripted_browser("approve"))
-        .await
-        .unwrap();
+    core.connect(
+        demo_connect(BrokerKind::Tastytrade),
+        scripted_browser("approve"),
+    )
+    .await
+    .unwrap();
 
     for faults in [
         vec![ApiFault::Status(503), ApiFault::Status(502)],
@@ -179,7 +173,10 @@ async fn a_token_response_without_a_refresh_token_saves_nothing() {
     let (vault, store) = keyring();
     let core = core_with(dir.path(), &demo, vault);
     let e = core
-        .connect(request(BrokerKind::Tastytrade), scripted_browser("approve"))
+        .connect(
+            demo_connect(BrokerKind::Tastytrade),
+            scripted_browser("approve"),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -226,7 +223,7 @@ async fn a_rotated_refresh_token_the_keyring_refuses_is_kept_and_written_later()
     let core = core_with(dir.path(), &demo, Vault::new(flaky.clone()));
     let view = core
         .connect(
-            request(BrokerKind::TradeStation),
+            demo_connect(BrokerKind::TradeStation),
             scripted_browser("approve"),
         )
         .await
@@ -295,7 +292,7 @@ async fn a_process_killed_between_the_answer_and_the_write_recovers_on_relaunch(
     let core = core_with(dir.path(), &demo, Vault::new(flaky.clone()));
     let view = core
         .connect(
-            request(BrokerKind::TradeStation),
+            demo_connect(BrokerKind::TradeStation),
             scripted_browser("approve"),
         )
         .await

@@ -7,9 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{ConnectRequest, Core, DemoSource};
-use keygrant::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use keygrant::brokers::BrokerKind;
+use keygrant::core::{Core, DemoSource};
+use keygrant::demo::{DemoBroker, DEMO_CLIENT_SECRET};
 use keygrant::handoff::SnippetKind;
 use keygrant::vault::Vault;
 
@@ -41,15 +41,7 @@ async fn the_snippets_get_an_access_token_as_written() {
             DemoSource::At(demo.base_url()),
             Duration::from_secs(30),
         );
-        let req = ConnectRequest {
-            broker,
-            environment: Environment::Demo,
-            client_id: DEMO_CLIENT_ID.into(),
-            client_secret: DEMO_CLIENT_SECRET.into(),
-            redirect_uri: None,
-            scopes: None,
-            custom: None,
-        };
+        let req = demo_connect(broker);
         let view = core
             .connect(req, scripted_browser("approve"))
             .await

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{ConnectRequest, Core, DemoSource, GrantRequest};
+use keygrant::core::{Core, DemoSource, GrantRequest};
 use keygrant::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use keygrant::error::ErrorKind;
 use keygrant::vault::{KeyringStore, Vault};
@@ -29,15 +29,7 @@ async fn without_a_keyring_nothing_starts_and_nothing_is_written_to_disk() {
     );
     let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let opened2 = opened.clone();
-    let request = ConnectRequest {
-        broker: BrokerKind::Tastytrade,
-        environment: Environment::Demo,
-        client_id: DEMO_CLIENT_ID.into(),
-        client_secret: DEMO_CLIENT_SECRET.into(),
-        redirect_uri: None,
-        scopes: None,
-        custom: None,
-    };
+    let request = common::demo_connect(BrokerKind::Tastytrade);
     let e = core
         .connect(request, move |_| {
             opened2.store(true, std::sync::atomic::Ordering::SeqCst);

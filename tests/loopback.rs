@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{ConnectRequest, Core, DemoSource};
-use keygrant::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use keygrant::brokers::BrokerKind;
+use keygrant::core::{Core, DemoSource};
+use keygrant::demo::DemoBroker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
@@ -112,15 +112,7 @@ async fn a_thousand_junk_requests_do_not_stop_or_hijack_the_real_redirect() {
         Ok(())
     };
     use futures::StreamExt;
-    let request = ConnectRequest {
-        broker: BrokerKind::Tastytrade,
-        environment: Environment::Demo,
-        client_id: DEMO_CLIENT_ID.into(),
-        client_secret: DEMO_CLIENT_SECRET.into(),
-        redirect_uri: None,
-        scopes: None,
-        custom: None,
-    };
+    let request = demo_connect(BrokerKind::Tastytrade);
     let view = tokio::time::timeout(Duration::from_secs(120), core.connect(request, browser))
         .await
         .expect("the flow ends within its bound")

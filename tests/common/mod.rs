@@ -12,6 +12,19 @@ use keygrant::secret::Secret;
 use keygrant::vault::{KeyringStore, SecretStore, Vault};
 use url::Url;
 
+/// Connect to the Demo broker in `broker`'s dialect with its published credentials.
+pub fn demo_connect(broker: keygrant::brokers::BrokerKind) -> keygrant::core::ConnectRequest {
+    keygrant::core::ConnectRequest {
+        broker,
+        environment: keygrant::brokers::Environment::Demo,
+        client_id: keygrant::demo::DEMO_CLIENT_ID.into(),
+        client_secret: keygrant::demo::DEMO_CLIENT_SECRET.into(),
+        redirect_uri: None,
+        scopes: None,
+        custom: None,
+    }
+}
+
 /// The real Secret Service keyring, recording the keys it was asked to write.
 pub struct RecordingStore {
     inner: KeyringStore,
