@@ -212,23 +212,52 @@ impl SecretStore for Flaky {
     }
 }
 
+/// A TradeStation-dialect connection over a keyring that can be made to refuse writes.
+struct Rotating {
+    demo: DemoBroker,
+    dir: tempfile::TempDir,
+    flaky: Arc<Flaky>,
+    core: Core,
+    /// The keyring key of the connection's refresh token.
+    key: String,
+}
+
+impl Rotating {
+    async fn connect() -> Rotating {
+        let demo = DemoBroker::start(0).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let flaky = Arc::new(Flaky {
+            inner: KeyringStore::new(TEST_SERVICE),
+            fail: AtomicBool::new(false),
+        });
+        let core = core_with(dir.path(), &demo, Vault::new(flaky.clone()));
+        let view = core
+            .connect(
+                demo_connect(BrokerKind::TradeStation),
+                scripted_browser("approve"),
+            )
+            .await
+            .unwrap();
+        let key = Vault::refresh_token_key(&view.id);
+        Rotating {
+            demo,
+            dir,
+            flaky,
+            core,
+            key,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rotated_refresh_token_the_keyring_refuses_is_kept_and_written_later() {
-    let demo = DemoBroker::start(0).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let flaky = Arc::new(Flaky {
-        inner: KeyringStore::new(TEST_SERVICE),
-        fail: AtomicBool::new(false),
-    });
-    let core = core_with(dir.path(), &demo, Vault::new(flaky.clone()));
-    let view = core
-        .connect(
-            demo_connect(BrokerKind::TradeStation),
-            scripted_browser("approve"),
-        )
-        .await
-        .unwrap();
-    let key = Vault::refresh_token_key(&view.id);
+    let Rotating {
+        demo,
+        dir,
+        flaky,
+        core,
+        key,
+    } = Rotating::connect().await;
     let first = keyring_get(&key).unwrap();
     demo.rotate_refresh_tokens();
 
@@ -283,21 +312,13 @@ async fn a_rotated_refresh_token_the_keyring_refuses_is_kept_and_written_later()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_process_killed_between_the_answer_and_the_write_recovers_on_relaunch() {
-    let demo = DemoBroker::start(0).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let flaky = Arc::new(Flaky {
-        inner: KeyringStore::new(TEST_SERVICE),
-        fail: AtomicBool::new(false),
-    });
-    let core = core_with(dir.path(), &demo, Vault::new(flaky.clone()));
-    let view = core
-        .connect(
-            demo_connect(BrokerKind::TradeStation),
-            scripted_browser("approve"),
-        )
-        .await
-        .unwrap();
-    let key = Vault::refresh_token_key(&view.id);
+    let Rotating {
+        demo,
+        dir,
+        flaky,
+        core,
+        key,
+    } = Rotating::connect().await;
     let stored = keyring_get(&key).unwrap();
     demo.rotate_refresh_tokens();
     // The broker answers with a rotated token; the write never happens; the process dies.
