@@ -2,38 +2,20 @@
 //! the two-round-trip floor and against fetching one request at a time, measured in the same
 //! run. Run with `scripts/bench.sh` (or `cargo bench --bench dashboard`). Prints ratios.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use keygrant::brokers::{self, BrokerKind, Endpoints, Environment};
-use keygrant::core::{Core, DemoSource, GrantRequest};
-use keygrant::demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use keygrant::error::Result;
-use keygrant::secret::Secret;
-use keygrant::vault::{SecretStore, Vault};
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::portfolio::AccountDetail;
+use keygrant_core::brokers::{self, BrokerKind, Endpoints, Environment};
+use keygrant_core::secret::{ClientSecret, RefreshToken};
+use keygrant_core::vault::{MemoryStore, Vault};
+use keygrant_core::views::GrantRequest;
+use keygrant_demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 const ACCOUNTS: usize = 20;
 const LATENCY: Duration = Duration::from_millis(150);
 const RUNS: usize = 5;
-
-/// The benchmark measures the network path, not the keyring.
-#[derive(Default)]
-struct MemoryStore(Mutex<HashMap<String, Secret>>);
-
-impl SecretStore for MemoryStore {
-    fn set(&self, key: &str, value: &Secret) -> Result<()> {
-        self.0.lock().unwrap().insert(key.into(), value.clone());
-        Ok(())
-    }
-    fn get(&self, key: &str) -> Result<Option<Secret>> {
-        Ok(self.0.lock().unwrap().get(key).cloned())
-    }
-    fn delete(&self, key: &str) -> Result<()> {
-        self.0.lock().unwrap().remove(key);
-        Ok(())
-    }
-}
 
 /// A refresh token from the Demo broker, the way a user's script gets one.
 async fn refresh_token(demo: &DemoBroker) -> String {
@@ -81,6 +63,15 @@ async fn refresh_token(demo: &DemoBroker) -> String {
     tokens["refresh_token"].as_str().unwrap().to_string()
 }
 
+/// Exactly what the page does: `list_accounts`, then one `account_detail` per account, all at
+/// once (the commands are thin wrappers over these two calls).
+async fn page_dashboard(core: &Core) -> Vec<AccountDetail> {
+    let accounts = core.accounts().await.unwrap();
+    futures::future::try_join_all(accounts.iter().map(|a| core.account_detail(&a.number)))
+        .await
+        .unwrap()
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -110,7 +101,7 @@ async fn main() {
         environment: Environment::Demo,
         client_id: DEMO_CLIENT_ID.into(),
         client_secret: DEMO_CLIENT_SECRET.into(),
-        refresh_token: rt.clone(),
+        refresh_token: RefreshToken::new(rt.clone()),
         custom: None,
     })
     .await
@@ -118,17 +109,17 @@ async fn main() {
     // The access token for the one-at-a-time baseline, from the same Demo broker.
     let endpoints = Endpoints::at(BrokerKind::Tastytrade, &demo.base_url());
     let http = brokers::http_client();
-    let token = keygrant::oauth::refresh(
+    let token = keygrant_core::oauth::refresh(
         &http,
         DEMO_CLIENT_ID,
-        &Secret::new(DEMO_CLIENT_SECRET),
+        &ClientSecret::new(DEMO_CLIENT_SECRET),
         &endpoints,
-        &Secret::new(rt),
+        &RefreshToken::new(rt),
     )
     .await
     .unwrap()
     .access_token;
-    core.dashboard().await.unwrap(); // warm connections and the session's token
+    page_dashboard(&core).await; // warm connections and the session's token
     demo.set_latency(LATENCY);
 
     let (mut floor, mut ours, mut serial) = (Vec::new(), Vec::new(), Vec::new());
@@ -141,20 +132,20 @@ async fn main() {
         floor.push(t.elapsed() * 2);
 
         let t = Instant::now();
-        let dash = core.dashboard().await.unwrap();
+        let details = page_dashboard(&core).await;
         ours.push(t.elapsed());
-        assert_eq!(dash.details.len(), ACCOUNTS);
-        assert!(dash.details.iter().all(|d| d.error.is_none()));
+        assert_eq!(details.len(), ACCOUNTS);
+        assert!(details.iter().all(|d| d.error.is_none()));
 
         let t = Instant::now();
         let accounts = brokers::fetch_accounts(&http, &endpoints, &token)
             .await
             .unwrap();
         for a in &accounts {
-            brokers::fetch_detail_balances(&http, &endpoints, &token, a)
+            brokers::fetch_balances(&http, &endpoints, &token, a)
                 .await
                 .unwrap();
-            brokers::fetch_detail_positions(&http, &endpoints, &token, a)
+            brokers::fetch_positions(&http, &endpoints, &token, a)
                 .await
                 .unwrap();
         }

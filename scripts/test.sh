@@ -9,6 +9,11 @@ export PATH="$HOME/.cargo/bin:$PATH" NO_AT_BRIDGE=1 CARGO_TERM_COLOR=never
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+echo "== Habits: rustfmt, clippy (warnings are errors), Biome (UI lint and format)"
+cargo fmt --all -- --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+npm run --silent lint
+
 echo "== UI: type check and unit tests (IPC mocked)"
 npm run --silent typecheck
 npm test --silent
@@ -23,7 +28,9 @@ fi
 echo "== Rust: unit and integration tests (Demo broker over HTTP, real keyring)"
 # At the most verbose log level, every line any test logs is kept and scanned for secrets.
 mkdir -p target
-dbus-run-session -- scripts/with-keyring.sh env RUST_LOG=trace cargo test --locked 2>&1 | tee target/test-trace.log \
+# The bindings are written anew by the test run, so a type that is gone leaves a deleted file.
+rm -f ui/src/bindings/*.ts
+dbus-run-session -- scripts/with-keyring.sh env RUST_LOG=trace cargo test --locked --workspace 2>&1 | tee target/test-trace.log \
   | grep -E "^(test |running|test result|error|failures:|---- )" || true
 if grep -q "^test result: FAILED\|^error" target/test-trace.log || ! grep -q "^test result" target/test-trace.log; then
   grep -A60 "^failures:\|^error" target/test-trace.log | head -n 300 >&2
@@ -31,9 +38,17 @@ if grep -q "^test result: FAILED\|^error" target/test-trace.log || ! grep -q "^t
   exit 1
 fi
 scripts/scan-secrets.sh target/test-trace.log
-if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- ui/src/bindings; then
+# New, changed or deleted bindings all count: `git status` sees untracked files too.
+if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
   echo "The TypeScript bindings in ui/src/bindings are out of date with the Rust types; commit the regenerated files." >&2
-  git diff --stat -- ui/src/bindings >&2
+  git status --short -- ui/src/bindings >&2
+  exit 1
+fi
+
+echo "== The core builds and passes its tests without Tauri or WebKit"
+if cargo tree --locked -p keygrant-core -e normal,build | grep -qE "^[^a-z]*(tauri|wry|webkit2gtk)[ -]"; then
+  echo "keygrant-core depends on Tauri or WebKit:" >&2
+  cargo tree --locked -p keygrant-core -e normal,build -i tauri >&2 || true
   exit 1
 fi
 

@@ -8,12 +8,14 @@ use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
 
-use crate::brokers::portfolio::AccountDetail;
-use crate::brokers::{Account, BrokerKind, Environment};
-use crate::core::{AppState, ConnectRequest, Core, GrantRequest, ProfileView};
-use crate::error::{AppError, ErrorKind, Result};
-use crate::handoff::{Snippet, SnippetKind};
-use crate::oauth::browser;
+use keygrant_core::app::Core;
+use keygrant_core::brokers::portfolio::AccountDetail;
+use keygrant_core::brokers::{Account, BrokerKind, Environment};
+use keygrant_core::error::{AppError, ErrorKind, Result};
+use keygrant_core::handoff::{Snippet, SnippetKind};
+use keygrant_core::oauth::browser;
+use keygrant_core::secret::Expose;
+use keygrant_core::views::{AppState, ConnectRequest, GrantRequest, ProfileView};
 
 /// How long a copied refresh token stays on the clipboard.
 const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(45);
@@ -35,6 +37,13 @@ pub async fn get_state(core: State<'_, Core>) -> Result<AppState> {
     // The page asks for the state first thing: the benchmark's "window interactive" mark.
     tracing::info!("the page asked for the app state");
     core.state().await
+}
+
+/// The user dismissed notice `id`; it is no longer listed in the state.
+#[tauri::command]
+pub async fn dismiss_notice(core: State<'_, Core>, id: u32) -> Result<()> {
+    core.dismiss_notice(id);
+    Ok(())
 }
 
 #[tauri::command]
@@ -87,7 +96,7 @@ pub async fn reveal_refresh_token(core: State<'_, Core>) -> Result<String> {
 /// Copies the refresh token from the backend straight to the clipboard (the page never holds
 /// it) and clears the clipboard later if it still holds the token.
 #[tauri::command]
-pub async fn copy_refresh_token(app: AppHandle, core: State<'_, Core>) -> Result<u64> {
+pub async fn copy_refresh_token(app: AppHandle, core: State<'_, Core>) -> Result<u32> {
     copy_secret(app, core.reveal_refresh_token().await?)
 }
 
@@ -99,12 +108,12 @@ pub async fn snippets(core: State<'_, Core>) -> Result<Vec<Snippet>> {
 
 /// Copies a snippet with the secrets filled in, from the backend to the clipboard.
 #[tauri::command]
-pub async fn copy_snippet(app: AppHandle, core: State<'_, Core>, kind: SnippetKind) -> Result<u64> {
+pub async fn copy_snippet(app: AppHandle, core: State<'_, Core>, kind: SnippetKind) -> Result<u32> {
     copy_secret(app, core.filled_snippet(kind).await?)
 }
 
 /// Puts `token` on the clipboard and clears it later if it still holds it.
-fn copy_secret(app: AppHandle, token: crate::secret::Secret) -> Result<u64> {
+fn copy_secret<S: Expose + Send + Sync + 'static>(app: AppHandle, token: S) -> Result<u32> {
     app.clipboard()
         .write_text(token.expose().to_string())
         .map_err(|e| {
@@ -119,7 +128,7 @@ fn copy_secret(app: AppHandle, token: crate::secret::Secret) -> Result<u64> {
             let _ = app.clipboard().write_text(String::new());
         }
     });
-    Ok(CLIPBOARD_CLEAR_AFTER.as_secs())
+    Ok(CLIPBOARD_CLEAR_AFTER.as_secs() as u32)
 }
 
 #[tauri::command]

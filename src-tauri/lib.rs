@@ -1,41 +1,33 @@
-//! Keygrant: from a broker OAuth application to a working refresh token and your accounts.
-//!
-//! Plain-Rust modules, each one concern, tested without a window:
-//! [`oauth`] (authorization-code flow, loopback redirect), [`vault`] (OS keyring),
-//! [`session`] (access token cache and refresh), [`brokers`] (endpoints and JSON models),
-//! [`demo`] (the Demo broker), [`profiles`] (non-secret settings), [`core`] (what each UI
-//! action does). [`commands`] and [`run`] are the only Tauri-facing code.
+//! The Tauri shell of Keygrant: the builder, its plugins, the IPC commands and events, and the
+//! app state. Everything the app does lives in `keygrant-core` (no Tauri) and the Demo broker
+//! in `keygrant-demo`; this crate only connects them to a window.
 
-pub mod brokers;
 mod commands;
-pub mod core;
-pub mod demo;
-pub mod error;
-pub mod handoff;
-pub mod oauth;
-pub mod profiles;
-pub mod secret;
-pub mod session;
-pub mod vault;
+pub mod ipc;
 
-use tauri::{Emitter, Manager};
+use keygrant_core::app::{Core, DemoSource, DEFAULT_FLOW_TIMEOUT};
+use keygrant_core::vault::Vault;
+use keygrant_core::views::About;
+use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
 
-/// The event the window hears when a `keygrant://` link was refused; its payload is the message.
-pub const DEEP_LINK_REFUSED: &str = "deep-link-refused";
+pub use keygrant_core::init_logging;
 
-/// Logs go to stderr, filtered by `RUST_LOG` (default: this crate at info). No secret or
-/// token is ever a field of a log line.
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keygrant=info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi)
-        .with_writer(std::io::stderr)
-        .try_init();
+/// The product as the About box shows it: the same values as Cargo.toml, package.json and
+/// tauri.conf.json (tests/config.rs checks).
+pub fn about() -> About {
+    About {
+        name: "Keygrant".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        identifier: "app.keygrant.desktop".into(),
+        license: env!("CARGO_PKG_LICENSE").into(),
+        description: env!("CARGO_PKG_DESCRIPTION").into(),
+    }
 }
+
+/// How often the shown profile's access token is checked, and how long before its expiry it
+/// is refreshed in the background.
+const BACKGROUND_TICK: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Starts the desktop app.
 pub fn run() {
@@ -56,12 +48,13 @@ pub fn run() {
         .setup(|app| {
             let config_dir = app.path().app_config_dir()?;
             // The Demo broker starts on 127.0.0.1 only when a Demo profile or the wizard needs it.
-            let core = core::Core::new(
+            let core = Core::new(
                 &config_dir,
-                vault::Vault::keyring(),
-                core::DemoSource::Embedded,
-                core::DEFAULT_FLOW_TIMEOUT,
-            );
+                Vault::keyring(),
+                DemoSource::Embedded,
+                DEFAULT_FLOW_TIMEOUT,
+            )
+            .with_about(about());
             app.manage(core);
             // Links forwarded by a second launch (single-instance) arrive as open-url events;
             // a link the app was started with is read once here. An app run from a build
@@ -75,9 +68,9 @@ pub fn run() {
             }
             let links = app.handle().clone();
             let deliver = move |url: &url::Url| {
-                if let Err(e) = links.state::<core::Core>().deliver_deep_link(url) {
-                    tracing::warn!(message = %e.message, "refused a keygrant:// link");
-                    let _ = links.emit(DEEP_LINK_REFUSED, e.message);
+                if let Some(notice) = links.state::<Core>().deliver_deep_link(url) {
+                    tracing::warn!(message = %notice.message, "refused a keygrant:// link");
+                    ipc::emit::notice(&links, &notice);
                 }
             };
             if let Ok(Some(urls)) = app.deep_link().get_current() {
@@ -88,38 +81,24 @@ pub fn run() {
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "Keygrant started");
             // A returning user's token refresh starts now, while the window is created.
             let handle = app.handle().clone();
-                        tauri::async_runtime::spawn(async move {
-                let core = handle.state::<core::Core>();
+            tauri::async_runtime::spawn(async move {
+                let core = handle.state::<Core>();
                 core.warm_up().await;
                 // Then keep the shown profile's access token fresh: refreshed in the background
                 // about two minutes before it expires, so no click waits for a refresh.
                 loop {
-                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-                    if let Err(e) = core.refresh_expiring(std::time::Duration::from_secs(120)).await {
+                    tokio::time::sleep(BACKGROUND_TICK).await;
+                    if let Err(e) = core
+                        .refresh_expiring(std::time::Duration::from_secs(120))
+                        .await
+                    {
                         tracing::warn!(kind = ?e.kind, "background refresh failed; the next call retries");
                     }
                 }
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::get_state,
-            commands::connect,
-            commands::connect_with_grant,
-            commands::cancel_connect,
-            commands::list_accounts,
-            commands::account_detail,
-            commands::refresh_now,
-            commands::reveal_refresh_token,
-            commands::copy_refresh_token,
-            commands::snippets,
-            commands::copy_snippet,
-            commands::disconnect,
-            commands::select_profile,
-            commands::rename_profile,
-            commands::remember_choice,
-            commands::open_app_settings,
-        ])
+        .invoke_handler(ipc::handler())
         .run(tauri::generate_context!())
         .expect("Keygrant failed to start");
 }

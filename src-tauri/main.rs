@@ -20,7 +20,7 @@ fn main() {
             };
             keygrant::init_logging();
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-            if let Err(e) = rt.block_on(keygrant::demo::run_standalone(port)) {
+            if let Err(e) = rt.block_on(keygrant_demo::run_standalone(port)) {
                 eprintln!("keygrant demo-broker: {e}");
                 std::process::exit(1);
             }

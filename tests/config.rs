@@ -1,29 +1,12 @@
 //! The window's permissions and the page's CSP, read from the shipped configuration: the
-//! window may call exactly the app's own commands (each declared in src-tauri/build.rs and
-//! registered in lib.rs) and listen to events; no plugin permission (shell, opener, clipboard,
+//! window may call exactly the app's own commands (the table src-tauri/ipc_table.rs, which
+//! build.rs and the invoke handler both expand) and listen to events; no plugin permission (shell, opener, clipboard,
 //! deep-link) is granted to the page; the CSP has no remote source; freezePrototype is on.
 
 use std::collections::BTreeSet;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
-}
-
-/// The quoted names in the `commands(&[...])` list of build.rs.
-fn declared_commands() -> BTreeSet<String> {
-    let build = read("src-tauri/build.rs");
-    let list = build
-        .split("commands(&[")
-        .nth(1)
-        .unwrap()
-        .split("])")
-        .next()
-        .unwrap();
-    list.split('"')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]
@@ -37,8 +20,13 @@ fn the_window_may_call_only_the_apps_own_commands() {
         .iter()
         .map(|p| p.as_str().unwrap().to_string())
         .collect();
-    let commands = declared_commands();
+    // build.rs and the invoke handler both expand the one table, src-tauri/ipc_table.rs.
+    let commands: BTreeSet<String> = keygrant::ipc::COMMANDS
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     assert!(commands.len() >= 10, "{commands:?}");
+    assert!(read("src-tauri/build.rs").contains("include!(\"ipc_table.rs\")"));
     let mut expected: BTreeSet<String> = commands
         .iter()
         .map(|c| format!("allow-{}", c.replace('_', "-")))
@@ -49,21 +37,6 @@ fn the_window_may_call_only_the_apps_own_commands() {
         granted, expected,
         "granted permissions = the declared commands + listening to events"
     );
-    // Every declared command is registered with the invoke handler, and nothing else is.
-    let lib = read("src-tauri/lib.rs");
-    let handler = lib
-        .split("generate_handler![")
-        .nth(1)
-        .unwrap()
-        .split(']')
-        .next()
-        .unwrap();
-    let registered: BTreeSet<String> = handler
-        .split(',')
-        .map(|s| s.trim().trim_start_matches("commands::").to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    assert_eq!(registered, commands);
 }
 
 #[test]
@@ -106,7 +79,7 @@ fn name_version_identifier_and_license_agree_everywhere() {
     let cargo = read("Cargo.toml");
     let conf: serde_json::Value = serde_json::from_str(&read("tauri.conf.json")).unwrap();
     let package: serde_json::Value = serde_json::from_str(&read("package.json")).unwrap();
-    let about = keygrant::core::about();
+    let about = keygrant::about();
     let version = toml_value(&cargo, "version");
     assert_eq!(conf["version"], version.as_str());
     assert_eq!(package["version"], version.as_str());
@@ -133,10 +106,10 @@ fn name_version_identifier_and_license_agree_everywhere() {
 async fn the_last_broker_choice_is_remembered_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let core = || {
-        keygrant::core::Core::new(
+        keygrant_core::app::Core::new(
             dir.path(),
-            keygrant::vault::Vault::keyring(),
-            keygrant::core::DemoSource::Embedded,
+            keygrant_core::vault::Vault::keyring(),
+            keygrant_core::app::DemoSource::Embedded,
             std::time::Duration::from_secs(5),
         )
     };

@@ -13,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use keygrant::secret::Secret;
-use keygrant::vault::{KeyringStore, SecretStore, Vault};
+use keygrant_core::secret::{Expose, SecretText};
+use keygrant_core::vault::{KeyringStore, SecretStore, Vault};
 use serde_json::json;
 
 fn free_port() -> u16 {
@@ -91,7 +91,7 @@ impl Run {
             self.browser_log.display(),
             self.app.display()
         );
-        let child = Command::new("tauri-driver")
+        let mut child = Command::new("tauri-driver")
             .process_group(0)
             .args([
                 "--port",
@@ -113,6 +113,8 @@ impl Run {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("tauri-driver did not start");
     }
 
@@ -225,10 +227,11 @@ async fn account_rows(c: &Client) -> Vec<Vec<String>> {
     panic!("the account rows kept going stale");
 }
 
-fn keyring(key: &str) -> Option<Secret> {
-    KeyringStore::new(keygrant::vault::SERVICE)
+fn keyring(key: &str) -> Option<SecretText> {
+    KeyringStore::new(keygrant_core::vault::SERVICE)
         .get(key)
         .expect("Secret Service reachable")
+        .map(SecretText::new)
 }
 
 fn run_name(test: &str) -> String {
@@ -533,10 +536,10 @@ async fn a_custom_oauth2_provider_in_the_real_window() {
         ("#authorize-url", format!("{base}ts/authorize")),
         ("#token-url", format!("{base}ts/oauth/token")),
         ("#scopes-text", "openid offline_access".to_string()),
-        ("#client-id", keygrant::demo::DEMO_CLIENT_ID.to_string()),
+        ("#client-id", keygrant_demo::DEMO_CLIENT_ID.to_string()),
         (
             "#client-secret",
-            keygrant::demo::DEMO_CLIENT_SECRET.to_string(),
+            keygrant_demo::DEMO_CLIENT_SECRET.to_string(),
         ),
         (
             "#extra-params",
@@ -572,7 +575,7 @@ async fn a_custom_oauth2_provider_in_the_real_window() {
         keyring(&Vault::refresh_token_key(&id)).expect("refresh token in the keyring");
     let dom = c.source().await.unwrap();
     assert!(
-        !dom.contains(refresh_token.expose()) && !dom.contains(keygrant::demo::DEMO_CLIENT_SECRET)
+        !dom.contains(refresh_token.expose()) && !dom.contains(keygrant_demo::DEMO_CLIENT_SECRET)
     );
 
     // Refresh now goes to the provider with the keyring's refresh token.

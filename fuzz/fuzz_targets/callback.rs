@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../src-tauri/oauth/callback.rs"]
+#[path = "../../crates/keygrant-core/src/oauth/callback.rs"]
 mod callback;
 
 const STATE: &str = "st4te-Of-the-flow";

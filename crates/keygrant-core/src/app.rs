@@ -6,256 +6,31 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, OnceCell, RwLock};
-use ts_rs::TS;
 use url::Url;
 
-use crate::brokers::custom::{self, CustomProvider};
+use crate::brokers::custom::CustomProvider;
 use crate::brokers::portfolio::AccountDetail;
-use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment, ScopeInfo};
-use crate::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment, Provider};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::oauth::deeplink::DeepLinkSlot;
-use crate::oauth::{self, AuthRequest, Redirect, TokenField};
+use crate::oauth::{self, AuthRequest, Redirect};
 use crate::profiles::{Profile, ProfileStore};
-use crate::secret::Secret;
+use crate::secret::{ClientSecret, Expose, RefreshToken, SecretText};
 use crate::session::Session;
+use crate::validate::{resolve_scopes, validate_client, validate_refresh_token};
 use crate::vault::Vault;
+use crate::views::*;
+use keygrant_demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 /// How long the app waits for the browser before giving up and freeing the port.
 pub const DEFAULT_FLOW_TIMEOUT: Duration = Duration::from_secs(300);
-
-/// What the wizard sends when the user presses Connect. `Debug` redacts the secret.
-#[derive(Clone, Deserialize, TS)]
-#[ts(export)]
-pub struct ConnectRequest {
-    pub broker: BrokerKind,
-    pub environment: Environment,
-    pub client_id: String,
-    /// Crosses IPC once, from the page to the backend, and goes straight to the keyring.
-    pub client_secret: String,
-    /// The redirect URI registered with the OAuth application; the broker's usual one when
-    /// absent. Not used with the Demo broker, which accepts any loopback port.
-    #[ts(optional)]
-    #[serde(default)]
-    pub redirect_uri: Option<String>,
-    /// The scopes to ask for; the broker's defaults when absent. Required ones are added.
-    #[ts(optional)]
-    #[serde(default)]
-    pub scopes: Option<Vec<String>>,
-    /// The provider, when `broker` is `custom`.
-    #[ts(optional)]
-    #[serde(default)]
-    pub custom: Option<CustomProvider>,
-}
-
-/// A refresh token the user created on the broker's site ("Create Grant"), to verify and save.
-/// `Debug` redacts the secret and the token.
-#[derive(Clone, Deserialize, TS)]
-#[ts(export)]
-pub struct GrantRequest {
-    pub broker: BrokerKind,
-    pub environment: Environment,
-    pub client_id: String,
-    pub client_secret: String,
-    pub refresh_token: String,
-    /// The provider, when `broker` is `custom`.
-    #[ts(optional)]
-    #[serde(default)]
-    pub custom: Option<CustomProvider>,
-}
-
-impl std::fmt::Debug for ConnectRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectRequest")
-            .field("broker", &self.broker)
-            .field("environment", &self.environment)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .field("redirect_uri", &self.redirect_uri)
-            .field("scopes", &self.scopes)
-            .field("custom", &self.custom)
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for GrantRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GrantRequest")
-            .field("broker", &self.broker)
-            .field("environment", &self.environment)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .field("refresh_token", &"<redacted>")
-            .field("custom", &self.custom)
-            .finish()
-    }
-}
-
-/// A connected profile as the UI sees it: no secret, the refresh token masked.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct ProfileView {
-    pub id: String,
-    pub broker: BrokerKind,
-    pub environment: Environment,
-    /// The environment as the broker names it ("Sandbox (cert)", "Simulated (sim)", ...).
-    pub environment_label: String,
-    pub client_id: String,
-    pub label: String,
-    pub scopes: Vec<String>,
-    pub refresh_token_masked: String,
-    /// False for a custom provider: Keygrant knows no account API there.
-    pub has_dashboard: bool,
-    /// The provider's description, for a custom provider.
-    #[ts(optional)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom: Option<CustomProvider>,
-    /// Token health: when the current access token was obtained and when it expires (Unix
-    /// seconds); absent until the first refresh of this run.
-    #[ts(optional, type = "number")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token_obtained_at: Option<u64>,
-    #[ts(optional, type = "number")]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token_expires_at: Option<u64>,
-    /// The last token response's fields, tokens masked.
-    pub token_fields: Vec<TokenField>,
-    /// The broker rotated the refresh token and the keyring refused the new one: Keygrant
-    /// keeps it in memory and retries; the user should unlock the keyring.
-    pub refresh_token_unsaved: bool,
-}
-
-/// Every account with its balances and positions.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct Dashboard {
-    pub accounts: Vec<Account>,
-    /// In the order of `accounts`.
-    pub details: Vec<AccountDetail>,
-}
-
-/// The Demo broker's published credentials, shown in the wizard for pasting.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct DemoInfo {
-    pub client_id: String,
-    pub client_secret: String,
-}
-
-/// An environment as the broker names it.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct EnvironmentInfo {
-    pub environment: Environment,
-    pub label: String,
-}
-
-/// What the wizard offers for one broker.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct BrokerInfo {
-    pub broker: BrokerKind,
-    pub name: String,
-    /// Production first, then the broker's test environment.
-    pub environments: Vec<EnvironmentInfo>,
-    pub default_redirect_uri: String,
-    pub scopes: Vec<ScopeInfo>,
-    /// Where the user creates an OAuth application and registers redirect URIs.
-    pub app_settings_url: String,
-}
-
-/// The product as the About box shows it; the same values as Cargo.toml, package.json and
-/// tauri.conf.json (tests/config.rs checks).
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct About {
-    pub name: String,
-    pub version: String,
-    pub identifier: String,
-    pub license: String,
-    pub description: String,
-}
-
-pub const PRODUCT_NAME: &str = "Keygrant";
-pub const IDENTIFIER: &str = "app.keygrant.desktop";
-
-pub fn about() -> About {
-    About {
-        name: PRODUCT_NAME.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        identifier: IDENTIFIER.into(),
-        license: env!("CARGO_PKG_LICENSE").into(),
-        description: env!("CARGO_PKG_DESCRIPTION").into(),
-    }
-}
-
-/// The wizard cards whose choice is remembered.
-pub const CHOICES: &[&str] = &["tastytrade", "trade_station", "custom", "demo"];
-
-/// A connection in the profile switcher.
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct ProfileSummary {
-    pub id: String,
-    pub label: String,
-    pub broker: BrokerKind,
-    pub environment_label: String,
-    /// The one the dashboard shows.
-    pub active: bool,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[ts(export)]
-pub struct AppState {
-    /// Every connection, in the order they were added.
-    pub profiles: Vec<ProfileSummary>,
-    #[ts(optional)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<ProfileView>,
-    pub demo: DemoInfo,
-    pub brokers: Vec<BrokerInfo>,
-    /// The redirect URI that selects the deep-link path.
-    pub deep_link_redirect: String,
-    /// The wizard card chosen last time ("tastytrade", "trade_station", "custom", "demo").
-    #[ts(optional)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_choice: Option<String>,
-    pub about: About,
-    /// A message for the user that arrived before the window could hear it (a refused
-    /// `keygrant://` link the app was started with). Given once.
-    #[ts(optional)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notice: Option<String>,
-}
 
 /// Where the Demo broker is: started inside the app on first use, or one already running
 /// (tests, or `keygrant demo-broker` in another terminal).
 pub enum DemoSource {
     Embedded,
     At(Url),
-}
-
-const TASTYTRADE_SANDBOX_APPS: &str =
-    "https://cert-my.staging-tasty.works/app.html#/manage/api-access/oauth-applications";
-
-fn app_settings_url(broker: BrokerKind) -> &'static str {
-    match broker {
-        BrokerKind::Tastytrade => {
-            "https://my.tastytrade.com/app.html#/manage/api-access/oauth-applications"
-        }
-        BrokerKind::TradeStation => "https://api.tradestation.com/docs/",
-        BrokerKind::Custom => "",
-    }
-}
-
-fn where_to_register(broker: BrokerKind) -> &'static str {
-    match broker {
-        BrokerKind::Tastytrade => "my.tastytrade.com under Manage > My Profile > API > OAuth Applications (edit your application's Redirect URI)",
-        BrokerKind::TradeStation => "your TradeStation API key's callback URLs (ask TradeStation API support to add it)",
-        BrokerKind::Custom => "your OAuth application's redirect (callback) URIs at the provider",
-    }
 }
 
 pub struct Core {
@@ -270,128 +45,11 @@ pub struct Core {
     flow_timeout: Duration,
     flow: Mutex<Option<watch::Sender<bool>>>,
     deep_links: DeepLinkSlot,
-    notice: Mutex<Option<String>>,
+    /// Undismissed notices, and the next notice's id.
+    notices: Mutex<(Vec<Notice>, u32)>,
+    about: About,
     /// One session per profile used in this run, so switching keeps access tokens warm.
     sessions: RwLock<HashMap<String, Arc<Session>>>,
-}
-
-/// Trims and checks a pasted client ID and secret; errors name the field.
-pub fn validate_client(client_id: &str, client_secret: &str) -> Result<(String, Secret)> {
-    let client_id = unquote(client_id);
-    let secret = unquote(client_secret);
-    let bad =
-        |field: &str, msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field));
-    if client_id.is_empty() {
-        return bad(
-            "client_id",
-            "Paste the client ID of your OAuth application.",
-        );
-    }
-    if client_id.contains("://") || client_id.starts_with("www.") {
-        return bad(
-            "client_id",
-            "That is a web address, not a client ID. Open your OAuth application's page and copy the value labelled Client ID.",
-        );
-    }
-    if client_id == secret {
-        return bad(
-            "client_id",
-            "The client ID and the client secret are the same value: the secret was probably pasted in both fields. Copy the Client ID into the first one.",
-        );
-    }
-    if client_id.chars().any(char::is_whitespace) {
-        return bad(
-            "client_id",
-            "The client ID contains spaces or line breaks. Copy it again as one piece.",
-        );
-    }
-    if client_id.len() > 200
-        || !client_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return bad(
-            "client_id",
-            "That does not look like a client ID: it should be letters, digits and dashes only.",
-        );
-    }
-    if secret.is_empty() {
-        return bad(
-            "client_secret",
-            "Paste the client secret of your OAuth application.",
-        );
-    }
-    if secret.chars().any(char::is_whitespace) {
-        return bad(
-            "client_secret",
-            "The client secret contains spaces or line breaks. Copy it again as one piece.",
-        );
-    }
-    if !secret.chars().all(|c| c.is_ascii_graphic()) {
-        return bad("client_secret", "The client secret contains characters a secret never has. Copy it again from your OAuth application's page.");
-    }
-    if secret.len() < 8 {
-        return bad("client_secret", "That client secret is too short. Copy the whole secret from your OAuth application's page.");
-    }
-    Ok((client_id.to_string(), Secret::new(secret)))
-}
-
-/// A pasted value without the whitespace around it and without one pair of matching quotes
-/// around it (as copied from JSON or a .env file).
-fn unquote(s: &str) -> &str {
-    let t = s.trim();
-    for q in ['"', '\'', '`'] {
-        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
-            return t[1..t.len() - 1].trim();
-        }
-    }
-    t
-}
-
-/// Checks a pasted refresh token the same way.
-pub fn validate_refresh_token(token: &str) -> Result<Secret> {
-    let t = unquote(token);
-    let bad =
-        |msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("refresh_token"));
-    if t.is_empty() {
-        return bad("Paste the refresh token from your broker's \"Create Grant\" page.");
-    }
-    if t.chars().any(char::is_whitespace) {
-        return bad(
-            "The refresh token contains spaces or line breaks. Copy it again as one piece.",
-        );
-    }
-    if !t.chars().all(|c| c.is_ascii_graphic()) || t.len() < 16 {
-        return bad("That does not look like a refresh token. Copy the whole token from your broker's page.");
-    }
-    Ok(Secret::new(t))
-}
-
-/// The scopes to ask for: the user's choice with the broker's required ones added, in the
-/// broker's order; the defaults when nothing was chosen. Unknown names are refused.
-pub fn resolve_scopes(broker: BrokerKind, chosen: Option<&[String]>) -> Result<Vec<String>> {
-    if broker == BrokerKind::Custom {
-        return custom::parse_scopes(chosen.unwrap_or_default());
-    }
-    let all = brokers::scopes(broker);
-    let Some(chosen) = chosen.filter(|c| !c.is_empty()) else {
-        return Ok(brokers::default_scopes(broker));
-    };
-    if let Some(unknown) = chosen.iter().find(|c| !all.iter().any(|s| &s.name == *c)) {
-        return Err(AppError::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "{} has no scope named \"{unknown}\".",
-                broker.display_name()
-            ),
-        )
-        .on_field("scopes"));
-    }
-    Ok(all
-        .into_iter()
-        .filter(|s| s.required || chosen.contains(&s.name))
-        .map(|s| s.name)
-        .collect())
 }
 
 /// Clears the in-progress flow marker however the flow ends.
@@ -411,7 +69,7 @@ fn unix(t: std::time::SystemTime) -> Option<u64> {
 
 fn view_of(
     profile: &Profile,
-    refresh_token: &Secret,
+    refresh_token: &RefreshToken,
     status: crate::session::TokenStatus,
 ) -> ProfileView {
     ProfileView {
@@ -432,19 +90,6 @@ fn view_of(
     }
 }
 
-/// The endpoints a custom provider's description gives, or an error on the wizard's field.
-fn custom_endpoints(custom: Option<&CustomProvider>) -> Result<Endpoints> {
-    custom
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorKind::InvalidInput,
-                "Describe the provider: its authorize URL and token URL.",
-            )
-            .on_field("authorize_url")
-        })?
-        .endpoints()
-}
-
 impl Core {
     pub fn new(
         config_dir: &Path,
@@ -462,7 +107,8 @@ impl Core {
             flow_timeout,
             flow: Mutex::new(None),
             deep_links: DeepLinkSlot::default(),
-            notice: Mutex::new(None),
+            notices: Mutex::new((Vec::new(), 1)),
+            about: About::default(),
             sessions: RwLock::new(HashMap::new()),
         }
     }
@@ -525,23 +171,21 @@ impl Core {
         environment: Environment,
         custom: Option<&CustomProvider>,
     ) -> Result<(Option<CustomProvider>, Environment, Endpoints)> {
-        if broker == BrokerKind::Custom {
-            let custom = custom.map(CustomProvider::normalized);
-            let endpoints = custom_endpoints(custom.as_ref())?;
-            return Ok((custom, Environment::Production, endpoints));
+        match Provider::new(broker, custom)? {
+            Provider::Custom(custom) => {
+                let custom = custom.normalized();
+                let endpoints = custom.endpoints()?;
+                Ok((Some(custom), Environment::Production, endpoints))
+            }
+            Provider::Broker(b) => Ok((None, environment, self.endpoints(b, environment).await?)),
         }
-        Ok((
-            None,
-            environment,
-            self.endpoints(broker, environment).await?,
-        ))
     }
 
     /// The endpoints a saved profile talks to.
     async fn profile_endpoints(&self, profile: &Profile) -> Result<Endpoints> {
-        match profile.broker {
-            BrokerKind::Custom => custom_endpoints(profile.custom.as_ref()),
-            b => self.endpoints(b, profile.environment).await,
+        match profile.provider()? {
+            Provider::Custom(c) => c.endpoints(),
+            Provider::Broker(b) => self.endpoints(b, profile.environment).await,
         }
     }
 
@@ -579,8 +223,7 @@ impl Core {
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: DEMO_CLIENT_SECRET.into(),
             },
-            brokers: [BrokerKind::Tastytrade, BrokerKind::TradeStation]
-                .into_iter()
+            brokers: BrokerKind::known()
                 .map(|b| BrokerInfo {
                     broker: b,
                     name: b.display_name().into(),
@@ -593,13 +236,23 @@ impl Core {
                         .collect(),
                     default_redirect_uri: b.default_redirect_uri().into(),
                     scopes: brokers::scopes(b),
-                    app_settings_url: app_settings_url(b).into(),
+                    app_settings_url: b
+                        .spec()
+                        .app_settings_urls
+                        .map(|(production, _)| production)
+                        .unwrap_or_default()
+                        .into(),
                 })
                 .collect(),
             deep_link_redirect: oauth::deeplink::DEEP_LINK_REDIRECT.into(),
             last_choice: self.profiles.last_choice()?,
-            about: about(),
-            notice: self.notice.lock().unwrap_or_else(|p| p.into_inner()).take(),
+            about: self.about.clone(),
+            notices: self
+                .notices
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .0
+                .clone(),
         })
     }
 
@@ -610,7 +263,8 @@ impl Core {
         req: ConnectRequest,
         open_browser: impl FnOnce(&Url) -> Result<()>,
     ) -> Result<ProfileView> {
-        let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
+        let (client_id, client_secret) =
+            validate_client(&req.client_id, req.client_secret.expose())?;
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
@@ -622,7 +276,11 @@ impl Core {
             req.redirect_uri.as_deref().map(str::trim),
         ) {
             (_, Environment::Demo, Some(oauth::deeplink::DEEP_LINK_REDIRECT)) => Redirect::DeepLink,
-            (_, Environment::Demo, _) | (BrokerKind::Custom, _, None | Some("")) => {
+            (_, Environment::Demo, _) => Redirect::AnyLoopbackPort {
+                path: "/callback".into(),
+            },
+            // A provider with no usual redirect URI: any loopback port (RFC 8252 section 7.3).
+            (b, _, None | Some("")) if b.default_redirect_uri().is_empty() => {
                 Redirect::AnyLoopbackPort {
                     path: "/callback".into(),
                 }
@@ -662,22 +320,16 @@ impl Core {
                 message: format!(
                     "{} Keygrant sent the redirect URI {uri}; it must be registered exactly like that in {}.",
                     e.message,
-                    where_to_register(req.broker)
+                    req.broker.spec().where_to_register
                 ),
                 ..e
             },
             _ => e,
         })?;
-        let refresh_token = tokens.refresh_token.clone().ok_or_else(|| {
-            AppError::new(
-                ErrorKind::Broker,
-                match req.broker {
-                    BrokerKind::TradeStation => "TradeStation returned no refresh token: the offline_access scope was not granted. Make sure your API key allows it, then connect again. Nothing was saved.",
-                    BrokerKind::Tastytrade => "Tastytrade returned no refresh token. Check your OAuth application's settings, then connect again. Nothing was saved.",
-                    BrokerKind::Custom => "The provider returned no refresh token. Many providers issue one only when asked: add a scope such as offline_access or an extra parameter such as access_type=offline (see the provider's documentation), then connect again. Nothing was saved.",
-                },
-            )
-        })?;
+        let refresh_token = tokens
+            .refresh_token
+            .clone()
+            .ok_or_else(|| AppError::new(ErrorKind::Broker, req.broker.spec().no_refresh_token))?;
         let redirect_uri = match &redirect {
             Redirect::Registered { uri, .. } => Some(uri.clone()),
             Redirect::DeepLink => Some(oauth::deeplink::DEEP_LINK_REDIRECT.to_string()),
@@ -699,8 +351,9 @@ impl Core {
     /// A token refused here but accepted by the broker's other environment is reported as
     /// belonging there, and nothing is saved.
     pub async fn connect_with_grant(&self, req: GrantRequest) -> Result<ProfileView> {
-        let (client_id, client_secret) = validate_client(&req.client_id, &req.client_secret)?;
-        let refresh_token = validate_refresh_token(&req.refresh_token)?;
+        let (client_id, client_secret) =
+            validate_client(&req.client_id, req.client_secret.expose())?;
+        let refresh_token = validate_refresh_token(req.refresh_token.expose())?;
         self.vault.ensure_available()?;
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
@@ -734,15 +387,15 @@ impl Core {
         &self,
         req: &GrantRequest,
         client_id: &str,
-        secret: &Secret,
-        token: &Secret,
+        secret: &ClientSecret,
+        token: &RefreshToken,
         err: AppError,
     ) -> AppError {
         let Some(other) = req.environment.other() else {
             return err;
         };
-        // TradeStation's live and sim share one sign-in, so only Tastytrade can mismatch.
-        if req.broker != BrokerKind::Tastytrade {
+        // Where both environments share one sign-in, the other one cannot tell more.
+        if !req.broker.spec().grants_differ_by_environment {
             return err;
         }
         let Ok(other_endpoints) = self.endpoints(req.broker, other).await else {
@@ -804,19 +457,14 @@ impl Core {
     async fn save_new_profile(
         &self,
         profile: Profile,
-        client_secret: &Secret,
-        refresh_token: &Secret,
+        client_secret: &ClientSecret,
+        refresh_token: &RefreshToken,
         endpoints: Endpoints,
         tokens: &oauth::TokenSet,
     ) -> Result<ProfileView> {
         self.vault
             .save_profile(&profile.id, client_secret, refresh_token)?;
-        let saved = self.profiles.load().and_then(|mut all| {
-            all.push(profile.clone());
-            self.profiles.save(&all)?;
-            self.profiles.set_active(&profile.id)
-        });
-        if let Err(e) = saved {
+        if let Err(e) = self.profiles.add(&profile) {
             let _ = self.vault.delete_profile(&profile.id);
             return Err(e);
         }
@@ -837,12 +485,31 @@ impl Core {
     }
 
     /// A `keygrant://` link from the OS: handed to the sign-in waiting for it, or refused.
-    /// A refused link's message is also kept for the next `state()`, so a link the app was
-    /// started with is reported even though the window was not listening yet.
-    pub fn deliver_deep_link(&self, url: &Url) -> Result<()> {
-        self.deep_links.deliver(url).inspect_err(|e| {
-            *self.notice.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.message.clone());
-        })
+    /// A refused link becomes a [`Notice`], returned for the front end to show now and kept
+    /// in [`AppState::notices`] until dismissed, so a link the app was started with is
+    /// reported even though the window was not listening yet.
+    pub fn deliver_deep_link(&self, url: &Url) -> Option<Notice> {
+        let e = self.deep_links.deliver(url).err()?;
+        let mut notices = self.notices.lock().unwrap_or_else(|p| p.into_inner());
+        let notice = Notice {
+            id: notices.1,
+            message: e.message,
+        };
+        notices.1 += 1;
+        notices.0.push(notice.clone());
+        Some(notice)
+    }
+
+    /// Forgets notice `id` (the user dismissed it). Unknown ids are ignored.
+    pub fn dismiss_notice(&self, id: u32) {
+        let mut notices = self.notices.lock().unwrap_or_else(|p| p.into_inner());
+        notices.0.retain(|n| n.id != id);
+    }
+
+    /// The About box's product facts, given by the app that embeds the core.
+    pub fn with_about(mut self, about: About) -> Self {
+        self.about = about;
+        self
     }
 
     /// Whether a sign-in is waiting for the browser.
@@ -902,15 +569,15 @@ impl Core {
     /// Where the user creates an OAuth application for `broker` in `environment`: opened by
     /// the backend (the page cannot open URLs).
     pub fn app_settings_url(&self, broker: BrokerKind, environment: Environment) -> Result<Url> {
-        let url = match (broker, environment) {
-            (BrokerKind::Tastytrade, Environment::Sandbox) => TASTYTRADE_SANDBOX_APPS,
-            (BrokerKind::Custom, _) => {
-                return Err(AppError::new(
-                    ErrorKind::InvalidInput,
-                    "A custom provider's settings page is the provider's own.",
-                ))
-            }
-            (b, _) => app_settings_url(b),
+        let Some((production, sandbox)) = broker.spec().app_settings_urls else {
+            return Err(AppError::new(
+                ErrorKind::InvalidInput,
+                "A custom provider's settings page is the provider's own.",
+            ));
+        };
+        let url = match environment {
+            Environment::Sandbox => sandbox,
+            Environment::Production | Environment::Demo => production,
         };
         Url::parse(url).map_err(|e| AppError::internal(e.to_string()))
     }
@@ -987,17 +654,6 @@ impl Core {
         Ok(self.session().await?.account_detail(number).await)
     }
 
-    /// The whole dashboard: the account list, then every account's balances and positions
-    /// at once (bounded by the session), so N accounts cost about two round trips.
-    pub async fn dashboard(&self) -> Result<Dashboard> {
-        let session = self.session().await?;
-        let accounts = session.accounts().await?;
-        let details =
-            futures::future::join_all(accounts.iter().map(|a| session.account_detail(&a.number)))
-                .await;
-        Ok(Dashboard { accounts, details })
-    }
-
     /// The hand-off snippets for the profile shown, with placeholders where secrets go.
     pub async fn snippets(&self) -> Result<Vec<crate::handoff::Snippet>> {
         let s = self.session().await?;
@@ -1011,7 +667,7 @@ impl Core {
     }
 
     /// One snippet with the client secret and refresh token filled in, for the clipboard.
-    pub async fn filled_snippet(&self, kind: crate::handoff::SnippetKind) -> Result<Secret> {
+    pub async fn filled_snippet(&self, kind: crate::handoff::SnippetKind) -> Result<SecretText> {
         let s = self.session().await?;
         let p = &s.profile;
         let client_secret = self.vault.client_secret(&p.id)?;
@@ -1028,7 +684,7 @@ impl Core {
         )
         .into_iter()
         .find(|x| x.kind == kind)
-        .map(|x| Secret::new(x.text))
+        .map(|x| SecretText::new(x.text))
         .ok_or_else(|| {
             AppError::new(
                 ErrorKind::InvalidInput,
@@ -1038,7 +694,7 @@ impl Core {
     }
 
     /// The refresh token in clear, for the user who pressed Reveal or Copy.
-    pub async fn reveal_refresh_token(&self) -> Result<Secret> {
+    pub async fn reveal_refresh_token(&self) -> Result<RefreshToken> {
         let s = self.session().await?;
         s.newest_refresh_token()
     }
@@ -1057,128 +713,5 @@ impl Core {
         sessions.remove(&profile.id);
         tracing::info!(profile = %profile.id, "disconnected");
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_debug_output_never_shows_secrets() {
-        let c = ConnectRequest {
-            broker: BrokerKind::Tastytrade,
-            environment: Environment::Sandbox,
-            client_id: "cid".into(),
-            client_secret: "the-client-secret-value".into(),
-            redirect_uri: None,
-            scopes: None,
-            custom: None,
-        };
-        let g = GrantRequest {
-            broker: BrokerKind::Tastytrade,
-            environment: Environment::Sandbox,
-            client_id: "cid".into(),
-            client_secret: "the-client-secret-value".into(),
-            refresh_token: "the-refresh-token-value".into(),
-            custom: None,
-        };
-        let out = format!("{c:?} {g:?}");
-        assert!(out.contains("cid"));
-        assert!(
-            !out.contains("the-client-secret-value") && !out.contains("the-refresh-token-value"),
-            "{out}"
-        );
-    }
-
-    #[test]
-    fn quotes_urls_and_a_secret_in_the_id_field_are_handled() {
-        let (id, secret) = validate_client(" \"abc-123\" ", "'s3cr3t-value-xyz'\n").unwrap();
-        assert_eq!(
-            (id.as_str(), secret.expose()),
-            ("abc-123", "s3cr3t-value-xyz")
-        );
-        assert_eq!(
-            validate_refresh_token("\"demo-rt-0123456789abcdef\"")
-                .unwrap()
-                .expose(),
-            "demo-rt-0123456789abcdef"
-        );
-        let e =
-            validate_client("https://my.tastytrade.com/app.html", "s3cr3t-value-xyz").unwrap_err();
-        assert!(
-            e.message.contains("web address") && e.field.as_deref() == Some("client_id"),
-            "{}",
-            e.message
-        );
-        let e = validate_client("s3cr3t-value-xyz", "s3cr3t-value-xyz").unwrap_err();
-        assert!(
-            e.message.contains("same value") && e.field.as_deref() == Some("client_id"),
-            "{}",
-            e.message
-        );
-        // A quote inside a value is not stripped: it is refused on its field.
-        assert_eq!(
-            validate_client("ab\"c", "s3cr3t-value-xyz")
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("client_id")
-        );
-    }
-
-    #[test]
-    fn pasted_values_are_trimmed() {
-        let (id, secret) = validate_client("  abc-123\n", "\t s3cr3t-value-xyz  \n").unwrap();
-        assert_eq!(id, "abc-123");
-        assert_eq!(secret.expose(), "s3cr3t-value-xyz");
-        assert_eq!(
-            validate_refresh_token(" demo-rt-0123456789abcdef \n")
-                .unwrap()
-                .expose(),
-            "demo-rt-0123456789abcdef"
-        );
-    }
-
-    #[test]
-    fn empty_spaced_or_malformed_input_is_refused_on_its_field() {
-        let cases = [
-            (("", "secret-123456"), "client_id", "Paste the client ID"),
-            (("abc 123", "secret-123456"), "client_id", "spaces"),
-            (("abc/123", "secret-123456"), "client_id", "letters, digits"),
-            (("abc", "   "), "client_secret", "Paste the client secret"),
-            (("abc", "secret with spaces"), "client_secret", "spaces"),
-            (("abc", "short"), "client_secret", "too short"),
-            (("abc", "sécret-123456"), "client_secret", "characters"),
-        ];
-        for ((id, secret), field, text) in cases {
-            let e = validate_client(id, secret).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::InvalidInput);
-            assert_eq!(e.field.as_deref(), Some(field), "{}", e.message);
-            assert!(
-                e.message.contains(text),
-                "{} should contain {text}",
-                e.message
-            );
-        }
-        for bad in ["", "has spaces in the token", "short"] {
-            assert_eq!(
-                validate_refresh_token(bad).unwrap_err().field.as_deref(),
-                Some("refresh_token")
-            );
-        }
-    }
-
-    #[test]
-    fn scopes_keep_the_required_ones_and_refuse_unknown_names() {
-        let chosen = vec!["Trade".to_string()];
-        let s = resolve_scopes(BrokerKind::TradeStation, Some(&chosen)).unwrap();
-        assert_eq!(s, ["openid", "offline_access", "ReadAccount", "Trade"]);
-        assert_eq!(
-            resolve_scopes(BrokerKind::Tastytrade, None).unwrap(),
-            ["read", "openid"]
-        );
-        let e = resolve_scopes(BrokerKind::Tastytrade, Some(&["admin".to_string()])).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("scopes"));
     }
 }

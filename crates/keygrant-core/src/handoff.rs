@@ -5,9 +5,9 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::brokers::{BrokerKind, ClientAuth, Endpoints, Environment, RefreshBody};
+use crate::brokers::{ClientAuth, Endpoints, Environment, RefreshBody};
 use crate::profiles::Profile;
-use crate::secret::Secret;
+use crate::secret::{ClientSecret, Expose, RefreshToken};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -29,37 +29,10 @@ pub struct Snippet {
     pub text: String,
 }
 
-/// The names of the environment variables, as the seeds and SDK docs write them.
-struct Vars {
-    id: Option<&'static str>,
-    secret: &'static str,
-    refresh: &'static str,
-}
-
-fn vars(broker: BrokerKind) -> Vars {
-    match broker {
-        BrokerKind::Tastytrade => Vars {
-            id: None,
-            secret: "TASTY_CLIENT_SECRET",
-            refresh: "TASTY_REFRESH_TOKEN",
-        },
-        BrokerKind::TradeStation => Vars {
-            id: Some("TRADESTATION_API_KEY"),
-            secret: "TRADESTATION_SECRET_KEY",
-            refresh: "TRADESTATION_REFRESH_TOKEN",
-        },
-        BrokerKind::Custom => Vars {
-            id: Some("OAUTH_CLIENT_ID"),
-            secret: "OAUTH_CLIENT_SECRET",
-            refresh: "OAUTH_REFRESH_TOKEN",
-        },
-    }
-}
-
 /// The secrets to put in, or none for the placeholder version.
 pub struct Filled<'a> {
-    pub client_secret: &'a Secret,
-    pub refresh_token: &'a Secret,
+    pub client_secret: &'a ClientSecret,
+    pub refresh_token: &'a RefreshToken,
 }
 
 /// A shell word holding `s` literally.
@@ -79,12 +52,12 @@ fn env_value(s: &str) -> String {
 }
 
 fn env_snippet(p: &Profile, env_label: &str, filled: Option<&Filled>) -> String {
-    let v = vars(p.broker);
+    let v = p.broker.spec().handoff;
     let mut out = format!(
         "# {} · {env_label} (from Keygrant). Keep this file out of version control.\n",
         p.broker.display_name()
     );
-    if let Some(id) = v.id {
+    if let Some(id) = v.client_id {
         out += &format!("{id}={}\n", env_value(&p.client_id));
     }
     let (secret, refresh) = match filled {
@@ -97,36 +70,23 @@ fn env_snippet(p: &Profile, env_label: &str, filled: Option<&Filled>) -> String 
             "<paste: Copy with secrets>".into(),
         ),
     };
-    out += &format!("{}={secret}\n{}={refresh}\n", v.secret, v.refresh);
+    out += &format!(
+        "{}={secret}\n{}={refresh}\n",
+        v.client_secret, v.refresh_token
+    );
     out
 }
 
 fn python_snippet(p: &Profile) -> Option<String> {
-    let v = vars(p.broker);
-    match p.broker {
-        BrokerKind::Tastytrade => Some(format!(
-            "import os\nfrom tastytrade import Session  # pip install tastytrade\n\n\
-             session = Session(os.environ[\"{}\"], os.environ[\"{}\"]{})\n",
-            v.secret,
-            v.refresh,
-            if p.environment == Environment::Sandbox { ", is_test=True" } else { "" }
-        )),
-        BrokerKind::TradeStation => Some(format!(
-            "import os\nfrom tradestation import Session  # pip install tradestation\n\n\
-             session = Session(\n    os.environ[\"{}\"],\n    os.environ[\"{}\"],\n    os.environ[\"{}\"],\n    is_test={},\n)\n",
-            v.id.unwrap_or_default(),
-            v.secret,
-            v.refresh,
-            if p.environment == Environment::Sandbox { "True" } else { "False" }
-        )),
-        BrokerKind::Custom => None,
-    }
+    let spec = p.broker.spec();
+    spec.python_snippet
+        .map(|f| f(&spec.handoff, p.environment == Environment::Sandbox))
 }
 
 /// A refresh request as the token endpoint takes it. With `filled`, the values are literal;
 /// without, the command reads the `.env` variables.
 fn curl_snippet(p: &Profile, endpoints: &Endpoints, filled: Option<&Filled>) -> String {
-    let v = vars(p.broker);
+    let v = p.broker.spec().handoff;
     let url = endpoints.token_url.as_str();
     // A shell word for a value: quoted literal, or the variable in double quotes.
     let word = |name: &str, value: Option<&str>| match value {
@@ -135,8 +95,9 @@ fn curl_snippet(p: &Profile, endpoints: &Endpoints, filled: Option<&Filled>) -> 
     };
     let secret = filled.map(|f| f.client_secret.expose());
     let refresh = filled.map(|f| f.refresh_token.expose());
-    let id =
-        v.id.map(|name| word(name, filled.map(|_| p.client_id.as_str())));
+    let id = v
+        .client_id
+        .map(|name| word(name, filled.map(|_| p.client_id.as_str())));
     let mut lines = vec![
         format!("curl -sS -X POST {}", shell_quote(url)),
         format!(
@@ -162,7 +123,7 @@ fn curl_snippet(p: &Profile, endpoints: &Endpoints, filled: Option<&Filled>) -> 
                 ),
                 None => format!(
                     "\"{{\\\"grant_type\\\":\\\"refresh_token\\\",\\\"client_secret\\\":\\\"${}\\\",\\\"refresh_token\\\":\\\"${}\\\"}}\"",
-                    v.secret, v.refresh
+                    v.client_secret, v.refresh_token
                 ),
             };
             lines.push(format!("-d {body}"));
@@ -171,7 +132,7 @@ fn curl_snippet(p: &Profile, endpoints: &Endpoints, filled: Option<&Filled>) -> 
             lines.push("--data-urlencode grant_type=refresh_token".into());
             lines.push(format!(
                 "--data-urlencode refresh_token={}",
-                word(v.refresh, refresh)
+                word(v.refresh_token, refresh)
             ));
             match endpoints.client_auth {
                 ClientAuth::RequestBody => {
@@ -180,7 +141,7 @@ fn curl_snippet(p: &Profile, endpoints: &Endpoints, filled: Option<&Filled>) -> 
                     }
                     lines.push(format!(
                         "--data-urlencode client_secret={}",
-                        word(v.secret, secret)
+                        word(v.client_secret, secret)
                     ));
                 }
                 ClientAuth::Basic => {
@@ -189,7 +150,7 @@ fn curl_snippet(p: &Profile, endpoints: &Endpoints, filled: Option<&Filled>) -> 
                         Some(f) => {
                             shell_quote(&format!("{}:{}", p.client_id, f.client_secret.expose()))
                         }
-                        None => format!("{}:\"${}\"", id, v.secret),
+                        None => format!("{}:\"${}\"", id, v.client_secret),
                     };
                     lines.push(format!("-u {pair}"));
                 }
@@ -236,6 +197,7 @@ pub fn snippets(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::brokers::BrokerKind;
 
     fn profile(broker: BrokerKind, environment: Environment) -> Profile {
         Profile {
@@ -254,8 +216,8 @@ mod tests {
     fn placeholders_never_hold_a_secret_and_the_filled_version_does() {
         let p = profile(BrokerKind::Tastytrade, Environment::Sandbox);
         let e = Endpoints::real(BrokerKind::Tastytrade, Environment::Sandbox).unwrap();
-        let secret = Secret::new("s3cr3t'with\"quotes$");
-        let rt = Secret::new("rt-0123456789abcdef");
+        let secret = ClientSecret::new("s3cr3t'with\"quotes$");
+        let rt = RefreshToken::new("rt-0123456789abcdef");
         let plain = snippets(&p, "Sandbox (cert)", &e, None);
         let all: String = plain.iter().map(|s| s.text.clone()).collect();
         assert!(!all.contains("s3cr3t") && !all.contains("rt-0123"));

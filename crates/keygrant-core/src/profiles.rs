@@ -26,6 +26,14 @@ pub struct Profile {
     pub custom: Option<CustomProvider>,
 }
 
+impl Profile {
+    /// Who this profile talks to. Errors: [`ErrorKind::InvalidInput`] for a custom profile
+    /// saved without its description (a damaged file).
+    pub fn provider(&self) -> Result<crate::brokers::Provider> {
+        crate::brokers::Provider::new(self.broker, self.custom.as_ref())
+    }
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct ProfilesFile {
     #[serde(default)]
@@ -65,6 +73,15 @@ impl ProfileStore {
             .as_ref()
             .and_then(|id| f.profiles.iter().find(|p| &p.id == id));
         Ok(chosen.or(f.profiles.first()).cloned())
+    }
+
+    /// Adds `profile` and makes it the one the dashboard shows, in one atomic write: on
+    /// failure profiles.json is as it was. Errors: [`ErrorKind::Config`].
+    pub fn add(&self, profile: &Profile) -> Result<()> {
+        let mut f = self.read()?;
+        f.profiles.push(profile.clone());
+        f.active = Some(profile.id.clone());
+        self.write(&f)
     }
 
     /// Chooses the profile the dashboard shows.

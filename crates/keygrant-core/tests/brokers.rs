@@ -6,14 +6,16 @@
 
 mod common;
 
+use keygrant_core::secret::Expose;
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{ConnectRequest, Core, DemoSource, GrantRequest};
-use keygrant::demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use keygrant::error::ErrorKind;
-use keygrant::vault::Vault;
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::{BrokerKind, Environment};
+use keygrant_core::error::ErrorKind;
+use keygrant_core::vault::Vault;
+use keygrant_core::views::{ConnectRequest, GrantRequest};
+use keygrant_demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use url::Url;
 
 const PROD_SECRET: &str = "prod-demo-secret-0123456789abcdef";
@@ -149,7 +151,7 @@ async fn every_broker_and_environment_onboards_by_loopback_and_comes_back_after_
             } else {
                 assert_eq!(q["scope"], "read openid");
             }
-            let numbers = |accts: Vec<keygrant::brokers::Account>| {
+            let numbers = |accts: Vec<keygrant_core::brokers::Account>| {
                 accts.into_iter().map(|a| a.number).collect::<Vec<_>>()
             };
             assert_eq!(
@@ -348,8 +350,8 @@ async fn a_pasted_personal_grant_is_verified_by_one_refresh_then_saved() {
                 broker,
                 environment: Environment::Sandbox,
                 client_id: DEMO_CLIENT_ID.into(),
-                client_secret: format!(" {SANDBOX_SECRET} "),
-                refresh_token: format!("\n{rt} "),
+                client_secret: format!(" {SANDBOX_SECRET} ").into(),
+                refresh_token: format!("\n{rt} ").into(),
                 custom: None,
             })
             .await
@@ -400,7 +402,7 @@ async fn a_sandbox_grant_pasted_as_production_is_diagnosed_and_nothing_is_saved(
             environment: Environment::Production,
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: SANDBOX_SECRET.into(),
-            refresh_token: rt.clone(),
+            refresh_token: rt.clone().into(),
             custom: None,
         })
         .await

@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::custom::{CustomProvider, ExtraParam};
-use keygrant::brokers::{BrokerKind, ClientAuth, Environment};
-use keygrant::core::{ConnectRequest, Core, DemoSource, GrantRequest};
-use keygrant::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use keygrant::error::ErrorKind;
-use keygrant::vault::Vault;
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::custom::{CustomProvider, ExtraParam};
+use keygrant_core::brokers::{BrokerKind, ClientAuth, Environment};
+use keygrant_core::error::ErrorKind;
+use keygrant_core::vault::Vault;
+use keygrant_core::views::{ConnectRequest, GrantRequest};
+use keygrant_demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use url::Url;
 
 fn core(dir: &std::path::Path, demo: &DemoBroker) -> Core {
@@ -56,7 +57,9 @@ fn request(custom: CustomProvider, secret: &str, scopes: &str) -> ConnectRequest
 }
 
 /// The scripted browser that also keeps the authorize URL it was given.
-fn browser(seen: &Arc<Mutex<Option<Url>>>) -> impl FnOnce(&Url) -> keygrant::error::Result<()> {
+fn browser(
+    seen: &Arc<Mutex<Option<Url>>>,
+) -> impl FnOnce(&Url) -> keygrant_core::error::Result<()> {
     let seen = seen.clone();
     move |url: &Url| {
         *seen.lock().unwrap() = Some(url.clone());
@@ -330,7 +333,7 @@ async fn a_pasted_refresh_token_for_a_custom_provider_is_verified_before_it_is_s
         environment: Environment::Production,
         client_id: DEMO_CLIENT_ID.into(),
         client_secret: DEMO_CLIENT_SECRET.into(),
-        refresh_token: token,
+        refresh_token: token.as_str().into(),
         custom: Some(ts_like(&demo, ClientAuth::Basic)),
     };
     let e = core

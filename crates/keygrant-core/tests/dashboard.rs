@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::portfolio::{BalanceKey, Direction};
-use keygrant::brokers::BrokerKind;
-use keygrant::core::{Core, DemoSource};
-use keygrant::demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::portfolio::{BalanceKey, Direction};
+use keygrant_core::brokers::BrokerKind;
+use keygrant_demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -113,7 +113,7 @@ async fn tastytrade_balances_and_positions_match_the_raw_responses_field_by_fiel
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let core = connected(&demo, dir.path(), BrokerKind::Tastytrade).await;
-    let dash = core.dashboard().await.unwrap();
+    let dash = page_dashboard(&core).await.unwrap();
     let token = raw_token(&demo, BrokerKind::Tastytrade).await;
     assert_eq!(dash.accounts.len(), 3);
     for (account, detail) in dash.accounts.iter().zip(&dash.details) {
@@ -189,7 +189,7 @@ async fn tradestation_balances_and_positions_match_the_raw_responses_field_by_fi
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let core = connected(&demo, dir.path(), BrokerKind::TradeStation).await;
-    let dash = core.dashboard().await.unwrap();
+    let dash = page_dashboard(&core).await.unwrap();
     let token = raw_token(&demo, BrokerKind::TradeStation).await;
     let ids: Vec<&str> = dash.accounts.iter().map(|a| a.number.as_str()).collect();
     // The real API answers several accounts in one request; the same numbers come back.
@@ -263,7 +263,7 @@ async fn twenty_accounts_load_in_one_concurrent_wave_after_the_account_list() {
     let core = connected(&demo, dir.path(), BrokerKind::Tastytrade).await;
     demo.set_latency(Duration::from_millis(100));
     demo.take_max_in_flight();
-    let dash = core.dashboard().await.unwrap();
+    let dash = page_dashboard(&core).await.unwrap();
     assert_eq!(dash.details.len(), 20);
     assert!(dash
         .details
@@ -326,7 +326,7 @@ async fn one_failing_account_does_not_blank_the_others() {
         let dir = tempfile::tempdir().unwrap();
         let core = connected(&demo, dir.path(), broker).await;
         demo.fail_account(failing);
-        let dash = core.dashboard().await.unwrap();
+        let dash = page_dashboard(&core).await.unwrap();
         let by: HashMap<_, _> = dash
             .details
             .iter()
@@ -398,8 +398,8 @@ async fn several_profiles_side_by_side_switch_rename_and_remove() {
     let state = core.state().await.unwrap();
     assert_eq!(state.profiles.len(), 1);
     assert_eq!(state.profile.as_ref().unwrap().id, ts.id);
-    assert!(keyring_get(&keygrant::vault::Vault::refresh_token_key(&ts.id)).is_some());
-    assert!(keyring_get(&keygrant::vault::Vault::refresh_token_key(&tasty_id)).is_none());
+    assert!(keyring_get(&keygrant_core::vault::Vault::refresh_token_key(&ts.id)).is_some());
+    assert!(keyring_get(&keygrant_core::vault::Vault::refresh_token_key(&tasty_id)).is_none());
     core.disconnect().await.unwrap();
     assert!(core.state().await.unwrap().profile.is_none());
 }

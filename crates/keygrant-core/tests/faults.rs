@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::BrokerKind;
-use keygrant::core::{Core, DemoSource};
-use keygrant::demo::{ApiFault, DemoBroker};
-use keygrant::error::{ErrorKind, Result};
-use keygrant::secret::Secret;
-use keygrant::vault::{KeyringStore, SecretStore, Vault};
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::BrokerKind;
+use keygrant_core::error::{ErrorKind, Result};
+use keygrant_core::secret::Expose;
+use keygrant_core::vault::{KeyringStore, SecretStore, Vault};
+use keygrant_demo::{ApiFault, DemoBroker};
 
 fn core_with(dir: &std::path::Path, demo: &DemoBroker, vault: Vault) -> Core {
     Core::new(
@@ -195,16 +195,16 @@ struct Flaky {
 }
 
 impl SecretStore for Flaky {
-    fn set(&self, key: &str, value: &Secret) -> Result<()> {
+    fn set(&self, key: &str, value: &str) -> Result<()> {
         if self.fail.load(Ordering::SeqCst) && key.ends_with("/refresh_token") {
-            return Err(keygrant::error::AppError::new(
+            return Err(keygrant_core::error::AppError::new(
                 ErrorKind::Keyring,
                 "The keyring is locked (test).",
             ));
         }
         self.inner.set(key, value)
     }
-    fn get(&self, key: &str) -> Result<Option<Secret>> {
+    fn get(&self, key: &str) -> Result<Option<String>> {
         self.inner.get(key)
     }
     fn delete(&self, key: &str) -> Result<()> {

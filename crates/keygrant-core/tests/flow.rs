@@ -4,14 +4,16 @@
 
 mod common;
 
+use keygrant_core::secret::Expose;
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{ConnectRequest, Core, DemoSource};
-use keygrant::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use keygrant::error::{ErrorKind, Result};
-use keygrant::vault::Vault;
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::{BrokerKind, Environment};
+use keygrant_core::error::{ErrorKind, Result};
+use keygrant_core::vault::Vault;
+use keygrant_core::views::ConnectRequest;
+use keygrant_demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use url::Url;
 
 fn demo_request(secret: &str) -> ConnectRequest {
@@ -19,7 +21,7 @@ fn demo_request(secret: &str) -> ConnectRequest {
         broker: BrokerKind::Tastytrade,
         environment: Environment::Demo,
         client_id: format!("  {DEMO_CLIENT_ID} "),
-        client_secret: format!("\n{secret}  "),
+        client_secret: format!("\n{secret}  ").as_str().into(),
         redirect_uri: None,
         scopes: None,
         custom: None,
@@ -318,7 +320,7 @@ async fn scripted_browser_via_the_browser_variable_is_honoured() {
     let view = s
         .core
         .connect(demo_request(DEMO_CLIENT_SECRET), |url: &Url| {
-            keygrant::oauth::browser::open_with_env_browser(url).expect("BROWSER is set")
+            keygrant_core::oauth::browser::open_with_env_browser(url).expect("BROWSER is set")
         })
         .await
         .unwrap();
@@ -360,21 +362,22 @@ async fn the_deep_link_redirect_completes_the_flow_and_only_with_the_right_state
     let core = std::sync::Arc::new(s.core);
     // No sign-in waiting: a link is refused and changes nothing.
     let stray = Url::parse("keygrant://callback?code=abc&state=xyz").unwrap();
-    assert!(core
-        .deliver_deep_link(&stray)
-        .unwrap_err()
-        .message
-        .contains("no sign-in is waiting"));
-    // A link the app was started with is refused before the window listens: the message
-    // waits in the state the window reads first, once.
-    assert!(core
-        .state()
-        .await
-        .unwrap()
-        .notice
-        .unwrap()
-        .contains("no sign-in is waiting"));
-    assert!(core.state().await.unwrap().notice.is_none());
+    let notice = core.deliver_deep_link(&stray).expect("refused");
+    assert!(notice.message.contains("no sign-in is waiting"));
+    // A link the app was started with is refused before the window listens: the notice
+    // waits in the state the window reads first, and reading does not consume it.
+    for _ in 0..2 {
+        assert_eq!(
+            core.state().await.unwrap().notices,
+            std::slice::from_ref(&notice)
+        );
+    }
+    // Dismissed, it is gone; notices get new ids.
+    core.dismiss_notice(notice.id);
+    assert!(core.state().await.unwrap().notices.is_empty());
+    let again = core.deliver_deep_link(&stray).expect("refused");
+    assert_ne!(again.id, notice.id);
+    core.dismiss_notice(again.id);
 
     for tamper in [false, true] {
         let mut req = demo_request(DEMO_CLIENT_SECRET);
@@ -393,7 +396,7 @@ async fn the_deep_link_redirect_completes_the_flow_and_only_with_the_right_state
         "one exchange per flow; the forged code was never exchanged"
     );
     assert!(
-        core.deliver_deep_link(&stray).is_err(),
+        core.deliver_deep_link(&stray).is_some(),
         "the slot is empty again after the flow"
     );
 }

@@ -4,14 +4,15 @@
 
 mod common;
 
+use keygrant_core::secret::Expose;
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::BrokerKind;
-use keygrant::core::{Core, DemoSource};
-use keygrant::demo::{DemoBroker, DEMO_CLIENT_SECRET};
-use keygrant::handoff::SnippetKind;
-use keygrant::vault::Vault;
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::BrokerKind;
+use keygrant_core::handoff::SnippetKind;
+use keygrant_core::vault::Vault;
+use keygrant_demo::{DemoBroker, DEMO_CLIENT_SECRET};
 
 fn sh(dir: &std::path::Path, script: &str) -> serde_json::Value {
     let out = std::process::Command::new("bash")

@@ -6,11 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use keygrant::brokers::{BrokerKind, Environment};
-use keygrant::core::{Core, DemoSource, GrantRequest};
-use keygrant::demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
-use keygrant::error::ErrorKind;
-use keygrant::vault::{KeyringStore, Vault};
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::{BrokerKind, Environment};
+use keygrant_core::error::ErrorKind;
+use keygrant_core::vault::{KeyringStore, Vault};
+use keygrant_core::views::GrantRequest;
+use keygrant_demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_keyring_nothing_starts_and_nothing_is_written_to_disk() {

@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use keygrant::brokers::BrokerKind;
-use keygrant::core::{Core, DemoSource};
-use keygrant::demo::DemoBroker;
+use keygrant_core::app::{Core, DemoSource};
+use keygrant_core::brokers::BrokerKind;
+use keygrant_demo::DemoBroker;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
@@ -61,7 +61,7 @@ fn junk(i: usize, path: &str, state: &str) -> Vec<u8> {
 async fn a_thousand_junk_requests_do_not_stop_or_hijack_the_real_redirect() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (vault, _) = keyring();
+    let (vault, _) = memory_vault();
     let core = Core::new(
         dir.path(),
         vault,

@@ -251,7 +251,9 @@ fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// The account `number` of this login, after the bearer check; or the error response.
+/// The account `number` of this login, after the bearer check; or the error response (an
+/// axum response is large, and this is the Demo broker's error path: not boxed).
+#[allow(clippy::result_large_err)]
 fn own_account<'a>(
     shared: &'a Shared,
     headers: &HeaderMap,

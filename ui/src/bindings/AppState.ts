@@ -2,6 +2,7 @@
 import type { About } from "./About";
 import type { BrokerInfo } from "./BrokerInfo";
 import type { DemoInfo } from "./DemoInfo";
+import type { Notice } from "./Notice";
 import type { ProfileSummary } from "./ProfileSummary";
 import type { ProfileView } from "./ProfileView";
 
@@ -19,7 +20,7 @@ deep_link_redirect: string,
  */
 last_choice?: string, about: About, 
 /**
- * A message for the user that arrived before the window could hear it (a refused
- * `keygrant://` link the app was started with). Given once.
+ * Messages for the user that did not answer a command (a refused `keygrant://` link,
+ * even one the app was started with, before the window listened), until dismissed.
  */
-notice?: string, };
+notices: Array<Notice>, };

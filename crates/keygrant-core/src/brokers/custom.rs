@@ -6,8 +6,43 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use url::Url;
 
-use super::{BrokerKind, ClientAuth, Endpoints, RefreshBody};
+use super::{BrokerKind, BrokerSpec, ClientAuth, Endpoints, HandoffVars, RefreshBody, Urls};
 use crate::error::{AppError, ErrorKind, Result};
+
+/// A custom provider: its URLs come from the user ([`CustomProvider`]); no account API.
+pub const SPEC: BrokerSpec = BrokerSpec {
+    kind: BrokerKind::Custom,
+    name: "Custom OAuth 2",
+    production_label: "Custom provider",
+    sandbox_label: "Custom provider",
+    production: None,
+    sandbox: None,
+    // A custom provider tried against the Demo broker speaks its Auth0-like dialect.
+    demo: Urls {
+        authorize: "ts/authorize",
+        token: "ts/oauth/token",
+        api: "ts/v3/",
+    },
+    extra_authorize: &[],
+    refresh_body: RefreshBody::Form,
+    pkce: true,
+    // Any loopback port (RFC 8252 section 7.3) unless the user enters one.
+    default_redirect_uri: "",
+    where_to_register: "your OAuth application's redirect (callback) URIs at the provider",
+    app_settings_urls: None,
+    // Typed by the user.
+    scopes: &[],
+    read_scope: "",
+    no_refresh_token: "The provider returned no refresh token. Many providers issue one only when asked: add a scope such as offline_access or an extra parameter such as access_type=offline (see the provider's documentation), then connect again. Nothing was saved.",
+    grants_differ_by_environment: false,
+    handoff: HandoffVars {
+        client_id: Some("OAUTH_CLIENT_ID"),
+        client_secret: "OAUTH_CLIENT_SECRET",
+        refresh_token: "OAUTH_REFRESH_TOKEN",
+    },
+    python_snippet: None,
+    api: None,
+};
 
 /// One extra query parameter for the authorize URL (e.g. `audience`, `access_type=offline`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -1,61 +1,132 @@
-//! Broker definitions: which endpoints, scopes and OAuth options each broker and environment
-//! uses, the token requests each one expects, and the neutral account model the UI renders.
+//! The brokers. Each broker is one module holding everything true of it, gathered in one
+//! [`BrokerSpec`]: endpoints per environment, scopes, redirect and settings-page hints, its
+//! token and API error dialects, its balance and position parsers, its hand-off variable
+//! names. The rest of the core asks [`BrokerKind::spec`] and never matches on a broker.
 //!
-//! The real endpoints come from shared/reference/BROKERS.md (checked against the PyPI SDKs
-//! `tastytrade` 13.2.3 and `tradestation` 0.2). The Demo environment points the same broker
-//! module at the Demo broker's dialect on loopback; nothing else differs.
+//! Adding a broker: write `brokers/<name>.rs` with its `SPEC`, add its variant to
+//! [`BrokerKind`] and its line to [`REGISTRY`], add its dialect to the Demo broker
+//! (`crates/keygrant-demo`), and its tests. Wire facts: `docs/brokers.md`.
 
 pub mod custom;
+pub mod http;
 pub mod portfolio;
 pub mod tastytrade;
 pub mod tradestation;
 
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use url::Url;
 
+use crate::error::{AppError, ErrorKind, Result};
+use crate::secret::AccessToken;
+
+pub use http::{http_client, user_agent};
+
+/// Which broker a profile talks to. Serialised as `"tastytrade"`, `"trade_station"`,
+/// `"custom"` (profiles.json, IPC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum BrokerKind {
+    /// Tastytrade (docs/brokers.md#tastytrade).
     Tastytrade,
+    /// TradeStation (docs/brokers.md#tradestation).
     TradeStation,
     /// Any OAuth 2 provider the user describes: refresh token only, no dashboard.
     Custom,
 }
 
+/// Every broker's spec: the one registration line per broker.
+pub const REGISTRY: &[&BrokerSpec] = &[&tastytrade::SPEC, &tradestation::SPEC, &custom::SPEC];
+
 impl BrokerKind {
+    /// Everything Keygrant knows about this broker.
+    pub fn spec(self) -> &'static BrokerSpec {
+        REGISTRY
+            .iter()
+            .find(|s| s.kind == self)
+            .expect("every BrokerKind is registered")
+    }
+
+    /// The brokers the wizard offers (those with real endpoints), in the registry's order.
+    pub fn known() -> impl Iterator<Item = BrokerKind> {
+        REGISTRY
+            .iter()
+            .filter(|s| s.production.is_some())
+            .map(|s| s.kind)
+    }
+
+    /// The broker's name as people write it ("Tastytrade", "TradeStation").
     pub fn display_name(self) -> &'static str {
-        match self {
-            BrokerKind::Tastytrade => "Tastytrade",
-            BrokerKind::TradeStation => "TradeStation",
-            BrokerKind::Custom => "Custom OAuth 2",
-        }
+        self.spec().name
     }
 
     /// Whether Keygrant knows this broker's account API (and so shows a dashboard).
     pub fn has_dashboard(self) -> bool {
-        self != BrokerKind::Custom
+        self.spec().api.is_some()
     }
 
-    /// The redirect URI the broker's own SDK and guides use, which most users registered.
+    /// The redirect URI the broker's own SDK and guides use, which most users registered;
+    /// empty for a custom provider (any loopback port, RFC 8252 section 7.3).
     pub fn default_redirect_uri(self) -> &'static str {
-        match self {
-            BrokerKind::Tastytrade => "http://localhost:8000",
-            BrokerKind::TradeStation => "http://localhost:3001",
-            // Any loopback port (RFC 8252 section 7.3) unless the user enters one.
-            BrokerKind::Custom => "",
+        self.spec().default_redirect_uri
+    }
+
+    /// The environment as the broker names it ("Sandbox (cert)", "Simulated (sim)", ...).
+    pub fn env_name(self, env: Environment) -> &'static str {
+        let spec = self.spec();
+        match env {
+            Environment::Demo if spec.production.is_some() => "Demo broker",
+            Environment::Demo | Environment::Production => spec.production_label,
+            Environment::Sandbox => spec.sandbox_label,
         }
     }
 
-    pub fn env_name(self, env: Environment) -> &'static str {
-        match (self, env) {
-            (BrokerKind::Custom, _) => "Custom provider",
-            (_, Environment::Demo) => "Demo broker",
-            (BrokerKind::Tastytrade, Environment::Production) => "Production",
-            (BrokerKind::Tastytrade, Environment::Sandbox) => "Sandbox (cert)",
-            (BrokerKind::TradeStation, Environment::Production) => "Live",
-            (BrokerKind::TradeStation, Environment::Sandbox) => "Simulated (sim)",
+    /// The broker's account API. Errors: [`ErrorKind::InvalidInput`] for a provider without
+    /// one (a custom OAuth 2 provider).
+    pub fn api(self) -> Result<&'static BrokerApi> {
+        self.spec().api.as_ref().ok_or_else(|| {
+            AppError::new(
+                ErrorKind::InvalidInput,
+                "A custom OAuth 2 provider has no account list in Keygrant: use its refresh token in your own code.",
+            )
+        })
+    }
+}
+
+/// Who a connection talks to: a known broker, or a custom OAuth 2 provider with its URLs.
+/// (profiles.json and the wizard keep the two as `broker` plus `custom`, for compatibility
+/// with saved profiles; code asks for this one enum.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provider {
+    /// A broker of the [`REGISTRY`] with real endpoints.
+    Broker(BrokerKind),
+    /// A provider the user described.
+    Custom(custom::CustomProvider),
+}
+
+impl Provider {
+    /// The provider `broker` and `custom` describe. Errors: [`ErrorKind::InvalidInput`] on
+    /// the `authorize_url` field when a custom provider comes without its description.
+    pub fn new(broker: BrokerKind, custom: Option<&custom::CustomProvider>) -> Result<Provider> {
+        if broker.spec().production.is_some() {
+            return Ok(Provider::Broker(broker));
+        }
+        custom.cloned().map(Provider::Custom).ok_or_else(|| {
+            AppError::new(
+                ErrorKind::InvalidInput,
+                "Describe the provider: its authorize URL and token URL.",
+            )
+            .on_field("authorize_url")
+        })
+    }
+
+    /// The [`BrokerKind`] whose spec applies.
+    pub fn kind(&self) -> BrokerKind {
+        match self {
+            Provider::Broker(b) => *b,
+            Provider::Custom(_) => BrokerKind::Custom,
         }
     }
 }
@@ -66,8 +137,11 @@ impl BrokerKind {
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Environment {
+    /// The broker's live service.
     Production,
+    /// The broker's test service.
     Sandbox,
+    /// The Demo broker on loopback, speaking the broker's dialect.
     Demo,
 }
 
@@ -86,9 +160,10 @@ impl Environment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshBody {
     /// `application/json` with `grant_type`, `client_secret`, `refresh_token` (Tastytrade,
-    /// as its docs and SDK 13 send it; no `client_id`).
+    /// docs/brokers.md#tastytrade-refresh-request; no `client_id`).
     Json,
-    /// `application/x-www-form-urlencoded` with `client_id` too (TradeStation).
+    /// `application/x-www-form-urlencoded`, client authentication as [`ClientAuth`] says
+    /// (TradeStation, custom providers).
     Form,
 }
 
@@ -103,21 +178,138 @@ pub enum ClientAuth {
     Basic,
 }
 
+/// A broker's three addresses in one environment, as absolute URLs (or, for
+/// [`BrokerSpec::demo`], paths under the Demo broker's base URL).
+#[derive(Debug, Clone, Copy)]
+pub struct Urls {
+    /// The authorization endpoint (RFC 6749 section 3.1).
+    pub authorize: &'static str,
+    /// The token endpoint (RFC 6749 section 3.2).
+    pub token: &'static str,
+    /// The REST API base; ends with `/` so relative paths join under it.
+    pub api: &'static str,
+}
+
+/// One scope as the wizard offers it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeSpec {
+    /// The scope token (RFC 6749 section 3.3).
+    pub name: &'static str,
+    /// What it allows, in a trader's words.
+    pub description: &'static str,
+    /// Ticked by default.
+    pub default: bool,
+    /// Cannot be unticked (Keygrant needs it).
+    pub required: bool,
+}
+
+/// The environment variables a hand-off `.env` uses for this broker.
+#[derive(Debug, Clone, Copy)]
+pub struct HandoffVars {
+    /// The client ID's variable, where the SDK reads one.
+    pub client_id: Option<&'static str>,
+    /// The client secret's variable.
+    pub client_secret: &'static str,
+    /// The refresh token's variable.
+    pub refresh_token: &'static str,
+}
+
+/// The account list request of a broker's API.
+pub type AccountsFn = for<'a> fn(
+    &'a reqwest::Client,
+    &'a Endpoints,
+    &'a AccessToken,
+) -> BoxFuture<'a, Result<Vec<Account>>>;
+/// The balances request of a broker's API, for one account.
+pub type BalancesFn = for<'a> fn(
+    &'a reqwest::Client,
+    &'a Endpoints,
+    &'a AccessToken,
+    &'a Account,
+) -> BoxFuture<'a, Result<portfolio::Balances>>;
+/// The positions request of a broker's API, for one account.
+pub type PositionsFn = for<'a> fn(
+    &'a reqwest::Client,
+    &'a Endpoints,
+    &'a AccessToken,
+    &'a Account,
+) -> BoxFuture<'a, Result<Vec<portfolio::Position>>>;
+
+/// A broker's account API, in the neutral model of [`portfolio`].
+pub struct BrokerApi {
+    /// The open accounts.
+    pub accounts: AccountsFn,
+    /// One account's balances.
+    pub balances: BalancesFn,
+    /// One account's positions.
+    pub positions: PositionsFn,
+}
+
+/// Everything Keygrant knows about one broker: the only place broker facts live.
+pub struct BrokerSpec {
+    /// Which broker.
+    pub kind: BrokerKind,
+    /// Its name as people write it.
+    pub name: &'static str,
+    /// Its production environment's name ("Production", "Live").
+    pub production_label: &'static str,
+    /// Its test environment's name ("Sandbox (cert)", "Simulated (sim)").
+    pub sandbox_label: &'static str,
+    /// The real service's addresses; `None` for a custom provider (the user gives them).
+    pub production: Option<Urls>,
+    /// The test service's addresses.
+    pub sandbox: Option<Urls>,
+    /// The same API in the Demo broker: paths under its base URL.
+    pub demo: Urls,
+    /// Extra authorize parameters every request carries (TradeStation's `audience`).
+    pub extra_authorize: &'static [(&'static str, &'static str)],
+    /// The refresh request's body.
+    pub refresh_body: RefreshBody,
+    /// Whether the real service takes PKCE parameters.
+    pub pkce: bool,
+    /// The redirect URI most users registered.
+    pub default_redirect_uri: &'static str,
+    /// Where that redirect URI is registered, in the broker's words, for error messages.
+    pub where_to_register: &'static str,
+    /// The broker's page for OAuth applications, per environment (production, sandbox).
+    pub app_settings_urls: Option<(&'static str, &'static str)>,
+    /// The scopes the wizard offers.
+    pub scopes: &'static [ScopeSpec],
+    /// The scope that reads accounts, named in "refused access" messages.
+    pub read_scope: &'static str,
+    /// What to do when a sign-in returned no refresh token.
+    pub no_refresh_token: &'static str,
+    /// Whether a grant of one environment is refused by the other (so a refused pasted
+    /// token is worth trying against the other environment).
+    pub grants_differ_by_environment: bool,
+    /// The hand-off `.env` variable names.
+    pub handoff: HandoffVars,
+    /// The public Python SDK's session, given the `.env` names and whether it is the test
+    /// environment; `None` when there is no SDK.
+    pub python_snippet: Option<fn(&HandoffVars, bool) -> String>,
+    /// The account API; `None` when Keygrant shows no dashboard.
+    pub api: Option<BrokerApi>,
+}
+
 /// Where a broker's OAuth pages and API live, and how its token endpoint wants to be spoken to.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
+    /// The broker these are for.
     pub broker: BrokerKind,
+    /// The authorization endpoint.
     pub authorize_url: Url,
+    /// The token endpoint.
     pub token_url: Url,
     /// Ends with `/` so relative paths join under it.
     pub api_base: Url,
-    /// Send a PKCE S256 challenge. Tastytrade is reported to refuse PKCE parameters and
-    /// TradeStation uses PKCE only for keys switched to it, so it is off for the real brokers
-    /// and on for the Demo broker, which checks it.
+    /// Send a PKCE S256 challenge (RFC 7636). Off for the real Tastytrade and TradeStation
+    /// (docs/brokers.md#oauth-2-pkce), on for the Demo broker, which checks it.
     pub use_pkce: bool,
     /// Extra authorize query parameters (TradeStation's `audience`).
     pub extra_authorize: Vec<(String, String)>,
+    /// The refresh request's body.
     pub refresh_body: RefreshBody,
+    /// How the client authenticates at the token endpoint.
     pub client_auth: ClientAuth,
 }
 
@@ -126,50 +318,32 @@ pub struct Endpoints {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct ScopeInfo {
+    /// The scope token.
     pub name: String,
+    /// What it allows.
     pub description: String,
+    /// Ticked by default.
     pub default: bool,
+    /// Cannot be unticked.
     pub required: bool,
 }
 
+/// The scopes `broker` offers, in its order.
 pub fn scopes(broker: BrokerKind) -> Vec<ScopeInfo> {
-    let s = |name: &str, description: &str, default: bool, required: bool| ScopeInfo {
-        name: name.into(),
-        description: description.into(),
-        default,
-        required,
-    };
-    match broker {
-        BrokerKind::Tastytrade => vec![
-            s("read", "See accounts, balances and positions", true, true),
-            s("trade", "Place and cancel orders", false, false),
-            s("openid", "Identify you (an ID token)", true, false),
-        ],
-        BrokerKind::TradeStation => vec![
-            s("openid", "Required by TradeStation", true, true),
-            s(
-                "offline_access",
-                "Issue a refresh token (without it none comes back)",
-                true,
-                true,
-            ),
-            s("profile", "Your name in the ID token", true, false),
-            s(
-                "ReadAccount",
-                "See accounts, balances and positions",
-                true,
-                true,
-            ),
-            s("MarketData", "Quotes and market data", false, false),
-            s("Trade", "Place and cancel orders", false, false),
-            s("OptionSpreads", "Option spread endpoints", false, false),
-            s("Matrix", "Market depth endpoints", false, false),
-        ],
-        // Typed by the user.
-        BrokerKind::Custom => vec![],
-    }
+    broker
+        .spec()
+        .scopes
+        .iter()
+        .map(|s| ScopeInfo {
+            name: s.name.into(),
+            description: s.description.into(),
+            default: s.default,
+            required: s.required,
+        })
+        .collect()
 }
 
+/// The scopes ticked by default for `broker`.
 pub fn default_scopes(broker: BrokerKind) -> Vec<String> {
     scopes(broker)
         .into_iter()
@@ -183,77 +357,48 @@ fn url(s: &str) -> Url {
 }
 
 impl Endpoints {
-    /// The real service's endpoints.
+    /// The real service's endpoints; `None` for the Demo environment and custom providers.
     pub fn real(broker: BrokerKind, env: Environment) -> Option<Endpoints> {
-        let (authorize, token, api) = match (broker, env) {
-            (_, Environment::Demo) | (BrokerKind::Custom, _) => return None,
-            (BrokerKind::Tastytrade, Environment::Production) => (
-                tastytrade::PRODUCTION_AUTHORIZE,
-                tastytrade::PRODUCTION_TOKEN,
-                tastytrade::PRODUCTION_API,
-            ),
-            (BrokerKind::Tastytrade, Environment::Sandbox) => (
-                tastytrade::SANDBOX_AUTHORIZE,
-                tastytrade::SANDBOX_TOKEN,
-                tastytrade::SANDBOX_API,
-            ),
-            (BrokerKind::TradeStation, Environment::Production) => (
-                tradestation::AUTHORIZE,
-                tradestation::TOKEN,
-                tradestation::LIVE_API,
-            ),
-            (BrokerKind::TradeStation, Environment::Sandbox) => (
-                tradestation::AUTHORIZE,
-                tradestation::TOKEN,
-                tradestation::SIM_API,
-            ),
+        let spec = broker.spec();
+        let urls = match env {
+            Environment::Production => spec.production?,
+            Environment::Sandbox => spec.sandbox?,
+            Environment::Demo => return None,
         };
         Some(Endpoints {
             broker,
-            authorize_url: url(authorize),
-            token_url: url(token),
-            api_base: url(api),
-            use_pkce: false,
-            extra_authorize: Self::extra(broker),
-            refresh_body: Self::refresh_body(broker),
+            authorize_url: url(urls.authorize),
+            token_url: url(urls.token),
+            api_base: url(urls.api),
+            use_pkce: spec.pkce,
+            extra_authorize: Self::extra(spec),
+            refresh_body: spec.refresh_body,
             client_auth: ClientAuth::RequestBody,
         })
     }
 
     /// The same broker module against the Demo broker (or any double of the broker) at
-    /// `base`: its Tastytrade dialect at the root, its TradeStation dialect under `ts/`.
+    /// `base`, in the broker's dialect there. PKCE is on: the Demo broker checks it.
     pub fn at(broker: BrokerKind, base: &Url) -> Endpoints {
+        let spec = broker.spec();
         let j = |p: &str| base.join(p).expect("static path");
-        let (authorize, token, api) = match broker {
-            BrokerKind::Tastytrade => (j("auth.html"), j("oauth/token"), base.clone()),
-            BrokerKind::TradeStation | BrokerKind::Custom => {
-                (j("ts/authorize"), j("ts/oauth/token"), j("ts/v3/"))
-            }
-        };
         Endpoints {
             broker,
-            authorize_url: authorize,
-            token_url: token,
-            api_base: api,
+            authorize_url: j(spec.demo.authorize),
+            token_url: j(spec.demo.token),
+            api_base: j(spec.demo.api),
             use_pkce: true,
-            extra_authorize: Self::extra(broker),
-            refresh_body: Self::refresh_body(broker),
+            extra_authorize: Self::extra(spec),
+            refresh_body: spec.refresh_body,
             client_auth: ClientAuth::RequestBody,
         }
     }
 
-    fn extra(broker: BrokerKind) -> Vec<(String, String)> {
-        match broker {
-            BrokerKind::Tastytrade | BrokerKind::Custom => vec![],
-            BrokerKind::TradeStation => vec![("audience".into(), tradestation::AUDIENCE.into())],
-        }
-    }
-
-    fn refresh_body(broker: BrokerKind) -> RefreshBody {
-        match broker {
-            BrokerKind::Tastytrade => RefreshBody::Json,
-            BrokerKind::TradeStation | BrokerKind::Custom => RefreshBody::Form,
-        }
+    fn extra(spec: &BrokerSpec) -> Vec<(String, String)> {
+        spec.extra_authorize
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 }
 
@@ -271,253 +416,35 @@ pub struct Account {
     pub currency: String,
 }
 
-/// One account's balances and positions, fetched concurrently.
-pub async fn fetch_detail(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    access_token: &crate::secret::Secret,
-    account: &Account,
-) -> (
-    crate::error::Result<portfolio::Balances>,
-    crate::error::Result<Vec<portfolio::Position>>,
-) {
-    let n = account.number.as_str();
-    match endpoints.broker {
-        BrokerKind::Tastytrade => futures::join!(
-            tastytrade::fetch_balances(http, endpoints, access_token, n),
-            tastytrade::fetch_positions(http, endpoints, access_token, n)
-        ),
-        BrokerKind::TradeStation => futures::join!(
-            tradestation::fetch_balances(http, endpoints, access_token, n, &account.currency),
-            tradestation::fetch_positions(http, endpoints, access_token, n)
-        ),
-        BrokerKind::Custom => {
-            let e = || {
-                crate::error::AppError::new(
-                    crate::error::ErrorKind::InvalidInput,
-                    "A custom provider has no accounts in Keygrant.",
-                )
-            };
-            (Err(e()), Err(e()))
-        }
-    }
-}
-
-fn no_accounts() -> crate::error::AppError {
-    crate::error::AppError::new(
-        crate::error::ErrorKind::InvalidInput,
-        "A custom provider has no accounts in Keygrant.",
-    )
-}
-
-/// One account's balances in the neutral model.
-pub async fn fetch_detail_balances(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    access_token: &crate::secret::Secret,
-    account: &Account,
-) -> crate::error::Result<portfolio::Balances> {
-    match endpoints.broker {
-        BrokerKind::Tastytrade => {
-            tastytrade::fetch_balances(http, endpoints, access_token, &account.number).await
-        }
-        BrokerKind::TradeStation => {
-            tradestation::fetch_balances(
-                http,
-                endpoints,
-                access_token,
-                &account.number,
-                &account.currency,
-            )
-            .await
-        }
-        BrokerKind::Custom => Err(no_accounts()),
-    }
-}
-
-/// One account's positions in the neutral model.
-pub async fn fetch_detail_positions(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    access_token: &crate::secret::Secret,
-    account: &Account,
-) -> crate::error::Result<Vec<portfolio::Position>> {
-    match endpoints.broker {
-        BrokerKind::Tastytrade => {
-            tastytrade::fetch_positions(http, endpoints, access_token, &account.number).await
-        }
-        BrokerKind::TradeStation => {
-            tradestation::fetch_positions(http, endpoints, access_token, &account.number).await
-        }
-        BrokerKind::Custom => Err(no_accounts()),
-    }
-}
-
-/// The account list from whichever broker `endpoints` speaks for.
+/// The account list from whichever broker `endpoints` speaks for. Errors: those of the
+/// broker's API ([`crate::error::ErrorKind::Unauthorized`], `Broker`, `Network`,
+/// `RateLimited`), or `InvalidInput` for a provider without an account API.
 pub async fn fetch_accounts(
     http: &reqwest::Client,
     endpoints: &Endpoints,
-    access_token: &crate::secret::Secret,
-) -> crate::error::Result<Vec<Account>> {
-    match endpoints.broker {
-        BrokerKind::Tastytrade => tastytrade::fetch_accounts(http, endpoints, access_token).await,
-        BrokerKind::TradeStation => tradestation::fetch_accounts(http, endpoints, access_token).await,
-        BrokerKind::Custom => Err(crate::error::AppError::new(
-            crate::error::ErrorKind::InvalidInput,
-            "A custom OAuth 2 provider has no account list in Keygrant: use its refresh token in your own code.",
-        )),
-    }
+    access_token: &AccessToken,
+) -> Result<Vec<Account>> {
+    (endpoints.broker.api()?.accounts)(http, endpoints, access_token).await
 }
 
-/// GETs `path` under the API base with the bearer token and returns the body, mapping 401/403
-/// and other failures to messages that say what to do.
-pub(crate) async fn api_get(
+/// One account's balances in the neutral model. Errors as [`fetch_accounts`].
+pub async fn fetch_balances(
     http: &reqwest::Client,
     endpoints: &Endpoints,
-    path: &str,
-    access_token: &crate::secret::Secret,
-    what: &str,
-    error_message: fn(&str) -> Option<String>,
-) -> crate::error::Result<String> {
-    use crate::error::{AppError, ErrorKind};
-    let url = endpoints
-        .api_base
-        .join(path)
-        .map_err(|e| AppError::internal(format!("bad API path: {e}")))?;
-    let name = endpoints.broker.display_name();
-    // A GET is safe to repeat: a failed connection, a timeout, 429 and 5xx are retried with
-    // backoff, at most `RETRY.attempts` tries in all. (Token requests are never retried.)
-    let mut attempt = 0;
-    let (status, body) = loop {
-        attempt += 1;
-        let result = async {
-            let resp = http
-                .get(url.clone())
-                .bearer_auth(access_token.expose())
-                .header(reqwest::header::ACCEPT, "application/json")
-                .send()
-                .await?;
-            let status = resp.status();
-            let after = retry_after(resp.headers());
-            Ok::<_, reqwest::Error>((status, after, resp.text().await?))
-        }
-        .await;
-        let last = attempt >= RETRY.attempts;
-        let wait = match &result {
-            Err(e)
-                if !last && (e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()) =>
-            {
-                Some(RETRY.backoff(attempt))
-            }
-            Ok((s, after, _))
-                if !last && retryable(*s) && after.map_or(true, |a| a <= RETRY.max_retry_after) =>
-            {
-                Some(after.unwrap_or_else(|| RETRY.backoff(attempt)))
-            }
-            _ => None,
-        };
-        let Some(wait) = wait else {
-            match result {
-                Err(e) => return Err(AppError::network(e)),
-                Ok((s, after, _)) if s == reqwest::StatusCode::TOO_MANY_REQUESTS => {
-                    let when = after
-                        .map(|a| format!(" in {} seconds", a.as_secs().max(1)))
-                        .unwrap_or_else(|| " in a minute".into());
-                    return Err(AppError::new(
-                        ErrorKind::RateLimited,
-                        format!("{name} is limiting how often Keygrant may ask (429). Nothing was lost; press Refresh{when}."),
-                    ));
-                }
-                Ok((s, _, body)) => break (s, body),
-            }
-        };
-        match &result {
-            Err(e) => tracing::debug!(attempt, error = %e, "GET failed; retrying"),
-            Ok((s, _, _)) => {
-                tracing::debug!(attempt, status = %s, "GET answered a retryable status; retrying")
-            }
-        }
-        tokio::time::sleep(wait).await;
-    };
-    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        return Err(AppError::new(
-            ErrorKind::Unauthorized,
-            format!(
-                "{} refused access to {what}{}. Check that your OAuth application has the scope for \
-                 reading accounts ({}), then disconnect and connect again.",
-                endpoints.broker.display_name(),
-                error_message(&body).map(|m| format!(" ({m})")).unwrap_or_default(),
-                if endpoints.broker == BrokerKind::Tastytrade { "read" } else { "ReadAccount" },
-            ),
-        ));
-    }
-    if !status.is_success() {
-        return Err(AppError::new(
-            ErrorKind::Broker,
-            format!(
-                "{} answered {status} for {what}{}. Try again in a minute.",
-                endpoints.broker.display_name(),
-                error_message(&body)
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
-            ),
-        ));
-    }
-    Ok(body)
+    access_token: &AccessToken,
+    account: &Account,
+) -> Result<portfolio::Balances> {
+    (endpoints.broker.api()?.balances)(http, endpoints, access_token, account).await
 }
 
-use std::time::Duration;
-
-/// How API reads are retried.
-pub struct RetryPolicy {
-    /// Tries in all, the first included.
-    pub attempts: u32,
-    pub base: Duration,
-    /// A `Retry-After` longer than this is not waited for: the user is told when to retry.
-    pub max_retry_after: Duration,
-}
-
-pub const RETRY: RetryPolicy = RetryPolicy {
-    attempts: 3,
-    base: Duration::from_millis(250),
-    max_retry_after: Duration::from_secs(5),
-};
-
-impl RetryPolicy {
-    /// 250 ms, 500 ms, ... with up to 25 % jitter so concurrent reads do not retry in step.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.base * 2u32.saturating_pow(attempt.saturating_sub(1));
-        let jitter = rand::random::<f64>() * 0.25;
-        exp.mul_f64(1.0 + jitter)
-    }
-}
-
-fn retryable(s: reqwest::StatusCode) -> bool {
-    s == reqwest::StatusCode::TOO_MANY_REQUESTS || matches!(s.as_u16(), 500 | 502 | 503 | 504)
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is not used by these APIs; it counts as absent).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-/// The `User-Agent` every request carries. Tastytrade answers 401 without a
-/// `<product>/<version>` agent, token endpoint included.
-pub fn user_agent() -> String {
-    format!("keygrant/{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// The HTTP client for broker calls: never follows redirects (an OAuth token endpoint that
-/// redirects is an error, and following it could leak the code), bounded timeouts.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(user_agent())
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .expect("a static reqwest configuration builds")
+/// One account's positions in the neutral model. Errors as [`fetch_accounts`].
+pub async fn fetch_positions(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    access_token: &AccessToken,
+    account: &Account,
+) -> Result<Vec<portfolio::Position>> {
+    (endpoints.broker.api()?.positions)(http, endpoints, access_token, account).await
 }
 
 #[cfg(test)]

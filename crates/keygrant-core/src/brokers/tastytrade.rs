@@ -7,16 +7,11 @@
 
 use serde::Deserialize;
 
-use super::{Account, Endpoints};
-use crate::error::{AppError, ErrorKind, Result};
-use crate::secret::Secret;
+use futures::future::BoxFuture;
 
-pub const PRODUCTION_AUTHORIZE: &str = "https://my.tastytrade.com/auth.html";
-pub const PRODUCTION_TOKEN: &str = "https://api.tastyworks.com/oauth/token";
-pub const PRODUCTION_API: &str = "https://api.tastyworks.com/";
-pub const SANDBOX_AUTHORIZE: &str = "https://cert-my.staging-tasty.works/auth.html";
-pub const SANDBOX_TOKEN: &str = "https://api.cert.tastyworks.com/oauth/token";
-pub const SANDBOX_API: &str = "https://api.cert.tastyworks.com/";
+use super::{Account, BrokerApi, BrokerSpec, Endpoints, HandoffVars, RefreshBody, ScopeSpec, Urls};
+use crate::error::{AppError, ErrorKind, Result};
+use crate::secret::AccessToken;
 
 #[derive(Deserialize)]
 struct Envelope<T> {
@@ -72,21 +67,23 @@ pub fn parse_accounts(body: &str) -> Result<Vec<Account>> {
 }
 
 /// `GET {api}/customers/me/accounts` with the access token.
-pub async fn fetch_accounts(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    access_token: &Secret,
-) -> Result<Vec<Account>> {
-    let body = super::api_get(
-        http,
-        endpoints,
-        "customers/me/accounts",
-        access_token,
-        "the account list",
-        api_error_message,
-    )
-    .await?;
-    parse_accounts(&body)
+fn fetch_accounts<'a>(
+    http: &'a reqwest::Client,
+    endpoints: &'a Endpoints,
+    access_token: &'a AccessToken,
+) -> BoxFuture<'a, Result<Vec<Account>>> {
+    Box::pin(async move {
+        let body = super::http::api_get(
+            http,
+            endpoints,
+            "customers/me/accounts",
+            access_token,
+            "the account list",
+            api_error_message,
+        )
+        .await?;
+        parse_accounts(&body)
+    })
 }
 
 /// The message of a Tastytrade API error body, `{"error": {"code", "message"}}`.
@@ -199,46 +196,119 @@ pub fn parse_positions(body: &str) -> Result<Vec<Position>> {
 }
 
 /// `GET {api}/accounts/{n}/balances/USD`, as the SDK asks for it.
-pub async fn fetch_balances(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    token: &Secret,
-    number: &str,
-) -> Result<Balances> {
-    let path = format!("accounts/{}/balances/USD", urlencode(number));
-    let body = super::api_get(
-        http,
-        endpoints,
-        &path,
-        token,
-        "the balances",
-        api_error_message,
-    )
-    .await?;
-    parse_balances(&body, "USD")
+fn fetch_balances<'a>(
+    http: &'a reqwest::Client,
+    endpoints: &'a Endpoints,
+    token: &'a AccessToken,
+    account: &'a Account,
+) -> BoxFuture<'a, Result<Balances>> {
+    Box::pin(async move {
+        let number = account.number.as_str();
+        let path = format!("accounts/{}/balances/USD", urlencode(number));
+        let body = super::http::api_get(
+            http,
+            endpoints,
+            &path,
+            token,
+            "the balances",
+            api_error_message,
+        )
+        .await?;
+        parse_balances(&body, "USD")
+    })
 }
 
-pub async fn fetch_positions(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    token: &Secret,
-    number: &str,
-) -> Result<Vec<Position>> {
-    let path = format!("accounts/{}/positions", urlencode(number));
-    let body = super::api_get(
-        http,
-        endpoints,
-        &path,
-        token,
-        "the positions",
-        api_error_message,
-    )
-    .await?;
-    parse_positions(&body)
+fn fetch_positions<'a>(
+    http: &'a reqwest::Client,
+    endpoints: &'a Endpoints,
+    token: &'a AccessToken,
+    account: &'a Account,
+) -> BoxFuture<'a, Result<Vec<Position>>> {
+    Box::pin(async move {
+        let number = account.number.as_str();
+        let path = format!("accounts/{}/positions", urlencode(number));
+        let body = super::http::api_get(
+            http,
+            endpoints,
+            &path,
+            token,
+            "the positions",
+            api_error_message,
+        )
+        .await?;
+        parse_positions(&body)
+    })
 }
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Tastytrade (docs/brokers.md#tastytrade).
+pub const SPEC: BrokerSpec = BrokerSpec {
+    kind: super::BrokerKind::Tastytrade,
+    name: "Tastytrade",
+    production_label: "Production",
+    sandbox_label: "Sandbox (cert)",
+    // docs/brokers.md#tastytrade-environments
+    production: Some(Urls {
+        authorize: "https://my.tastytrade.com/auth.html",
+        token: "https://api.tastyworks.com/oauth/token",
+        api: "https://api.tastyworks.com/",
+    }),
+    sandbox: Some(Urls {
+        authorize: "https://cert-my.staging-tasty.works/auth.html",
+        token: "https://api.cert.tastyworks.com/oauth/token",
+        api: "https://api.cert.tastyworks.com/",
+    }),
+    demo: Urls {
+        authorize: "auth.html",
+        token: "oauth/token",
+        api: "",
+    },
+    extra_authorize: &[],
+    // docs/brokers.md#tastytrade-refresh-request
+    refresh_body: RefreshBody::Json,
+    // Reported to refuse PKCE parameters (docs/brokers.md#tastytrade-authorize-request).
+    pkce: false,
+    default_redirect_uri: "http://localhost:8000",
+    where_to_register: "my.tastytrade.com under Manage > My Profile > API > OAuth Applications (edit your application's Redirect URI)",
+    app_settings_urls: Some((
+        "https://my.tastytrade.com/app.html#/manage/api-access/oauth-applications",
+        "https://cert-my.staging-tasty.works/app.html#/manage/api-access/oauth-applications",
+    )),
+    scopes: &[
+        ScopeSpec { name: "read", description: "See accounts, balances and positions", default: true, required: true },
+        ScopeSpec { name: "trade", description: "Place and cancel orders", default: false, required: false },
+        ScopeSpec { name: "openid", description: "Identify you (an ID token)", default: true, required: false },
+    ],
+    read_scope: "read",
+    no_refresh_token: "Tastytrade returned no refresh token. Check your OAuth application's settings, then connect again. Nothing was saved.",
+    // Production and sandbox are separate services with separate grants.
+    grants_differ_by_environment: true,
+    // docs/brokers.md#tastytrade-hand-off-variables
+    handoff: HandoffVars {
+        client_id: None,
+        client_secret: "TASTY_CLIENT_SECRET",
+        refresh_token: "TASTY_REFRESH_TOKEN",
+    },
+    python_snippet: Some(python_snippet),
+    api: Some(BrokerApi {
+        accounts: fetch_accounts,
+        balances: fetch_balances,
+        positions: fetch_positions,
+    }),
+};
+
+/// The `tastytrade` SDK's session (`Session(secret, refresh_token[, is_test=True])`).
+fn python_snippet(v: &HandoffVars, sandbox: bool) -> String {
+    format!(
+        "import os\nfrom tastytrade import Session  # pip install tastytrade\n\n\
+         session = Session(os.environ[\"{}\"], os.environ[\"{}\"]{})\n",
+        v.client_secret,
+        v.refresh_token,
+        if sandbox { ", is_test=True" } else { "" }
+    )
 }
 
 #[cfg(test)]

@@ -10,16 +10,18 @@
 
 use serde::Deserialize;
 
-use super::{Account, Endpoints};
-use crate::error::{AppError, ErrorKind, Result};
-use crate::secret::Secret;
+use futures::future::BoxFuture;
 
+use super::{Account, BrokerApi, BrokerSpec, Endpoints, HandoffVars, RefreshBody, ScopeSpec, Urls};
+use crate::error::{AppError, ErrorKind, Result};
+use crate::secret::AccessToken;
+
+/// The sign-in (authorize) endpoint, for live and sim.
 pub const AUTHORIZE: &str = "https://signin.tradestation.com/authorize";
+/// The token endpoint, for live and sim.
 pub const TOKEN: &str = "https://signin.tradestation.com/oauth/token";
-pub const REVOKE: &str = "https://signin.tradestation.com/oauth/revoke";
+/// The `audience` every authorize request carries.
 pub const AUDIENCE: &str = "https://api.tradestation.com";
-pub const LIVE_API: &str = "https://api.tradestation.com/v3/";
-pub const SIM_API: &str = "https://sim-api.tradestation.com/v3/";
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -77,21 +79,23 @@ fn api_error_message(body: &str) -> Option<String> {
 }
 
 /// `GET {api}/brokerage/accounts` with the access token.
-pub async fn fetch_accounts(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    access_token: &Secret,
-) -> Result<Vec<Account>> {
-    let body = super::api_get(
-        http,
-        endpoints,
-        "brokerage/accounts",
-        access_token,
-        "the account list",
-        api_error_message,
-    )
-    .await?;
-    parse_accounts(&body)
+fn fetch_accounts<'a>(
+    http: &'a reqwest::Client,
+    endpoints: &'a Endpoints,
+    access_token: &'a AccessToken,
+) -> BoxFuture<'a, Result<Vec<Account>>> {
+    Box::pin(async move {
+        let body = super::http::api_get(
+            http,
+            endpoints,
+            "brokerage/accounts",
+            access_token,
+            "the account list",
+            api_error_message,
+        )
+        .await?;
+        parse_accounts(&body)
+    })
 }
 
 use super::portfolio::{self, BalanceKey, Balances, Direction, Position};
@@ -206,43 +210,121 @@ fn path_id(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
-pub async fn fetch_balances(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    token: &Secret,
-    id: &str,
-    currency: &str,
-) -> Result<Balances> {
-    let path = format!("brokerage/accounts/{}/balances", path_id(id));
-    let body = super::api_get(
-        http,
-        endpoints,
-        &path,
-        token,
-        "the balances",
-        api_error_message,
-    )
-    .await?;
-    parse_balances(&body, id, currency)
+fn fetch_balances<'a>(
+    http: &'a reqwest::Client,
+    endpoints: &'a Endpoints,
+    token: &'a AccessToken,
+    account: &'a Account,
+) -> BoxFuture<'a, Result<Balances>> {
+    Box::pin(async move {
+        let (id, currency) = (account.number.as_str(), account.currency.as_str());
+        let path = format!("brokerage/accounts/{}/balances", path_id(id));
+        let body = super::http::api_get(
+            http,
+            endpoints,
+            &path,
+            token,
+            "the balances",
+            api_error_message,
+        )
+        .await?;
+        parse_balances(&body, id, currency)
+    })
 }
 
-pub async fn fetch_positions(
-    http: &reqwest::Client,
-    endpoints: &Endpoints,
-    token: &Secret,
-    id: &str,
-) -> Result<Vec<Position>> {
-    let path = format!("brokerage/accounts/{}/positions", path_id(id));
-    let body = super::api_get(
-        http,
-        endpoints,
-        &path,
-        token,
-        "the positions",
-        api_error_message,
+fn fetch_positions<'a>(
+    http: &'a reqwest::Client,
+    endpoints: &'a Endpoints,
+    token: &'a AccessToken,
+    account: &'a Account,
+) -> BoxFuture<'a, Result<Vec<Position>>> {
+    Box::pin(async move {
+        let id = account.number.as_str();
+        let path = format!("brokerage/accounts/{}/positions", path_id(id));
+        let body = super::http::api_get(
+            http,
+            endpoints,
+            &path,
+            token,
+            "the positions",
+            api_error_message,
+        )
+        .await?;
+        parse_positions(&body, id)
+    })
+}
+
+/// TradeStation (docs/brokers.md#tradestation).
+pub const SPEC: BrokerSpec = BrokerSpec {
+    kind: super::BrokerKind::TradeStation,
+    name: "TradeStation",
+    production_label: "Live",
+    sandbox_label: "Simulated (sim)",
+    // docs/brokers.md#tradestation-environments: one sign-in for live and sim.
+    production: Some(Urls {
+        authorize: AUTHORIZE,
+        token: TOKEN,
+        api: "https://api.tradestation.com/v3/",
+    }),
+    sandbox: Some(Urls {
+        authorize: AUTHORIZE,
+        token: TOKEN,
+        api: "https://sim-api.tradestation.com/v3/",
+    }),
+    demo: Urls {
+        authorize: "ts/authorize",
+        token: "ts/oauth/token",
+        api: "ts/v3/",
+    },
+    // docs/brokers.md#tradestation-authorize-request
+    extra_authorize: &[("audience", AUDIENCE)],
+    refresh_body: RefreshBody::Form,
+    // PKCE only for keys switched to it (docs/brokers.md#oauth-2-pkce).
+    pkce: false,
+    default_redirect_uri: "http://localhost:3001",
+    where_to_register: "your TradeStation API key's callback URLs (ask TradeStation API support to add it)",
+    app_settings_urls: Some((
+        "https://api.tradestation.com/docs/",
+        "https://api.tradestation.com/docs/",
+    )),
+    scopes: &[
+        ScopeSpec { name: "openid", description: "Required by TradeStation", default: true, required: true },
+        ScopeSpec { name: "offline_access", description: "Issue a refresh token (without it none comes back)", default: true, required: true },
+        ScopeSpec { name: "profile", description: "Your name in the ID token", default: true, required: false },
+        ScopeSpec { name: "ReadAccount", description: "See accounts, balances and positions", default: true, required: true },
+        ScopeSpec { name: "MarketData", description: "Quotes and market data", default: false, required: false },
+        ScopeSpec { name: "Trade", description: "Place and cancel orders", default: false, required: false },
+        ScopeSpec { name: "OptionSpreads", description: "Option spread endpoints", default: false, required: false },
+        ScopeSpec { name: "Matrix", description: "Market depth endpoints", default: false, required: false },
+    ],
+    read_scope: "ReadAccount",
+    no_refresh_token: "TradeStation returned no refresh token: the offline_access scope was not granted. Make sure your API key allows it, then connect again. Nothing was saved.",
+    // Live and sim share one sign-in: a grant is not tied to either.
+    grants_differ_by_environment: false,
+    // Keygrant's own names: the SDK reads no environment (docs/brokers.md#tradestation-hand-off-variables).
+    handoff: HandoffVars {
+        client_id: Some("TRADESTATION_API_KEY"),
+        client_secret: "TRADESTATION_SECRET_KEY",
+        refresh_token: "TRADESTATION_REFRESH_TOKEN",
+    },
+    python_snippet: Some(python_snippet),
+    api: Some(BrokerApi {
+        accounts: fetch_accounts,
+        balances: fetch_balances,
+        positions: fetch_positions,
+    }),
+};
+
+/// The `tradestation` SDK's session (`Session(api_key, secret_key, refresh_token, is_test=)`).
+fn python_snippet(v: &HandoffVars, sandbox: bool) -> String {
+    format!(
+        "import os\nfrom tradestation import Session  # pip install tradestation\n\n\
+         session = Session(\n    os.environ[\"{}\"],\n    os.environ[\"{}\"],\n    os.environ[\"{}\"],\n    is_test={},\n)\n",
+        v.client_id.unwrap_or_default(),
+        v.client_secret,
+        v.refresh_token,
+        if sandbox { "True" } else { "False" }
     )
-    .await?;
-    parse_positions(&body, id)
 }
 
 #[cfg(test)]

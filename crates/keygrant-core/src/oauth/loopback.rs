@@ -202,8 +202,8 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
          main{{max-width:440px;margin:80px auto;background:#fff;border-radius:12px;padding:32px;\
          box-shadow:0 4px 24px rgba(0,0,0,.08)}}h1{{font-size:20px}}</style></head>\
          <body><main><h1>{}</h1><p>{}</p></main></body></html>",
-        crate::demo::escape_html(title),
-        crate::demo::escape_html(text)
+        keygrant_demo::escape_html(title),
+        keygrant_demo::escape_html(text)
     );
     (
         status,

@@ -1,32 +1,35 @@
-//! The OAuth 2 authorization-code flow with the `oauth2` crate: state and PKCE S256, a
-//! loopback redirect, and the token requests (code exchange and refresh), with broker errors
-//! turned into messages that say what to do.
+//! The OAuth 2 authorization-code flow (RFC 6749 section 4.1): the authorize URL, `state` and
+//! PKCE S256 (RFC 7636) from the `oauth2` crate, the redirect on loopback (RFC 8252) or as a
+//! `keygrant://` link, and the token requests (code exchange and refresh) through the one
+//! reader in [`token`], with broker errors turned into messages that say what to do.
 
 pub mod browser;
 pub mod callback;
 pub mod deeplink;
 pub mod loopback;
+pub mod token;
 
 use std::time::Duration;
 
-use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse};
+use oauth2::basic::BasicClient;
 use oauth2::{
-    AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    EndpointNotSet, EndpointSet, HttpClientError, HttpRequest, HttpResponse, PkceCodeChallenge,
-    RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AuthUrl, ClientId, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge, RedirectUrl,
+    Scope,
 };
 use serde::Serialize;
 use tokio::sync::watch;
 use ts_rs::TS;
 use url::Url;
 
-use crate::brokers::{ClientAuth, Endpoints, RefreshBody};
+use crate::brokers::{Endpoints, RefreshBody};
 use crate::error::{AppError, ErrorKind, Result};
-use crate::secret::Secret;
+use crate::secret::{mask, AccessToken, ClientSecret, Expose, RefreshToken};
 use deeplink::{DeepLinkSlot, DEEP_LINK_REDIRECT};
 use loopback::{Callback, Loopback};
+use token::TokenStep;
 
-type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type Client =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet>;
 
 /// One field of a token response as the UI may show it: tokens and any other string whose
 /// name is not known to be harmless are masked.
@@ -57,12 +60,12 @@ pub fn token_fields(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<Tok
                 serde_json::Value::String(s) if PLAIN_FIELDS.contains(&name.as_str()) => {
                     (s.clone(), false)
                 }
-                serde_json::Value::String(s) => (Secret::new(s.clone()).masked(), true),
+                serde_json::Value::String(s) => (mask(s), true),
                 serde_json::Value::Number(n) => (n.to_string(), false),
                 serde_json::Value::Bool(b) => (b.to_string(), false),
                 serde_json::Value::Null => ("null".into(), false),
                 // Arrays and objects may nest anything: masked whole.
-                other => (Secret::new(other.to_string()).masked(), true),
+                other => (mask(&other.to_string()), true),
             };
             TokenField {
                 name: name.clone(),
@@ -78,8 +81,8 @@ pub fn token_fields(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<Tok
 /// The tokens a token request returned. The access token never leaves the backend.
 #[derive(Debug)]
 pub struct TokenSet {
-    pub access_token: Secret,
-    pub refresh_token: Option<Secret>,
+    pub access_token: AccessToken,
+    pub refresh_token: Option<RefreshToken>,
     pub expires_in: Option<Duration>,
     /// The whole response, masked for display.
     pub fields: Vec<TokenField>,
@@ -88,7 +91,7 @@ pub struct TokenSet {
 /// What the authorize step needs to know.
 pub struct AuthRequest<'a> {
     pub client_id: &'a str,
-    pub client_secret: &'a Secret,
+    pub client_secret: &'a ClientSecret,
     pub endpoints: &'a Endpoints,
     pub scopes: &'a [String],
     pub redirect: &'a Redirect,
@@ -147,18 +150,10 @@ impl Redirect {
     }
 }
 
-fn client(client_id: &str, secret: &Secret, endpoints: &Endpoints) -> Client {
-    // Tastytrade and TradeStation take the client credentials in the form body; a custom
-    // provider may want HTTP Basic.
-    let auth_type = match endpoints.client_auth {
-        ClientAuth::RequestBody => AuthType::RequestBody,
-        ClientAuth::Basic => AuthType::BasicAuth,
-    };
+/// The `oauth2` crate's client, used only for the authorize URL (state, PKCE, scopes).
+fn client(client_id: &str, endpoints: &Endpoints) -> Client {
     BasicClient::new(ClientId::new(client_id.to_string()))
-        .set_client_secret(ClientSecret::new(secret.expose().to_string()))
         .set_auth_uri(AuthUrl::from_url(endpoints.authorize_url.clone()))
-        .set_token_uri(TokenUrl::from_url(endpoints.token_url.clone()))
-        .set_auth_type(auth_type)
 }
 
 /// Runs the whole browser round trip: listen on loopback, open the authorize page with
@@ -184,7 +179,7 @@ pub async fn authorize(
     // RedirectUrl::new keeps the string exactly as registered (no trailing slash added).
     let redirect = RedirectUrl::new(redirect_uri.clone())
         .map_err(|e| AppError::internal(format!("bad redirect URI: {e}")))?;
-    let client = client(req.client_id, req.client_secret, req.endpoints).set_redirect_uri(redirect);
+    let client = client(req.client_id, req.endpoints).set_redirect_uri(redirect);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut auth = client
         .authorize_url(CsrfToken::new_random)
@@ -220,48 +215,23 @@ pub async fn authorize(
         Callback::Error { error, description } => return Err(authorize_error(&error, description)),
     };
     tracing::info!("authorization code received; exchanging it");
-    let mut exchange = client.exchange_code(AuthorizationCode::new(code));
+    let mut form = vec![
+        ("grant_type", "authorization_code".to_string()),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+    ];
     if use_pkce {
-        exchange = exchange.set_pkce_verifier(verifier);
+        form.push(("code_verifier", verifier.secret().clone()));
     }
-    // The oauth2 crate parses the standard fields; the body is kept as sent so the user sees
-    // every field exactly as the provider wrote it.
-    let send = KeepBody {
+    token::request(
         http,
-        body: Default::default(),
-    };
-    let resp = exchange
-        .request_async(&send)
-        .await
-        .map_err(|e| token_error(e, TokenStep::Exchange))?;
-    let body = send.body.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let raw = serde_json::from_slice(&body).unwrap_or_default();
-    Ok(token_set(&resp, &raw))
-}
-
-/// The reqwest client for the oauth2 crate, keeping the response body it returns.
-struct KeepBody<'h> {
-    http: &'h reqwest::Client,
-    body: std::sync::Mutex<Vec<u8>>,
-}
-
-impl<'c> AsyncHttpClient<'c> for KeepBody<'_> {
-    type Error = HttpClientError<reqwest::Error>;
-    type Future = std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = std::result::Result<HttpResponse, Self::Error>>
-                + Send
-                + 'c,
-        >,
-    >;
-
-    fn call(&'c self, request: HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let response = self.http.call(request).await?;
-            *self.body.lock().unwrap_or_else(|p| p.into_inner()) = response.body().clone();
-            Ok(response)
-        })
-    }
+        req.endpoints,
+        req.client_id,
+        req.client_secret,
+        token::Body::Form(form),
+        TokenStep::Exchange,
+    )
+    .await
 }
 
 /// Trades a refresh token for a new access token (and, where the broker rotates, a new
@@ -271,111 +241,30 @@ impl<'c> AsyncHttpClient<'c> for KeepBody<'_> {
 pub async fn refresh(
     http: &reqwest::Client,
     client_id: &str,
-    client_secret: &Secret,
+    client_secret: &ClientSecret,
     endpoints: &Endpoints,
-    refresh_token: &Secret,
+    refresh_token: &RefreshToken,
 ) -> Result<TokenSet> {
-    let req = http
-        .post(endpoints.token_url.clone())
-        .header(reqwest::header::ACCEPT, "application/json");
-    let req = match endpoints.refresh_body {
-        RefreshBody::Json => req.json(&serde_json::json!({
+    let body = match endpoints.refresh_body {
+        RefreshBody::Json => token::Body::Json(serde_json::json!({
             "grant_type": "refresh_token",
             "client_secret": client_secret.expose(),
             "refresh_token": refresh_token.expose(),
         })),
-        RefreshBody::Form => match endpoints.client_auth {
-            ClientAuth::RequestBody => req.form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", client_id),
-                ("client_secret", client_secret.expose()),
-                ("refresh_token", refresh_token.expose()),
-            ]),
-            // RFC 6749 section 2.3.1: both parts form-encoded before Basic encoding.
-            ClientAuth::Basic => req
-                .basic_auth(
-                    form_encode(client_id),
-                    Some(form_encode(client_secret.expose())),
-                )
-                .form(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", refresh_token.expose()),
-                ]),
-        },
+        RefreshBody::Form => token::Body::Form(vec![
+            ("grant_type", "refresh_token".to_string()),
+            ("refresh_token", refresh_token.expose().to_string()),
+        ]),
     };
-    let resp = req.send().await.map_err(|e| {
-        AppError::new(
-            ErrorKind::Network,
-            format!("Could not reach the broker's token endpoint ({}). Check your connection and try again.", e.without_url()),
-        )
-    })?;
-    let status = resp.status();
-    let body = resp.bytes().await.map_err(AppError::network)?;
-    if status.is_success() {
-        let no_token = || {
-            AppError::new(ErrorKind::Broker, "The broker's token endpoint answered without an access token. Try again in a minute.")
-        };
-        let raw: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&body).map_err(|_| no_token())?;
-        let text = |k: &str| {
-            raw.get(k)
-                .and_then(|v| v.as_str())
-                .filter(|s| !s.is_empty())
-                .map(Secret::new)
-        };
-        return Ok(TokenSet {
-            access_token: text("access_token").ok_or_else(no_token)?,
-            refresh_token: text("refresh_token"),
-            expires_in: raw
-                .get("expires_in")
-                .and_then(expires_in_secs)
-                .map(Duration::from_secs),
-            fields: token_fields(&raw),
-        });
-    }
-    match rfc_error(&body).or_else(|| broker_error(&body)) {
-        Some((code, description)) => Err(oauth_error(&code, description, TokenStep::Refresh)),
-        None => Err(AppError::new(
-            ErrorKind::Broker,
-            format!("The broker's token endpoint answered {status} without an explanation. Try again in a minute."),
-        )),
-    }
-}
-
-/// `expires_in` as a number, or as a numeric string (some providers send one).
-fn expires_in_secs(v: &serde_json::Value) -> Option<u64> {
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-}
-
-fn form_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// `{"error": "<code>", "error_description": "..."}` (RFC 6749 section 5.2).
-fn rfc_error(body: &[u8]) -> Option<(String, Option<String>)> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let code = v.get("error")?.as_str()?.to_string();
-    Some((
-        code,
-        v.get("error_description")
-            .and_then(|d| d.as_str())
-            .map(str::to_owned),
-    ))
-}
-
-fn token_set(
-    resp: &BasicTokenResponse,
-    raw: &serde_json::Map<String, serde_json::Value>,
-) -> TokenSet {
-    TokenSet {
-        access_token: Secret::new(resp.access_token().secret().clone()),
-        refresh_token: resp
-            .refresh_token()
-            .map(|r| Secret::new(r.secret().clone())),
-        expires_in: resp.expires_in(),
-        fields: token_fields(raw),
-    }
+    token::request(
+        http,
+        endpoints,
+        client_id,
+        client_secret,
+        body,
+        TokenStep::Refresh,
+    )
+    .await
 }
 
 fn authorize_error(error: &str, description: Option<String>) -> AppError {
@@ -394,119 +283,9 @@ fn authorize_error(error: &str, description: Option<String>) -> AppError {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
-enum TokenStep {
-    Exchange,
-    Refresh,
-}
-
-fn token_error<RE: std::error::Error + 'static>(
-    err: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
-    step: TokenStep,
-) -> AppError {
-    match err {
-        RequestTokenError::ServerResponse(r) => {
-            let desc = r.error_description().cloned();
-            oauth_error(r.error().as_ref(), desc, step)
-        }
-        RequestTokenError::Parse(_, body) => match broker_error(&body) {
-            Some((code, description)) => oauth_error(&code, description, step),
-            None => AppError::new(
-                ErrorKind::Broker,
-                "The broker's token endpoint answered with something that is not a token. Check \
-                 that the environment (production or sandbox) is right, then try again.",
-            ),
-        },
-        RequestTokenError::Request(e) => AppError::new(
-            ErrorKind::Network,
-            format!("Could not reach the broker's token endpoint ({e}). Check your connection and try again."),
-        ),
-        RequestTokenError::Other(s) => AppError::new(
-            ErrorKind::Broker,
-            format!("The broker's token endpoint failed ({s}). Try again in a minute."),
-        ),
-    }
-}
-
-/// The error code and message of a token endpoint error that is not in the RFC 6749 shape:
-/// Tastytrade's API envelope `{"error": {"code", "message"}}` (or `{"error": {"errors": [..]}}`),
-/// or the top-level `{"error_code", "error_description"}` seen from its sandbox.
-fn broker_error(body: &[u8]) -> Option<(String, Option<String>)> {
-    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let text =
-        |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
-    if let Some(code) = text(&v, "error_code") {
-        return Some((code, text(&v, "error_description")));
-    }
-    let err = v.get("error")?;
-    let first = err.get("errors").and_then(|e| e.get(0)).unwrap_or(err);
-    Some((text(first, "code")?, text(first, "message")))
-}
-
-fn oauth_error(code: &str, description: Option<String>, step: TokenStep) -> AppError {
-    let detail = description
-        .map(|d| format!(" The broker said: {d}"))
-        .unwrap_or_default();
-    let invalid_client = BasicErrorResponseType::InvalidClient.as_ref();
-    let invalid_grant = BasicErrorResponseType::InvalidGrant.as_ref();
-    if code == invalid_client {
-        AppError::new(
-            ErrorKind::InvalidClient,
-            format!(
-                "The broker rejected the client ID or client secret.{detail} Copy both again from your \
-                 OAuth application's page (the secret is shown only when it is created; regenerate it \
-                 if you lost it). Nothing was saved."
-            ),
-        )
-        .on_field("client_secret")
-    } else if code == invalid_grant {
-        match step {
-            TokenStep::Exchange => AppError::new(
-                ErrorKind::InvalidGrant,
-                format!(
-                    "The broker did not accept the authorization code.{detail} This happens when the \
-                     redirect URI differs from the one registered with your OAuth application or the \
-                     code expired. Press Connect to try again."
-                ),
-            ),
-            TokenStep::Refresh => AppError::new(
-                ErrorKind::InvalidGrant,
-                format!(
-                    "The refresh token is no longer accepted: the grant was revoked, deleted, or belongs \
-                     to another environment.{detail} Disconnect and connect again to get a new one."
-                ),
-            ),
-        }
-    } else {
-        AppError::new(
-            ErrorKind::Broker,
-            format!("The broker's token endpoint answered \"{code}\".{detail} Check your OAuth application's settings and try again."),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_error_shape_the_brokers_use_is_read() {
-        let cases: [&[u8]; 3] = [
-            br#"{"error":{"code":"invalid_grant","message":"Grant revoked"}}"#,
-            br#"{"error":{"errors":[{"code":"invalid_grant","message":"Grant revoked"}]}}"#,
-            br#"{"error_code":"invalid_grant","error_description":"Grant revoked"}"#,
-        ];
-        for body in cases {
-            let (code, message) = broker_error(body).unwrap();
-            assert_eq!(code, "invalid_grant");
-            assert_eq!(message.as_deref(), Some("Grant revoked"));
-            let e = oauth_error(&code, message, TokenStep::Refresh);
-            assert_eq!(e.kind, ErrorKind::InvalidGrant);
-            assert!(e.message.contains("Disconnect and connect again"));
-        }
-        assert!(broker_error(b"<html>401</html>").is_none());
-        assert!(broker_error(br#"{"error":"x"}"#).is_none());
-    }
 
     #[test]
     fn a_registered_redirect_uri_is_kept_as_entered_and_listened_on_its_port() {
@@ -574,13 +353,9 @@ mod tests {
         assert_eq!(get("expires_in").value, "1200");
         assert_eq!(get("scope").value, "openid offline_access");
         assert_eq!(get("ok").value, "true");
-        assert_eq!(expires_in_secs(&serde_json::json!("3600")), Some(3600));
-    }
-
-    #[test]
-    fn invalid_client_points_at_the_secret_field() {
-        let e = oauth_error("invalid_client", None, TokenStep::Exchange);
-        assert_eq!(e.kind, ErrorKind::InvalidClient);
-        assert_eq!(e.field.as_deref(), Some("client_secret"));
+        assert_eq!(
+            token::expires_in_secs(&serde_json::json!("3600")),
+            Some(3600)
+        );
     }
 }

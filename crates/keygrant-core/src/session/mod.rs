@@ -12,7 +12,7 @@ use crate::brokers::{self, Account, Endpoints};
 use crate::error::{ErrorKind, Result};
 use crate::oauth::{self, TokenField, TokenSet};
 use crate::profiles::Profile;
-use crate::secret::Secret;
+use crate::secret::{AccessToken, RefreshToken};
 use crate::vault::Vault;
 
 /// Refresh this long before the broker's expiry (the Tastytrade SDK uses 60 s too).
@@ -24,7 +24,7 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
 pub const MAX_CONCURRENT_REQUESTS: usize = 40;
 
 struct Cached {
-    token: Secret,
+    token: AccessToken,
     expires_at: Instant,
     /// Wall-clock times for the UI's token health.
     obtained: SystemTime,
@@ -50,7 +50,7 @@ pub struct Session {
     access: Mutex<Option<Cached>>,
     slots: Semaphore,
     /// A rotated refresh token the keyring has not taken yet (it refused the write).
-    pending_refresh_token: std::sync::Mutex<Option<Secret>>,
+    pending_refresh_token: std::sync::Mutex<Option<RefreshToken>>,
     /// The last account list, for the account each detail request names.
     accounts: std::sync::Mutex<Vec<Account>>,
 }
@@ -88,7 +88,7 @@ impl Session {
     }
 
     /// A valid access token, refreshing it if needed (single flight).
-    pub async fn access_token(&self) -> Result<Secret> {
+    pub async fn access_token(&self) -> Result<AccessToken> {
         // A rotated refresh token the keyring refused earlier is offered to it on every call.
         self.save_pending();
         let mut slot = self.access.lock().await;
@@ -135,7 +135,7 @@ impl Session {
     }
 
     /// Forgets `token` if it is still the cached one (after the broker refused it).
-    async fn invalidate(&self, token: &Secret) {
+    async fn invalidate(&self, token: &AccessToken) {
         let mut slot = self.access.lock().await;
         if slot.as_ref().is_some_and(|c| c.token == *token) {
             *slot = None;
@@ -181,7 +181,7 @@ impl Session {
     }
 
     /// The newest refresh token: one waiting for the keyring, else the keyring's.
-    pub fn newest_refresh_token(&self) -> Result<Secret> {
+    pub fn newest_refresh_token(&self) -> Result<RefreshToken> {
         let pending = self
             .pending_refresh_token
             .lock()
@@ -245,7 +245,7 @@ impl Session {
     /// leads to one refresh and one retry, never a loop; concurrent 401s share one refresh.
     async fn authorized<T, F, Fut>(&self, call: F) -> Result<T>
     where
-        F: Fn(Secret) -> Fut,
+        F: Fn(AccessToken) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
         let _slot = self
@@ -312,10 +312,10 @@ impl Session {
         let account = &account;
         let (balances, positions) = futures::join!(
             self.authorized(|t| async move {
-                brokers::fetch_detail_balances(&self.http, &self.endpoints, &t, account).await
+                brokers::fetch_balances(&self.http, &self.endpoints, &t, account).await
             }),
             self.authorized(|t| async move {
-                brokers::fetch_detail_positions(&self.http, &self.endpoints, &t, account).await
+                brokers::fetch_positions(&self.http, &self.endpoints, &t, account).await
             }),
         );
         let error = balances

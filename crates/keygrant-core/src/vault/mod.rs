@@ -5,13 +5,55 @@
 use std::sync::Arc;
 
 use crate::error::{AppError, ErrorKind, Result};
-use crate::secret::Secret;
+use crate::secret::{ClientSecret, Expose, RefreshToken};
 
-/// Where secrets are stored. The real one is [`KeyringStore`]; tests may put a failing one in.
+/// Where secrets are stored, by key (`<profile id>/client_secret`, `<profile id>/refresh_token`).
+/// The real one is [`KeyringStore`]; [`MemoryStore`] (feature `test-support`) is for tests
+/// that are not about the keyring. Values pass through as plain strings only here: the
+/// [`Vault`] types them.
 pub trait SecretStore: Send + Sync {
-    fn set(&self, key: &str, value: &Secret) -> Result<()>;
-    fn get(&self, key: &str) -> Result<Option<Secret>>;
+    /// Stores `value` under `key`, replacing what was there. Errors: [`ErrorKind::Keyring`]
+    /// with what to do.
+    fn set(&self, key: &str, value: &str) -> Result<()>;
+    /// The value under `key`; `None` when there is none. Errors: [`ErrorKind::Keyring`].
+    fn get(&self, key: &str) -> Result<Option<String>>;
+    /// Removes `key`; removing a missing key succeeds. Errors: [`ErrorKind::Keyring`].
     fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// Secrets in memory, for tests that are not about the keyring (no D-Bus needed).
+#[cfg(any(test, feature = "test-support"))]
+#[derive(Default)]
+pub struct MemoryStore {
+    values: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+#[cfg(any(test, feature = "test-support"))]
+impl MemoryStore {
+    /// The keys stored now, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        let mut k: Vec<String> = self.values.lock().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    }
+}
+
+#[cfg(any(test, feature = "test-support"))]
+impl SecretStore for MemoryStore {
+    fn set(&self, key: &str, value: &str) -> Result<()> {
+        self.values
+            .lock()
+            .unwrap()
+            .insert(key.to_string(), value.to_string());
+        Ok(())
+    }
+    fn get(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.values.lock().unwrap().get(key).cloned())
+    }
+    fn delete(&self, key: &str) -> Result<()> {
+        self.values.lock().unwrap().remove(key);
+        Ok(())
+    }
 }
 
 /// The platform keyring through the `keyring` crate, under one service name.
@@ -49,15 +91,13 @@ fn keyring_error(e: keyring::Error) -> AppError {
 }
 
 impl SecretStore for KeyringStore {
-    fn set(&self, key: &str, value: &Secret) -> Result<()> {
-        self.entry(key)?
-            .set_password(value.expose())
-            .map_err(keyring_error)
+    fn set(&self, key: &str, value: &str) -> Result<()> {
+        self.entry(key)?.set_password(value).map_err(keyring_error)
     }
 
-    fn get(&self, key: &str) -> Result<Option<Secret>> {
+    fn get(&self, key: &str) -> Result<Option<String>> {
         match self.entry(key)?.get_password() {
-            Ok(v) => Ok(Some(Secret::new(v))),
+            Ok(v) => Ok(Some(v)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(keyring_error(e)),
         }
@@ -100,14 +140,14 @@ impl Vault {
     pub fn save_profile(
         &self,
         profile_id: &str,
-        client_secret: &Secret,
-        refresh_token: &Secret,
+        client_secret: &ClientSecret,
+        refresh_token: &RefreshToken,
     ) -> Result<()> {
         self.store
-            .set(&Self::client_secret_key(profile_id), client_secret)?;
+            .set(&Self::client_secret_key(profile_id), client_secret.expose())?;
         if let Err(e) = self
             .store
-            .set(&Self::refresh_token_key(profile_id), refresh_token)
+            .set(&Self::refresh_token_key(profile_id), refresh_token.expose())
         {
             let _ = self.store.delete(&Self::client_secret_key(profile_id));
             return Err(e);
@@ -121,19 +161,27 @@ impl Vault {
         self.store.get("availability-check").map(drop)
     }
 
-    pub fn client_secret(&self, profile_id: &str) -> Result<Secret> {
+    /// Profile `profile_id`'s client secret. Errors: [`ErrorKind::Keyring`], or
+    /// [`ErrorKind::NotConnected`] when it is missing from the keyring.
+    pub fn client_secret(&self, profile_id: &str) -> Result<ClientSecret> {
         self.require(&Self::client_secret_key(profile_id), "client secret")
+            .map(ClientSecret::new)
     }
 
-    pub fn refresh_token(&self, profile_id: &str) -> Result<Secret> {
+    /// Profile `profile_id`'s refresh token. Errors as [`Vault::client_secret`].
+    pub fn refresh_token(&self, profile_id: &str) -> Result<RefreshToken> {
         self.require(&Self::refresh_token_key(profile_id), "refresh token")
+            .map(RefreshToken::new)
     }
 
-    pub fn set_refresh_token(&self, profile_id: &str, token: &Secret) -> Result<()> {
-        self.store.set(&Self::refresh_token_key(profile_id), token)
+    /// Replaces profile `profile_id`'s refresh token (after a rotation). Errors:
+    /// [`ErrorKind::Keyring`]; the caller keeps the token until a later write succeeds.
+    pub fn set_refresh_token(&self, profile_id: &str, token: &RefreshToken) -> Result<()> {
+        self.store
+            .set(&Self::refresh_token_key(profile_id), token.expose())
     }
 
-    fn require(&self, key: &str, what: &str) -> Result<Secret> {
+    fn require(&self, key: &str, what: &str) -> Result<String> {
         self.store.get(key)?.ok_or_else(|| {
             AppError::new(
                 ErrorKind::NotConnected,

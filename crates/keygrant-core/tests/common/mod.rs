@@ -7,18 +7,19 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use keygrant::error::Result;
-use keygrant::secret::Secret;
-use keygrant::vault::{KeyringStore, SecretStore, Vault};
+use keygrant_core::error::Result;
+use keygrant_core::vault::{KeyringStore, SecretStore, Vault};
 use url::Url;
 
 /// Connect to the Demo broker in `broker`'s dialect with its published credentials.
-pub fn demo_connect(broker: keygrant::brokers::BrokerKind) -> keygrant::core::ConnectRequest {
-    keygrant::core::ConnectRequest {
+pub fn demo_connect(
+    broker: keygrant_core::brokers::BrokerKind,
+) -> keygrant_core::views::ConnectRequest {
+    keygrant_core::views::ConnectRequest {
         broker,
-        environment: keygrant::brokers::Environment::Demo,
-        client_id: keygrant::demo::DEMO_CLIENT_ID.into(),
-        client_secret: keygrant::demo::DEMO_CLIENT_SECRET.into(),
+        environment: keygrant_core::brokers::Environment::Demo,
+        client_id: keygrant_demo::DEMO_CLIENT_ID.into(),
+        client_secret: keygrant_demo::DEMO_CLIENT_SECRET.into(),
         redirect_uri: None,
         scopes: None,
         custom: None,
@@ -32,11 +33,11 @@ pub struct RecordingStore {
 }
 
 impl SecretStore for RecordingStore {
-    fn set(&self, key: &str, value: &Secret) -> Result<()> {
+    fn set(&self, key: &str, value: &str) -> Result<()> {
         self.written.lock().unwrap().push(key.to_string());
         self.inner.set(key, value)
     }
-    fn get(&self, key: &str) -> Result<Option<Secret>> {
+    fn get(&self, key: &str) -> Result<Option<String>> {
         self.inner.get(key)
     }
     fn delete(&self, key: &str) -> Result<()> {
@@ -50,7 +51,7 @@ pub const TEST_SERVICE: &str = "keygrant-test";
 /// test command can scan everything logged for secrets.
 pub fn init_logging() {
     if std::env::var_os("RUST_LOG").is_some() {
-        keygrant::init_logging();
+        keygrant_core::init_logging();
     }
 }
 
@@ -63,27 +64,36 @@ pub fn keyring() -> (Vault, Arc<RecordingStore>) {
     (Vault::new(store.clone()), store)
 }
 
+/// Secrets in memory, for tests that are not about the keyring (no D-Bus needed).
+pub fn memory_vault() -> (Vault, Arc<keygrant_core::vault::MemoryStore>) {
+    init_logging();
+    let store = Arc::new(keygrant_core::vault::MemoryStore::default());
+    (Vault::new(store.clone()), store)
+}
+
 /// Reads a key straight from the keyring, bypassing the app.
 pub fn keyring_get(key: &str) -> Option<String> {
     KeyringStore::new(TEST_SERVICE)
         .get(key)
         .expect("Secret Service reachable (run under scripts/with-keyring.sh)")
-        .map(|s| s.expose().to_string())
+        .map(|s| s.to_string())
 }
 
 pub fn browser_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser/approve.py")
 }
 
 /// A browser that opens the authorize URL and presses `decision` ("approve" or "deny").
 pub fn scripted_browser(decision: &'static str) -> impl FnOnce(&Url) -> Result<()> {
     move |url: &Url| {
-        Command::new("python3")
+        let mut child = Command::new("python3")
             .arg(browser_script())
             .args(["--decision", decision])
             .arg(url.as_str())
             .spawn()
             .expect("python3 runs the scripted browser");
+        // Reaped in the background, as a real browser outlives the click.
+        std::thread::spawn(move || child.wait());
         Ok(())
     }
 }
@@ -101,7 +111,7 @@ pub fn redirect_of(url: &Url) -> Url {
 /// A browser whose redirect ends at a keygrant:// link: it prints the link, and the test
 /// plays the OS handing it to the app.
 pub fn deep_link_browser(
-    core: std::sync::Arc<keygrant::core::Core>,
+    core: std::sync::Arc<keygrant_core::app::Core>,
     tamper_state: bool,
 ) -> impl FnOnce(&Url) -> Result<()> {
     move |url: &Url| {
@@ -123,7 +133,9 @@ pub fn deep_link_browser(
                     .clear()
                     .append_pair("code", "forged")
                     .append_pair("state", "not-it");
-                let e = core.deliver_deep_link(&forged).unwrap_err();
+                let e = core
+                    .deliver_deep_link(&forged)
+                    .expect("a forged link is refused");
                 assert!(
                     e.message
                         .contains("does not belong to the sign-in in progress"),
@@ -131,8 +143,31 @@ pub fn deep_link_browser(
                     e.message
                 );
             }
-            core.deliver_deep_link(&link).unwrap();
+            assert_eq!(
+                core.deliver_deep_link(&link),
+                None,
+                "the real link is taken"
+            );
         });
         Ok(())
     }
+}
+
+/// Every account with its balances and positions, as the page loads them.
+pub struct Dashboard {
+    pub accounts: Vec<keygrant_core::brokers::Account>,
+    /// In the order of `accounts`.
+    pub details: Vec<keygrant_core::brokers::portfolio::AccountDetail>,
+}
+
+/// The dashboard the way the page loads it (and the benchmark times it): the account list
+/// (`list_accounts`), then every account's detail (`account_detail`) at once.
+pub async fn page_dashboard(
+    core: &keygrant_core::app::Core,
+) -> keygrant_core::error::Result<Dashboard> {
+    let accounts = core.accounts().await?;
+    let details =
+        futures::future::try_join_all(accounts.iter().map(|a| core.account_detail(&a.number)))
+            .await?;
+    Ok(Dashboard { accounts, details })
 }

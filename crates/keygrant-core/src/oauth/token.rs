@@ -1,0 +1,279 @@
+//! The one token-response reader (RFC 6749 sections 5.1 and 5.2), for the code exchange and
+//! the refresh alike, and the one way a token request is sent. The `oauth2` crate builds the
+//! authorize URL, `state` and PKCE; what a token response is, is decided here, so a provider
+//! that passes "paste a grant" also passes "sign in".
+//!
+//! Tolerant where real token servers differ (docs/brokers.md#generic-oauth-2): any 2xx status,
+//! JSON under any content type, `expires_in` as a number or a numeric string, `token_type`
+//! missing (Bearer is assumed). Errors are read in the RFC shape and in the brokers' own
+//! dialects (Tastytrade's envelope, its sandbox's `error_code`).
+
+use std::time::Duration;
+
+use crate::brokers::{ClientAuth, Endpoints};
+use crate::error::{AppError, ErrorKind, Result};
+use crate::secret::{AccessToken, ClientSecret, Expose, RefreshToken};
+
+use super::{token_fields, TokenSet};
+
+/// Which token request is being answered: the messages differ (a refused code asks for
+/// another sign-in, a refused refresh token for a new grant).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenStep {
+    /// `grant_type=authorization_code` after the browser came back.
+    Exchange,
+    /// `grant_type=refresh_token`.
+    Refresh,
+}
+
+/// A token request's parameters, without the client credentials ([`request`] adds them as
+/// the endpoint wants).
+pub enum Body {
+    /// `application/x-www-form-urlencoded` (RFC 6749 section 4.1.3 / 6).
+    Form(Vec<(&'static str, String)>),
+    /// `application/json` (Tastytrade's refresh, docs/brokers.md#tastytrade-refresh-request):
+    /// sent as given, the client secret already inside.
+    Json(serde_json::Value),
+}
+
+/// Sends one token request to `endpoints.token_url` and reads the answer with [`read`].
+/// Client authentication follows `endpoints.client_auth`: `client_id` and `client_secret` in
+/// the form body, or HTTP Basic with both parts form-encoded first (RFC 6749 section 2.3.1).
+/// No `Authorization` header is sent otherwise. Token requests are never retried.
+///
+/// Errors: [`ErrorKind::Network`] when the endpoint cannot be reached, else those of [`read`].
+pub async fn request(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    client_id: &str,
+    client_secret: &ClientSecret,
+    body: Body,
+    step: TokenStep,
+) -> Result<TokenSet> {
+    let req = http
+        .post(endpoints.token_url.clone())
+        .header(reqwest::header::ACCEPT, "application/json");
+    let req = match body {
+        Body::Json(json) => req.json(&json),
+        Body::Form(mut form) => match endpoints.client_auth {
+            ClientAuth::RequestBody => {
+                form.insert(1, ("client_id", client_id.to_string()));
+                form.insert(2, ("client_secret", client_secret.expose().to_string()));
+                req.form(&form)
+            }
+            ClientAuth::Basic => req
+                .basic_auth(
+                    form_encode(client_id),
+                    Some(form_encode(client_secret.expose())),
+                )
+                .form(&form),
+        },
+    };
+    let resp = req.send().await.map_err(|e| {
+        AppError::new(
+            ErrorKind::Network,
+            format!("Could not reach the broker's token endpoint ({}). Check your connection and try again.", e.without_url()),
+        )
+    })?;
+    let status = resp.status();
+    let body = resp.bytes().await.map_err(AppError::network)?;
+    read(status.as_u16(), &body, step)
+}
+
+/// Reads a token endpoint's answer: `status` is the HTTP status, `body` the raw body.
+///
+/// Returns the tokens (the access token required, the refresh token when present and not
+/// empty, `expires_in` in seconds when given) and every field masked for display.
+/// Errors: [`ErrorKind::InvalidClient`] (on the `client_secret` field),
+/// [`ErrorKind::InvalidGrant`], or [`ErrorKind::Broker`] for any other error code, for a
+/// success without an access token, and for a body that is not a token response.
+pub fn read(status: u16, body: &[u8], step: TokenStep) -> Result<TokenSet> {
+    if (200..300).contains(&status) {
+        let no_token = || {
+            AppError::new(
+                ErrorKind::Broker,
+                "The broker's token endpoint answered without an access token. Check that the \
+                 environment (production or sandbox) is right, then try again.",
+            )
+        };
+        let raw: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(body).map_err(|_| no_token())?;
+        if raw.contains_key("error") || raw.contains_key("error_code") {
+            return Err(error_of(status, body, step));
+        }
+        let text = |k: &str| {
+            raw.get(k)
+                .and_then(|v| v.as_str())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        return Ok(TokenSet {
+            access_token: text("access_token")
+                .map(AccessToken::new)
+                .ok_or_else(no_token)?,
+            refresh_token: text("refresh_token").map(RefreshToken::new),
+            expires_in: raw
+                .get("expires_in")
+                .and_then(expires_in_secs)
+                .map(Duration::from_secs),
+            fields: token_fields(&raw),
+        });
+    }
+    Err(error_of(status, body, step))
+}
+
+/// The error an unsuccessful answer means.
+fn error_of(status: u16, body: &[u8], step: TokenStep) -> AppError {
+    match rfc_error(body).or_else(|| broker_error(body)) {
+        Some((code, description)) => oauth_error(&code, description, step),
+        None => AppError::new(
+            ErrorKind::Broker,
+            format!("The broker's token endpoint answered {status} without an explanation. Try again in a minute."),
+        ),
+    }
+}
+
+/// `expires_in` as a number, or as a numeric string (some providers send one).
+pub(crate) fn expires_in_secs(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// `{"error": "<code>", "error_description": "..."}` (RFC 6749 section 5.2).
+fn rfc_error(body: &[u8]) -> Option<(String, Option<String>)> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = v.get("error")?.as_str()?.to_string();
+    Some((
+        code,
+        v.get("error_description")
+            .and_then(|d| d.as_str())
+            .map(str::to_owned),
+    ))
+}
+
+/// The error code and message of a token endpoint error that is not in the RFC 6749 shape:
+/// Tastytrade's API envelope `{"error": {"code", "message"}}` (or `{"error": {"errors": [..]}}`),
+/// or the top-level `{"error_code", "error_description"}` seen from its sandbox.
+fn broker_error(body: &[u8]) -> Option<(String, Option<String>)> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let text =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    if let Some(code) = text(&v, "error_code") {
+        return Some((code, text(&v, "error_description")));
+    }
+    let err = v.get("error")?;
+    let first = err.get("errors").and_then(|e| e.get(0)).unwrap_or(err);
+    Some((text(first, "code")?, text(first, "message")))
+}
+
+fn oauth_error(code: &str, description: Option<String>, step: TokenStep) -> AppError {
+    let detail = description
+        .map(|d| format!(" The broker said: {d}"))
+        .unwrap_or_default();
+    let invalid_client = "invalid_client";
+    let invalid_grant = "invalid_grant";
+    if code == invalid_client {
+        AppError::new(
+            ErrorKind::InvalidClient,
+            format!(
+                "The broker rejected the client ID or client secret.{detail} Copy both again from your \
+                 OAuth application's page (the secret is shown only when it is created; regenerate it \
+                 if you lost it). Nothing was saved."
+            ),
+        )
+        .on_field("client_secret")
+    } else if code == invalid_grant {
+        match step {
+            TokenStep::Exchange => AppError::new(
+                ErrorKind::InvalidGrant,
+                format!(
+                    "The broker did not accept the authorization code.{detail} This happens when the \
+                     redirect URI differs from the one registered with your OAuth application or the \
+                     code expired. Press Connect to try again."
+                ),
+            ),
+            TokenStep::Refresh => AppError::new(
+                ErrorKind::InvalidGrant,
+                format!(
+                    "The refresh token is no longer accepted: the grant was revoked, deleted, or belongs \
+                     to another environment.{detail} Disconnect and connect again to get a new one."
+                ),
+            ),
+        }
+    } else {
+        AppError::new(
+            ErrorKind::Broker,
+            format!("The broker's token endpoint answered \"{code}\".{detail} Check your OAuth application's settings and try again."),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_shape_the_brokers_use_is_read() {
+        let cases: [&[u8]; 3] = [
+            br#"{"error":{"code":"invalid_grant","message":"Grant revoked"}}"#,
+            br#"{"error":{"errors":[{"code":"invalid_grant","message":"Grant revoked"}]}}"#,
+            br#"{"error_code":"invalid_grant","error_description":"Grant revoked"}"#,
+        ];
+        for body in cases {
+            let (code, message) = broker_error(body).unwrap();
+            assert_eq!(code, "invalid_grant");
+            assert_eq!(message.as_deref(), Some("Grant revoked"));
+            let e = oauth_error(&code, message, TokenStep::Refresh);
+            assert_eq!(e.kind, ErrorKind::InvalidGrant);
+            assert!(e.message.contains("Disconnect and connect again"));
+        }
+        assert!(broker_error(b"<html>401</html>").is_none());
+        assert!(broker_error(br#"{"error":"x"}"#).is_none());
+    }
+
+    #[test]
+    fn invalid_client_points_at_the_secret_field() {
+        let e = oauth_error("invalid_client", None, TokenStep::Exchange);
+        assert_eq!(e.kind, ErrorKind::InvalidClient);
+        assert_eq!(e.field.as_deref(), Some("client_secret"));
+    }
+
+    #[test]
+    fn one_reader_takes_what_real_token_servers_send() {
+        // A numeric string for expires_in, no token_type, a 201 status.
+        let t = read(
+            201,
+            br#"{"access_token":"at-1","expires_in":"3600","refresh_token":"rt-1"}"#,
+            TokenStep::Exchange,
+        )
+        .unwrap();
+        assert_eq!(t.access_token.expose(), "at-1");
+        assert_eq!(t.refresh_token.as_ref().map(Expose::expose), Some("rt-1"));
+        assert_eq!(t.expires_in, Some(Duration::from_secs(3600)));
+        // An empty refresh token is no refresh token; no expires_in is unknown.
+        let t = read(
+            200,
+            br#"{"access_token":"at","refresh_token":""}"#,
+            TokenStep::Refresh,
+        )
+        .unwrap();
+        assert!(t.refresh_token.is_none() && t.expires_in.is_none());
+        // A 200 that carries an error is an error.
+        let e = read(200, br#"{"error":"invalid_grant"}"#, TokenStep::Refresh).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidGrant);
+        // No access token, or not JSON: a broker error that says what to check.
+        for body in [&br#"{"token_type":"bearer"}"#[..], b"<html>ok</html>"] {
+            let e = read(200, body, TokenStep::Exchange).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Broker, "{}", e.message);
+        }
+        // The same body gives the same answer for both steps.
+        let body = br#"{"access_token":"x","expires_in":900}"#;
+        let a = read(200, body, TokenStep::Exchange).unwrap();
+        let b = read(200, body, TokenStep::Refresh).unwrap();
+        assert_eq!((a.expires_in, a.fields), (b.expires_in, b.fields));
+    }
+}

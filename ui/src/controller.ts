@@ -1,0 +1,292 @@
+// The only module that talks to the backend, through the generated `commands` and `events`.
+// Each user intent becomes backend calls and state events; `update` (state.ts) computes the new
+// state and `onChange` renders it.
+import type { UnlistenFn } from "@tauri-apps/api/event";
+import { commands, events } from "./bindings/commands";
+import type { SnippetKind } from "./bindings/SnippetKind";
+import { asAppError } from "./errors";
+import {
+  type Choice,
+  COPIED,
+  COPIED_WITH_SECRETS,
+  connectCall,
+  initialState,
+  type ShownNotice,
+  sentRedirectUri,
+  type UiEvent,
+  type UiState,
+  update,
+} from "./state";
+
+/** Token health is re-read this often, so it follows the backend's own refreshes. */
+export const HEALTH_INTERVAL_MS = 60_000;
+
+/** What the views may ask for. `dispatch` is for changes that need no backend. */
+export interface Actions {
+  dispatch(event: UiEvent): void;
+  start(): Promise<void>;
+  chooseBroker(choice: Choice): void;
+  connect(): Promise<void>;
+  cancel(): Promise<void>;
+  openAppSettings(): Promise<void>;
+  loadAccounts(): Promise<void>;
+  retryDetail(number: string): Promise<void>;
+  toggleReveal(): Promise<void>;
+  copyRefreshToken(): Promise<void>;
+  copySnippet(kind: SnippetKind): Promise<void>;
+  refreshNow(): Promise<void>;
+  selectProfile(id: string): Promise<void>;
+  saveRename(): Promise<void>;
+  disconnect(): Promise<void>;
+  dismissNotice(notice: ShownNotice): void;
+}
+
+/** Ends a listener; `UnlistenFn` says void but returns a promise, which may reject. */
+function stopListening(unlisten: UnlistenFn): void {
+  void Promise.resolve(unlisten()).catch(() => undefined);
+}
+
+export class Controller implements Actions {
+  state: UiState = initialState();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private unlisten: UnlistenFn | undefined;
+  private closed = false;
+
+  constructor(private readonly onChange: (state: UiState) => void) {}
+
+  dispatch(event: UiEvent): void {
+    this.state = update(this.state, event);
+    this.onChange(this.state);
+  }
+
+  /** Shows the first screen, listens for notices, starts the health timer and reads the state. */
+  init(): Promise<void> {
+    this.onChange(this.state);
+    this.timer ??= setInterval(() => void this.tick(), HEALTH_INTERVAL_MS);
+    events
+      .notice((notice) => this.dispatch({ type: "noticeArrived", notice }))
+      .then(
+        (unlisten) => {
+          if (this.closed) stopListening(unlisten);
+          else this.unlisten = unlisten;
+        },
+        () => undefined,
+      );
+    return this.start();
+  }
+
+  /** Stops the timer and the notice listener (tests, or a page being torn down). */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.unlisten) stopListening(this.unlisten);
+    this.unlisten = undefined;
+  }
+
+  /** Reads the backend's state: the connected screen for a returning user, the wizard otherwise. */
+  async start(): Promise<void> {
+    try {
+      this.dispatch({ type: "started", app: await commands.getState() });
+      this.afterProfileShown(false);
+    } catch (e) {
+      this.dispatch({ type: "startFailed", error: asAppError(e) });
+    }
+  }
+
+  /** The one-minute tick: re-reads the shown profile so token health follows background refreshes. */
+  async tick(): Promise<void> {
+    if (this.state.screen.name !== "connected") return;
+    try {
+      this.dispatch({ type: "healthRead", app: await commands.getState() });
+    } catch {
+      // The next tick tries again; the dashboard reports its own errors.
+    }
+  }
+
+  /** A profile was just shown: its accounts, its snippets and (when asked) the profile list. */
+  private afterProfileShown(reloadProfiles: boolean): void {
+    const s = this.state.screen;
+    if (s.name !== "connected") return;
+    if (s.profile.has_dashboard) void this.loadAccounts();
+    void this.loadSnippets(s.profile.id);
+    if (reloadProfiles) void this.reloadProfiles();
+  }
+
+  /** Re-reads the profile list for the switcher (after connecting, renaming, switching). */
+  private async reloadProfiles(): Promise<void> {
+    try {
+      this.dispatch({ type: "profilesRead", app: await commands.getState() });
+    } catch {
+      // The switcher keeps the list it has; the dashboard reports its own errors.
+    }
+  }
+
+  chooseBroker(choice: Choice): void {
+    void commands.rememberChoice(choice).catch(() => undefined);
+    this.dispatch({ type: "brokerChosen", choice });
+  }
+
+  async connect(): Promise<void> {
+    const s = this.state;
+    if (s.screen.name !== "credentials") return;
+    const choice = s.screen.choice;
+    const call = connectCall(s);
+    this.dispatch({ type: "connectStarted", redirectUri: sentRedirectUri(call) });
+    try {
+      const profile =
+        call.kind === "grant" ? await commands.connectWithGrant(call.request) : await commands.connect(call.request);
+      this.dispatch({ type: "connected", profile });
+      this.afterProfileShown(true);
+    } catch (e) {
+      this.dispatch({ type: "connectFailed", choice, error: asAppError(e) });
+    }
+  }
+
+  async cancel(): Promise<void> {
+    try {
+      await commands.cancelConnect();
+    } catch (e) {
+      this.dispatch({ type: "localNotice", message: asAppError(e).message });
+    }
+  }
+
+  /** The backend opens the broker's OAuth applications page in the system browser. */
+  async openAppSettings(): Promise<void> {
+    if (this.state.screen.name !== "credentials") return;
+    const { broker, environment } = this.state.form;
+    try {
+      await commands.openAppSettings(broker, environment);
+    } catch (e) {
+      this.dispatch({ type: "localNotice", message: asAppError(e).message });
+    }
+  }
+
+  /** The account list, then every account's balances and positions at once. */
+  async loadAccounts(): Promise<void> {
+    const s = this.state.screen;
+    if (s.name !== "connected") return;
+    const profileId = s.profile.id;
+    this.dispatch({ type: "accountsLoading", profileId });
+    let accounts: Awaited<ReturnType<typeof commands.listAccounts>>;
+    try {
+      accounts = await commands.listAccounts();
+    } catch (e) {
+      this.dispatch({ type: "accountsFailed", profileId, error: asAppError(e) });
+      return;
+    }
+    this.dispatch({ type: "accountsLoaded", profileId, accounts, at: new Date() });
+    await Promise.all(accounts.map((a) => this.loadDetail(profileId, a.number)));
+  }
+
+  private async loadDetail(profileId: string, number: string): Promise<void> {
+    this.dispatch({ type: "detailLoading", profileId, number });
+    try {
+      this.dispatch({ type: "detailLoaded", profileId, number, detail: await commands.accountDetail(number) });
+    } catch (e) {
+      this.dispatch({ type: "detailFailed", profileId, number, error: asAppError(e) });
+    }
+  }
+
+  async retryDetail(number: string): Promise<void> {
+    const s = this.state.screen;
+    if (s.name === "connected") await this.loadDetail(s.profile.id, number);
+  }
+
+  private async loadSnippets(profileId: string): Promise<void> {
+    let snippets: Awaited<ReturnType<typeof commands.snippets>> = [];
+    try {
+      snippets = await commands.snippets();
+    } catch {
+      // No snippets: the hand-off card stays hidden.
+    }
+    this.dispatch({ type: "snippetsLoaded", profileId, snippets });
+  }
+
+  async toggleReveal(): Promise<void> {
+    const s = this.state.screen;
+    if (s.name !== "connected") return;
+    if (s.revealed !== undefined) {
+      this.dispatch({ type: "tokenHidden" });
+      return;
+    }
+    try {
+      this.dispatch({ type: "tokenRevealed", token: await commands.revealRefreshToken() });
+    } catch (e) {
+      this.dispatch({ type: "noted", text: asAppError(e).message });
+    }
+  }
+
+  /** Copies in the backend; the token never enters the page. */
+  async copyRefreshToken(): Promise<void> {
+    try {
+      this.dispatch({ type: "noted", text: COPIED(await commands.copyRefreshToken()) });
+    } catch (e) {
+      this.dispatch({ type: "noted", text: asAppError(e).message });
+    }
+  }
+
+  /** Copies a snippet with the secrets filled in, in the backend. */
+  async copySnippet(kind: SnippetKind): Promise<void> {
+    try {
+      this.dispatch({ type: "noted", text: COPIED_WITH_SECRETS(await commands.copySnippet(kind)) });
+    } catch (e) {
+      this.dispatch({ type: "noted", text: asAppError(e).message });
+    }
+  }
+
+  /** Gets a new access token now: proves the grant works and shows the new response. */
+  async refreshNow(): Promise<void> {
+    try {
+      this.dispatch({ type: "refreshed", profile: await commands.refreshNow() });
+    } catch (e) {
+      this.dispatch({ type: "noted", text: asAppError(e).message });
+    }
+  }
+
+  async selectProfile(id: string): Promise<void> {
+    try {
+      this.dispatch({ type: "profileShown", profile: await commands.selectProfile(id) });
+      this.afterProfileShown(true);
+    } catch (e) {
+      this.dispatch({ type: "noted", text: asAppError(e).message });
+    }
+  }
+
+  async saveRename(): Promise<void> {
+    const s = this.state.screen;
+    if (s.name !== "connected" || s.renaming === undefined) return;
+    const id = s.profile.id;
+    const label = s.renaming;
+    try {
+      await commands.renameProfile(id, label);
+      this.dispatch({ type: "renamed", id, label });
+      await this.reloadProfiles();
+    } catch (e) {
+      this.dispatch({ type: "noted", text: asAppError(e).message });
+    }
+  }
+
+  /** First press asks for confirmation; the second removes the connection and its secrets. */
+  async disconnect(): Promise<void> {
+    const s = this.state.screen;
+    if (s.name !== "connected") return;
+    if (!s.confirmDisconnect) {
+      this.dispatch({ type: "disconnectAsked" });
+      return;
+    }
+    try {
+      await commands.disconnect();
+      this.dispatch({ type: "disconnected", app: await commands.getState() });
+      this.afterProfileShown(false);
+    } catch (e) {
+      this.dispatch({ type: "disconnectFailed", message: asAppError(e).message });
+    }
+  }
+
+  /** Hides a notice; the backend forgets its own notices when told. */
+  dismissNotice(notice: ShownNotice): void {
+    this.dispatch({ type: "noticeDismissed", id: notice.id });
+    if (!notice.local) void commands.dismissNotice(notice.id).catch(() => undefined);
+  }
+}

@@ -1,0 +1,445 @@
+// The page's whole state and its transitions: `update(state, event)` returns the next state and
+// never calls the backend or touches the DOM (the controller does both), so every transition is
+// unit-tested on plain objects. What the live region announces is part of the state too.
+import type { Account } from "./bindings/Account";
+import type { AccountDetail } from "./bindings/AccountDetail";
+import type { AppError } from "./bindings/AppError";
+import type { AppState } from "./bindings/AppState";
+import type { BrokerKind } from "./bindings/BrokerKind";
+import type { ClientAuth } from "./bindings/ClientAuth";
+import type { ConnectRequest } from "./bindings/ConnectRequest";
+import type { CustomProvider } from "./bindings/CustomProvider";
+import type { Environment } from "./bindings/Environment";
+import type { GrantRequest } from "./bindings/GrantRequest";
+import type { Notice } from "./bindings/Notice";
+import type { ProfileView } from "./bindings/ProfileView";
+import type { Snippet } from "./bindings/Snippet";
+import { parseExtraParams } from "./format";
+
+/** A card on the first step: a real broker, any OAuth 2 provider, or the Demo broker. */
+export type Choice = "tastytrade" | "trade_station" | "custom" | "demo";
+export type Mode = "browser" | "grant";
+export type RedirectKind = "loopback" | "deeplink";
+
+/** The custom provider's description, as typed. */
+export interface CustomForm {
+  authorizeUrl: string;
+  tokenUrl: string;
+  scopes: string;
+  clientAuth: ClientAuth;
+  pkce: boolean;
+  /** One name=value per line. */
+  extraParams: string;
+}
+
+/** What the user typed in the wizard. Secrets never leave it except in the one connect call,
+ *  and are cleared once connected. */
+export interface Form {
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  redirectUri: string;
+  /** The broker whose dialect the Demo broker speaks; the real broker otherwise. */
+  broker: BrokerKind;
+  environment: Environment;
+  scopes: string[];
+  mode: Mode;
+  redirectKind: RedirectKind;
+  custom: CustomForm;
+}
+
+/** One account's balances and positions: asked for every account at once. */
+export type DetailState =
+  | { status: "loading" }
+  | { status: "ready"; detail: AccountDetail }
+  | { status: "error"; error: AppError };
+
+export type AccountsState =
+  | { status: "loading" }
+  | { status: "ready"; accounts: Account[]; details: Record<string, DetailState>; updatedAt: Date }
+  | { status: "error"; error: AppError };
+
+export interface ConnectedScreen {
+  name: "connected";
+  profile: ProfileView;
+  accounts: AccountsState;
+  /** The refresh token, while the user asked to see it. */
+  revealed?: string;
+  /** The answer to the last action on this screen (copied, refreshed, an error). */
+  note?: string;
+  confirmDisconnect: boolean;
+  /** The new name being typed, while renaming. */
+  renaming?: string;
+  snippets?: Snippet[];
+}
+
+export type Screen =
+  | { name: "starting" }
+  | { name: "broker" }
+  | { name: "credentials"; choice: Choice; error?: AppError }
+  | { name: "waiting"; choice: Choice; redirectUri?: string }
+  | ConnectedScreen
+  | { name: "failed"; error: AppError };
+
+/** A notice shown above every screen: the backend's (dismissed through it) or the page's own. */
+export type ShownNotice = Notice & { local?: boolean };
+
+/** The live region's text; `seq` changes with every announcement so a repeated text is
+ *  announced again. */
+export interface Announcement {
+  text: string;
+  seq: number;
+}
+
+export interface UiState {
+  /** The backend's state as last read: profiles, brokers, Demo credentials, About. */
+  app: AppState | null;
+  screen: Screen;
+  form: Form;
+  notices: ShownNotice[];
+  /** Backend notices the user dismissed, so a state read in flight does not bring them back. */
+  dismissed: number[];
+  aboutOpen: boolean;
+  announcement: Announcement;
+}
+
+export type UiEvent =
+  | { type: "started"; app: AppState }
+  | { type: "startFailed"; error: AppError }
+  | { type: "brokerChosen"; choice: Choice }
+  | { type: "brokersShown" }
+  | { type: "dialectChosen"; broker: BrokerKind }
+  | { type: "formEdited"; patch: Partial<Omit<Form, "custom" | "broker">> }
+  | { type: "customEdited"; patch: Partial<CustomForm> }
+  | { type: "scopeToggled"; name: string; on: boolean }
+  | { type: "demoFilled" }
+  | { type: "connectStarted"; redirectUri?: string }
+  | { type: "connected"; profile: ProfileView }
+  | { type: "connectFailed"; choice: Choice; error: AppError }
+  | { type: "profileShown"; profile: ProfileView }
+  | { type: "profilesRead"; app: AppState }
+  | { type: "healthRead"; app: AppState }
+  | { type: "accountsLoading"; profileId: string }
+  | { type: "accountsLoaded"; profileId: string; accounts: Account[]; at: Date }
+  | { type: "accountsFailed"; profileId: string; error: AppError }
+  | { type: "detailLoading"; profileId: string; number: string }
+  | { type: "detailLoaded"; profileId: string; number: string; detail: AccountDetail }
+  | { type: "detailFailed"; profileId: string; number: string; error: AppError }
+  | { type: "snippetsLoaded"; profileId: string; snippets: Snippet[] }
+  | { type: "tokenRevealed"; token: string }
+  | { type: "tokenHidden" }
+  | { type: "noted"; text: string }
+  | { type: "refreshed"; profile: ProfileView }
+  | { type: "renameStarted" }
+  | { type: "renameTyped"; text: string }
+  | { type: "renameCancelled" }
+  | { type: "renamed"; id: string; label: string }
+  | { type: "disconnectAsked" }
+  | { type: "disconnectKept" }
+  | { type: "disconnectFailed"; message: string }
+  | { type: "disconnected"; app: AppState }
+  | { type: "noticeArrived"; notice: Notice }
+  | { type: "localNotice"; message: string }
+  | { type: "noticeDismissed"; id: number }
+  | { type: "aboutToggled" };
+
+export const COPIED = (secs: number) => `Copied. The clipboard will be cleared in ${secs} seconds.`;
+export const COPIED_WITH_SECRETS = (secs: number) =>
+  `Copied with your secrets. The clipboard will be cleared in ${secs} seconds.`;
+export const REFRESHED = "Refreshed: the provider accepted the refresh token.";
+export const CONFIRM_DISCONNECT = "Remove this connection and its keyring entries?";
+
+export function initialForm(): Form {
+  return {
+    clientId: "",
+    clientSecret: "",
+    refreshToken: "",
+    redirectUri: "",
+    broker: "tastytrade",
+    environment: "production",
+    scopes: [],
+    mode: "browser",
+    redirectKind: "loopback",
+    custom: { authorizeUrl: "", tokenUrl: "", scopes: "", clientAuth: "request_body", pkce: true, extraParams: "" },
+  };
+}
+
+export function initialState(): UiState {
+  return {
+    app: null,
+    screen: { name: "starting" },
+    form: initialForm(),
+    notices: [],
+    dismissed: [],
+    aboutOpen: false,
+    announcement: { text: "", seq: 0 },
+  };
+}
+
+/** The connected screen as it opens for a profile: accounts loading, nothing revealed. */
+export function connectedScreen(profile: ProfileView): ConnectedScreen {
+  return { name: "connected", profile, accounts: { status: "loading" }, confirmDisconnect: false };
+}
+
+function announce(s: UiState, text: string): UiState {
+  return { ...s, announcement: { text, seq: s.announcement.seq + 1 } };
+}
+
+/** Switches the dialect or broker and resets what depends on it: the broker's usual redirect
+ *  URI and its default scopes. */
+export function withBroker(form: Form, app: AppState | null, broker: BrokerKind): Form {
+  const info = app?.brokers.find((b) => b.broker === broker);
+  return {
+    ...form,
+    broker,
+    redirectUri: info?.default_redirect_uri ?? "",
+    scopes: info?.scopes.filter((sc) => sc.default).map((sc) => sc.name) ?? [],
+  };
+}
+
+/** The backend's notices merged into the shown ones: new ones added, dismissed ones left out,
+ *  the page's own kept. */
+function mergeNotices(s: UiState, incoming: Notice[]): ShownNotice[] {
+  const shown = [...s.notices];
+  for (const n of incoming) {
+    if (s.dismissed.includes(n.id) || shown.some((m) => !m.local && m.id === n.id)) continue;
+    shown.push(n);
+  }
+  return shown;
+}
+
+function newNotices(before: ShownNotice[], after: ShownNotice[]): ShownNotice[] {
+  return after.filter((n) => !before.includes(n));
+}
+
+/** A new backend state: profiles and notices follow it; new notices are announced. */
+function withApp(s: UiState, app: AppState): UiState {
+  const notices = mergeNotices(s, app.notices);
+  const next = { ...s, app, notices };
+  const added = newNotices(s.notices, notices);
+  return added.length > 0 ? announce(next, added.map((n) => n.message).join(" ")) : next;
+}
+
+/** Applies `patch` to the connected screen, when it is the one shown (and, with `profileId`,
+ *  still shows that profile: late answers for a profile switched away from are dropped). */
+function patchConnected(s: UiState, patch: Partial<ConnectedScreen>, profileId?: string): UiState {
+  if (s.screen.name !== "connected") return s;
+  if (profileId !== undefined && s.screen.profile.id !== profileId) return s;
+  return { ...s, screen: { ...s.screen, ...patch } };
+}
+
+function setDetail(s: UiState, profileId: string, number: string, detail: DetailState): UiState {
+  const screen = s.screen;
+  if (screen.name !== "connected" || screen.profile.id !== profileId || screen.accounts.status !== "ready") return s;
+  const accounts = { ...screen.accounts, details: { ...screen.accounts.details, [number]: detail } };
+  return patchConnected(s, { accounts });
+}
+
+/** The next state after `event`. Pure: same inputs, same result. */
+export function update(s: UiState, event: UiEvent): UiState {
+  switch (event.type) {
+    case "started": {
+      const next = withApp(s, event.app);
+      return { ...next, screen: event.app.profile ? connectedScreen(event.app.profile) : { name: "broker" } };
+    }
+    case "startFailed":
+      return announce({ ...s, screen: { name: "failed", error: event.error } }, event.error.message);
+    case "brokerChosen": {
+      const c = event.choice;
+      const dialect: BrokerKind = s.form.broker === "custom" ? "tastytrade" : s.form.broker;
+      let form = withBroker(s.form, s.app, c === "demo" ? dialect : c);
+      form = { ...form, environment: c === "demo" ? "demo" : "production", mode: c === "demo" ? "browser" : form.mode };
+      const app = s.app ? { ...s.app, last_choice: c } : s.app;
+      return { ...s, app, form, screen: { name: "credentials", choice: c } };
+    }
+    case "brokersShown":
+      return { ...s, screen: { name: "broker" } };
+    case "dialectChosen":
+      return { ...s, form: withBroker(s.form, s.app, event.broker) };
+    case "formEdited":
+      return { ...s, form: { ...s.form, ...event.patch } };
+    case "customEdited":
+      return { ...s, form: { ...s.form, custom: { ...s.form.custom, ...event.patch } } };
+    case "scopeToggled": {
+      const rest = s.form.scopes.filter((x) => x !== event.name);
+      return { ...s, form: { ...s.form, scopes: event.on ? [...rest, event.name] : rest } };
+    }
+    case "demoFilled":
+      if (!s.app) return s;
+      return { ...s, form: { ...s.form, clientId: s.app.demo.client_id, clientSecret: s.app.demo.client_secret } };
+    case "connectStarted": {
+      if (s.screen.name !== "credentials") return s;
+      const screen: Screen = { name: "waiting", choice: s.screen.choice, redirectUri: event.redirectUri };
+      const notices = s.notices.filter((n) => !n.local);
+      const text = s.form.mode === "grant" ? "Checking your refresh token…" : "Waiting for your browser…";
+      return announce({ ...s, screen, notices }, text);
+    }
+    case "connected": {
+      const form = { ...s.form, clientSecret: "", refreshToken: "" };
+      return announce({ ...s, form, screen: connectedScreen(event.profile) }, `Connected: ${event.profile.label}.`);
+    }
+    case "connectFailed":
+      if (s.screen.name !== "waiting") return s;
+      return announce(
+        { ...s, screen: { name: "credentials", choice: event.choice, error: event.error } },
+        event.error.message,
+      );
+    case "profileShown":
+      return announce({ ...s, screen: connectedScreen(event.profile) }, `Showing ${event.profile.label}.`);
+    case "profilesRead":
+      return withApp(s, event.app);
+    case "healthRead": {
+      const next = withApp(s, event.app);
+      const profile = event.app.profile;
+      if (!profile || next.screen.name !== "connected" || next.screen.profile.id !== profile.id) return next;
+      return patchConnected(next, { profile });
+    }
+    case "accountsLoading":
+      return patchConnected(s, { accounts: { status: "loading" } }, event.profileId);
+    case "accountsLoaded": {
+      const details: Record<string, DetailState> = {};
+      for (const a of event.accounts) details[a.number] = { status: "loading" };
+      const accounts: AccountsState = { status: "ready", accounts: event.accounts, details, updatedAt: event.at };
+      return patchConnected(s, { accounts }, event.profileId);
+    }
+    case "accountsFailed": {
+      const next = patchConnected(s, { accounts: { status: "error", error: event.error } }, event.profileId);
+      return next === s ? s : announce(next, event.error.message);
+    }
+    case "detailLoading":
+      return setDetail(s, event.profileId, event.number, { status: "loading" });
+    case "detailLoaded": {
+      const error = event.detail.error;
+      if (!error) return setDetail(s, event.profileId, event.number, { status: "ready", detail: event.detail });
+      const next = setDetail(s, event.profileId, event.number, { status: "error", error });
+      return next === s ? s : announce(next, `Account ${event.number}: ${error.message}`);
+    }
+    case "detailFailed": {
+      const next = setDetail(s, event.profileId, event.number, { status: "error", error: event.error });
+      return next === s ? s : announce(next, `Account ${event.number}: ${event.error.message}`);
+    }
+    case "snippetsLoaded":
+      return patchConnected(s, { snippets: event.snippets }, event.profileId);
+    case "tokenRevealed": {
+      const next = patchConnected(s, { revealed: event.token, note: undefined });
+      // The token itself is never announced.
+      return next === s ? s : announce(next, "Refresh token shown.");
+    }
+    case "tokenHidden": {
+      const next = patchConnected(s, { revealed: undefined });
+      return next === s ? s : announce(next, "Refresh token hidden.");
+    }
+    case "noted": {
+      const next = patchConnected(s, { note: event.text });
+      return next === s ? s : announce(next, event.text);
+    }
+    case "refreshed": {
+      const next = patchConnected(s, { profile: event.profile, note: REFRESHED }, event.profile.id);
+      return next === s ? s : announce(next, REFRESHED);
+    }
+    case "renameStarted":
+      if (s.screen.name !== "connected") return s;
+      return patchConnected(s, { renaming: s.screen.profile.label });
+    case "renameTyped":
+      if (s.screen.name !== "connected" || s.screen.renaming === undefined) return s;
+      return patchConnected(s, { renaming: event.text });
+    case "renameCancelled":
+      return patchConnected(s, { renaming: undefined });
+    case "renamed": {
+      if (s.screen.name !== "connected" || s.screen.profile.id !== event.id) return s;
+      const label = event.label.trim();
+      const next = patchConnected(s, { renaming: undefined, profile: { ...s.screen.profile, label } });
+      return announce(next, `Renamed to ${label}.`);
+    }
+    case "disconnectAsked": {
+      const next = patchConnected(s, { confirmDisconnect: true });
+      return next === s ? s : announce(next, `${CONFIRM_DISCONNECT} Press Remove, or Keep.`);
+    }
+    case "disconnectKept":
+      return patchConnected(s, { confirmDisconnect: false });
+    case "disconnectFailed": {
+      const next = patchConnected(s, { note: event.message, confirmDisconnect: false });
+      return next === s ? s : announce(next, event.message);
+    }
+    case "disconnected": {
+      const next = withApp(s, event.app);
+      const profile = event.app.profile;
+      const screen: Screen = profile ? connectedScreen(profile) : { name: "broker" };
+      return announce(
+        { ...next, screen },
+        profile ? `Connection removed. Showing ${profile.label}.` : "Connection removed.",
+      );
+    }
+    case "noticeArrived": {
+      const notices = mergeNotices(s, [event.notice]);
+      return notices.length === s.notices.length ? s : announce({ ...s, notices }, event.notice.message);
+    }
+    case "localNotice": {
+      const id = Math.min(0, ...s.notices.filter((n) => n.local).map((n) => n.id)) - 1;
+      return announce({ ...s, notices: [...s.notices, { id, message: event.message, local: true }] }, event.message);
+    }
+    case "noticeDismissed": {
+      const gone = s.notices.find((n) => n.id === event.id);
+      if (!gone) return s;
+      const notices = s.notices.filter((n) => n !== gone);
+      return { ...s, notices, dismissed: gone.local ? s.dismissed : [...s.dismissed, gone.id] };
+    }
+    case "aboutToggled":
+      return { ...s, aboutOpen: !s.aboutOpen };
+  }
+}
+
+/** The custom provider as the backend takes it; the backend trims and checks it. */
+export function customProvider(c: CustomForm): CustomProvider {
+  return {
+    authorize_url: c.authorizeUrl,
+    token_url: c.tokenUrl,
+    client_auth: c.clientAuth,
+    pkce: c.pkce,
+    extra_params: parseExtraParams(c.extraParams),
+  };
+}
+
+/** The backend call the wizard's Connect button makes, from what was typed. */
+export type ConnectCall = { kind: "grant"; request: GrantRequest } | { kind: "browser"; request: ConnectRequest };
+
+export function connectCall(s: UiState): ConnectCall {
+  const f = s.form;
+  const custom = f.broker === "custom" ? customProvider(f.custom) : undefined;
+  if (f.mode === "grant") {
+    return {
+      kind: "grant",
+      request: {
+        broker: f.broker,
+        environment: f.environment,
+        client_id: f.clientId,
+        client_secret: f.clientSecret,
+        refresh_token: f.refreshToken,
+        custom,
+      },
+    };
+  }
+  const deepLink = f.redirectKind === "deeplink";
+  const redirectUri = deepLink
+    ? (s.app?.deep_link_redirect ?? "")
+    : f.environment === "demo"
+      ? undefined
+      : f.redirectUri;
+  return {
+    kind: "browser",
+    request: {
+      broker: f.broker,
+      environment: f.environment,
+      client_id: f.clientId,
+      client_secret: f.clientSecret,
+      redirect_uri: redirectUri,
+      scopes: f.broker === "custom" ? [f.custom.scopes] : f.scopes,
+      custom,
+    },
+  };
+}
+
+/** The redirect URI the waiting screen names, trimmed as the backend will use it. */
+export function sentRedirectUri(call: ConnectCall): string | undefined {
+  return call.kind === "browser" ? call.request.redirect_uri?.trim() : undefined;
+}

@@ -1,0 +1,202 @@
+// Step 2: the OAuth application's credentials, environment, redirect and scopes.
+import { html, nothing, type TemplateResult } from "lit-html";
+import { live } from "lit-html/directives/live.js";
+import { repeat } from "lit-html/directives/repeat.js";
+import type { AppError } from "../bindings/AppError";
+import type { BrokerInfo } from "../bindings/BrokerInfo";
+import type { BrokerKind } from "../bindings/BrokerKind";
+import type { Environment } from "../bindings/Environment";
+import type { Actions } from "../controller";
+import { choiceTitle, GLOSSARY } from "../help";
+import type { Choice, Form, Mode, RedirectKind, UiState } from "../state";
+import { customProviderView } from "./custom";
+import { type Part, segmented, steps, textField } from "./widgets";
+
+/** Errors shown on a field of this form; any other error is a banner above it. */
+const INLINE_FIELDS = [
+  "client_id",
+  "client_secret",
+  "redirect_uri",
+  "refresh_token",
+  "environment",
+  "scopes",
+  "authorize_url",
+  "token_url",
+  "extra_params",
+];
+
+export function credentialsView(s: UiState, choice: Choice, error: AppError | undefined, a: Actions): TemplateResult {
+  const f = s.form;
+  const isDemo = choice === "demo";
+  const isCustom = choice === "custom";
+  const info = s.app?.brokers.find((b) => b.broker === f.broker);
+  const general = error && !(error.field && INLINE_FIELDS.includes(error.field)) ? error : undefined;
+  const edit = (patch: Partial<Omit<Form, "custom" | "broker">>) => a.dispatch({ type: "formEdited", patch });
+  const connect = () => void a.connect();
+  const deepLink = s.app?.deep_link_redirect ?? "";
+  return html`<section class="card" id="wizard">
+    ${steps(1)}
+    <h1>Connect ${choiceTitle(choice)}</h1>
+    <p class="muted">Paste the client ID and client secret of your OAuth application. Spaces around them are removed for you.</p>
+    ${isDemo ? demoHint(s, a) : nothing}
+    ${glossary()}
+    ${!isDemo && info ? where(info, a) : nothing}
+    ${general ? html`<p class="error banner" id="banner">${general.message}</p>` : nothing}
+    ${isCustom ? customProviderView(f.custom, error, a) : nothing}
+    ${
+      isCustom
+        ? nothing
+        : isDemo
+          ? segmented<BrokerKind>(
+              "dialect",
+              "The Demo broker speaks like",
+              [
+                { value: "tastytrade", label: "Tastytrade" },
+                { value: "trade_station", label: "TradeStation" },
+              ],
+              f.broker,
+              (broker) => a.dispatch({ type: "dialectChosen", broker }),
+            )
+          : segmented<Environment>(
+              "environment",
+              "Environment",
+              (info?.environments ?? []).map((e) => ({ value: e.environment, label: e.label })),
+              f.environment,
+              (environment) => edit({ environment }),
+              error,
+            )
+    }
+    ${
+      isDemo
+        ? nothing
+        : segmented<Mode>(
+            "mode",
+            "How do you want to connect?",
+            [
+              { value: "browser", label: "Sign in with the browser" },
+              { value: "grant", label: "Paste a refresh token (personal grant)" },
+            ],
+            f.mode,
+            (mode) => edit({ mode }),
+          )
+    }
+    ${textField({
+      id: "client-id",
+      label: "Client ID",
+      help: "The public identifier of your OAuth application.",
+      value: f.clientId,
+      onInput: (clientId) => edit({ clientId }),
+      onEnter: connect,
+      error,
+    })}
+    ${textField({
+      id: "client-secret",
+      label: "Client secret",
+      help: "Shown once when the application was created. It goes straight to your system keyring.",
+      value: f.clientSecret,
+      onInput: (clientSecret) => edit({ clientSecret }),
+      onEnter: connect,
+      error,
+      type: "password",
+    })}
+    ${
+      f.mode === "grant"
+        ? textField({
+            id: "refresh-token",
+            label: "Refresh token",
+            help: 'From your broker\'s "Create Grant" page. Keygrant checks it with one refresh before saving it.',
+            value: f.refreshToken,
+            onInput: (refreshToken) => edit({ refreshToken }),
+            onEnter: connect,
+            error,
+            type: "password",
+          })
+        : nothing
+    }
+    ${
+      f.mode === "browser"
+        ? segmented<RedirectKind>(
+            "redirect",
+            "Redirect back to Keygrant by",
+            [
+              { value: "loopback", label: isDemo ? "Loopback (127.0.0.1)" : "Loopback (http://localhost…)" },
+              { value: "deeplink", label: `Deep link (${deepLink})` },
+            ],
+            f.redirectKind,
+            (redirectKind) => edit({ redirectKind }),
+          )
+        : nothing
+    }
+    ${
+      f.mode === "browser" && !isDemo && f.redirectKind === "loopback"
+        ? textField({
+            id: "redirect-uri",
+            label: "Redirect URI",
+            help: isCustom
+              ? "As registered with the provider. Leave it empty if the provider accepts any port on http://127.0.0.1 (RFC 8252); Keygrant then picks one."
+              : "Exactly as registered with your OAuth application. Keygrant listens on its port on this computer only.",
+            value: f.redirectUri,
+            onInput: (redirectUri) => edit({ redirectUri }),
+            onEnter: connect,
+            error,
+          })
+        : nothing
+    }
+    ${f.mode === "browser" && info ? scopeBoxes(info, f, error, a) : nothing}
+    <div class="actions">
+      <button id="back" @click=${() => a.dispatch({ type: "brokersShown" })}>Back</button>
+      <button class="primary" id="connect" @click=${connect}>${f.mode === "grant" ? "Verify and save" : "Connect"}</button>
+    </div>
+  </section>`;
+}
+
+/** The Demo broker's credentials, shown openly: they are not secret. */
+function demoHint(s: UiState, a: Actions): Part {
+  if (!s.app) return nothing;
+  return html`<aside class="hint" id="demo-hint">
+    <strong>The Demo broker accepts these credentials</strong>
+    <div>Client ID: <code id="demo-client-id">${s.app.demo.client_id}</code></div>
+    <div>Client secret: <code id="demo-client-secret">${s.app.demo.client_secret}</code></div>
+    <button class="link" id="fill-demo" @click=${() => a.dispatch({ type: "demoFilled" })}>Fill them in for me</button>
+  </aside>`;
+}
+
+/** The four words a first-time user meets. */
+function glossary(): TemplateResult {
+  return html`<details class="glossary" id="glossary">
+    <summary>What are these?</summary>
+    <dl>${GLOSSARY.map(([term, text]) => html`<dt>${term}</dt><dd>${text}</dd>`)}</dl>
+  </details>`;
+}
+
+/** Where the OAuth application is created, opened by the backend in the system browser. */
+function where(info: BrokerInfo, a: Actions): TemplateResult {
+  return html`<p class="muted small" id="where">
+    Create the OAuth application, and register its redirect URI, at <code>${info.app_settings_url}</code>.
+    <button class="link" id="open-settings" @click=${() => void a.openAppSettings()}>Open it in your browser</button>
+  </p>`;
+}
+
+function scopeBoxes(info: BrokerInfo, f: Form, error: AppError | undefined, a: Actions): TemplateResult {
+  return html`<fieldset class="scopes" id="scopes">
+    <legend class="label">Scopes</legend>
+    ${repeat(
+      info.scopes,
+      (sc) => sc.name,
+      (sc) =>
+        html`<label class="scope" for="scope-${sc.name}">
+          <input
+            type="checkbox"
+            id="scope-${sc.name}"
+            .checked=${live(sc.required || f.scopes.includes(sc.name))}
+            ?disabled=${sc.required}
+            @change=${(ev: Event) =>
+              a.dispatch({ type: "scopeToggled", name: sc.name, on: (ev.target as HTMLInputElement).checked })}
+          />
+          <code>${sc.name}</code>
+          <span class="muted small">${sc.required ? `${sc.description} (required)` : sc.description}</span>
+        </label>`,
+    )}
+    ${error?.field === "scopes" ? html`<span class="error" id="error-scopes">${error.message}</span>` : nothing}
+  </fieldset>`;
+}

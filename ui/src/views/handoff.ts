@@ -1,0 +1,31 @@
+// Copy-ready snippets for the user's own code; secrets go in only on the way to the clipboard,
+// in the backend.
+import { html, nothing, type TemplateResult } from "lit-html";
+import { repeat } from "lit-html/directives/repeat.js";
+import type { Snippet } from "../bindings/Snippet";
+import type { Actions } from "../controller";
+import type { Part } from "./widgets";
+
+export function handoffView(snippets: Snippet[] | undefined, a: Actions): Part {
+  if (!snippets || snippets.length === 0) return nothing;
+  return html`<section class="card" id="handoff">
+    <h2>Use it in your own code</h2>
+    <p class="muted small">Shown with placeholders. Copy with secrets puts the real client secret and refresh token on your clipboard only, and clears it after a short time.</p>
+    ${repeat(
+      snippets,
+      (sn) => sn.kind,
+      (sn) => snippetView(sn, a),
+    )}
+  </section>`;
+}
+
+function snippetView(sn: Snippet, a: Actions): TemplateResult {
+  return html`<div class="snippet" id="snippet-${sn.kind}">
+    <div class="row-between">
+      <strong>${sn.title}</strong>
+      <button id="copy-snippet-${sn.kind}" @click=${() => void a.copySnippet(sn.kind)}>Copy with secrets</button>
+    </div>
+    <pre class="mono">${sn.text}</pre>
+    <small class="muted">${sn.hint}</small>
+  </div>`;
+}

@@ -1,0 +1,123 @@
+// The accounts card: the list, every account's balances and positions, errors and retries.
+import { describe, expect, it } from "vitest";
+import type { AccountDetail } from "../../src/bindings/AccountDetail";
+import { accountsView } from "../../src/views/accounts";
+import {
+  $,
+  ACCOUNTS,
+  deferred,
+  detailFor,
+  flush,
+  ipc,
+  PROFILE,
+  RETURNING,
+  recordingActions,
+  renderView,
+  start,
+  useBackend,
+} from "../harness";
+
+useBackend();
+
+describe("accounts", () => {
+  it("a returning user goes straight to the accounts", async () => {
+    await start(RETURNING(PROFILE));
+    expect(document.querySelector("#wizard")).toBeNull();
+    expect(document.querySelectorAll("#accounts tbody tr").length).toBe(2);
+    expect($("#updated").textContent).toMatch(/^Updated /);
+  });
+
+  it("an account error says what to do and Try again reloads", async () => {
+    let fail = true;
+    ipc.handlers.list_accounts = () => {
+      if (fail) throw { kind: "unauthorized", message: "Check that your OAuth application has the read scope." };
+      return ACCOUNTS;
+    };
+    await start(RETURNING(PROFILE));
+    expect($("#accounts-error").textContent).toContain("read scope");
+    fail = false;
+    ($("#accounts-error button") as HTMLButtonElement).click();
+    await flush();
+    expect(document.querySelectorAll("#accounts tbody tr").length).toBe(2);
+  });
+
+  it("shows the empty state when the login has no accounts", async () => {
+    ipc.handlers.list_accounts = () => [];
+    await start(RETURNING(PROFILE));
+    expect($("#accounts-empty").textContent).toContain("no open accounts");
+  });
+
+  it("asks for every account's details at once and shows balances, positions and the empty state", async () => {
+    const pending: Record<string, ReturnType<typeof deferred<AccountDetail>>> = {};
+    ipc.handlers.account_detail = (args) => {
+      pending[args.number as string] = deferred<AccountDetail>();
+      return pending[args.number as string].promise;
+    };
+    await start(RETURNING(PROFILE));
+    // Both requests are out before either answers; each account shows its placeholder.
+    expect(Object.keys(pending).sort()).toEqual(["5WX01234", "5WX05678"]);
+    expect($("#detail-5WX01234").textContent).toContain("Loading balances and positions");
+    pending["5WX05678"].resolve(detailFor("5WX05678"));
+    await flush();
+    expect($("#detail-5WX05678").textContent).toContain("No open positions");
+    expect($("#detail-5WX01234").textContent).toContain("Loading");
+    pending["5WX01234"].resolve(detailFor("5WX01234"));
+    await flush();
+    const d = $("#detail-5WX01234");
+    expect(d.querySelector('dd[data-key="net_liquidating_value"]')?.textContent).toBe("$1,234,567.50");
+    expect(d.querySelector("dt")?.textContent).toBe("Net liquidating value");
+    const cells = [...d.querySelectorAll(".positions tbody td")].map((c) => c.textContent);
+    expect(cells).toEqual(["SPY   261218P00550000", "Equity Option", "2", "Short", "$7.85", "$6.05", "—"]);
+  });
+
+  it("patches one account's details without replacing the other accounts' elements", async () => {
+    const pending: Record<string, ReturnType<typeof deferred<AccountDetail>>> = {};
+    ipc.handlers.account_detail = (args) => {
+      pending[args.number as string] = deferred<AccountDetail>();
+      return pending[args.number as string].promise;
+    };
+    await start(RETURNING(PROFILE));
+    pending["5WX05678"].resolve(detailFor("5WX05678"));
+    await flush();
+    const table = $("#accounts");
+    const other = $("#detail-5WX05678");
+    pending["5WX01234"].resolve(detailFor("5WX01234"));
+    await flush();
+    expect($("#accounts")).toBe(table);
+    expect($("#detail-5WX05678")).toBe(other);
+  });
+
+  it("an account that fails shows its own error and retry while the others show their numbers", async () => {
+    let failures = 1;
+    ipc.handlers.account_detail = (args) =>
+      args.number === "5WX05678" && failures-- > 0
+        ? {
+            number: "5WX05678",
+            error: { kind: "broker", message: "Tastytrade answered 500 for the balances. Try again in a minute." },
+          }
+        : detailFor(args.number as string);
+    await start(RETURNING(PROFILE));
+    expect($("#detail-5WX05678 .error-box").textContent).toContain("Try again in a minute");
+    expect($("#detail-5WX01234").textContent).toContain("$1,234,567.50");
+    ($("#detail-5WX05678 .retry") as HTMLButtonElement).click();
+    await flush();
+    expect(document.querySelector("#detail-5WX05678 .error-box")).toBeNull();
+    expect($("#detail-5WX05678").textContent).toContain("Net liquidating value");
+  });
+
+  it("disables Refresh while loading, and Refresh reloads", () => {
+    const a = recordingActions();
+    const loading = renderView(accountsView({ status: "loading" }, a));
+    expect((loading.querySelector("#refresh") as HTMLButtonElement).disabled).toBe(true);
+    expect(loading.querySelector("#accounts-loading")?.textContent).toBe("Loading accounts…");
+    const ready = renderView(
+      accountsView({ status: "ready", accounts: ACCOUNTS, details: {}, updatedAt: new Date() }, a),
+    );
+    const refresh = ready.querySelector("#refresh") as HTMLButtonElement;
+    expect(refresh.disabled).toBe(false);
+    refresh.click();
+    expect(a.log).toEqual(["loadAccounts"]);
+    // An account without an answer yet shows its placeholder.
+    expect(ready.querySelector("#detail-5WX01234")?.classList.contains("loading")).toBe(true);
+  });
+});
