@@ -48,8 +48,11 @@ pub struct Core {
     /// Undismissed notices, and the next notice's id.
     notices: Mutex<(Vec<Notice>, u32)>,
     about: About,
-    /// One session per profile used in this run, so switching keeps access tokens warm.
+    /// One session per profile used in this run, so switching keeps access tokens warm and
+    /// a rotated refresh token the keyring has not taken yet is never dropped.
     sessions: RwLock<HashMap<String, Arc<Session>>>,
+    /// The shown profile's id once known, so a dashboard call does not re-read profiles.json.
+    active: Mutex<Option<String>>,
 }
 
 /// Clears the in-progress flow marker however the flow ends.
@@ -110,6 +113,7 @@ impl Core {
             notices: Mutex::new((Vec::new(), 1)),
             about: About::default(),
             sessions: RwLock::new(HashMap::new()),
+            active: Mutex::new(None),
         }
     }
 
@@ -481,6 +485,7 @@ impl Core {
             .write()
             .await
             .insert(profile.id.clone(), Arc::new(session));
+        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = Some(profile.id.clone());
         Ok(view)
     }
 
@@ -528,7 +533,22 @@ impl Core {
         }
     }
 
+    /// The shown profile's session. After the first call it is found in memory: no read of
+    /// profiles.json or the keyring per call.
     async fn session(&self) -> Result<Arc<Session>> {
+        let known = self
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(s) = known.and_then(|id| {
+            self.sessions
+                .try_read()
+                .ok()
+                .and_then(|all| all.get(&id).cloned())
+        }) {
+            return Ok(s);
+        }
         let profile = self.profiles.current()?.ok_or_else(|| {
             AppError::new(
                 ErrorKind::NotConnected,
@@ -542,6 +562,7 @@ impl Core {
         if let Some(s) = all.get(&profile.id) {
             return Ok(s.clone());
         }
+        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = Some(profile.id.clone());
         let endpoints = self.profile_endpoints(&profile).await?;
         let id = profile.id.clone();
         let s = Arc::new(Session::new(
@@ -585,6 +606,7 @@ impl Core {
     /// Shows profile `id` on the dashboard from now on (and on the next launch).
     pub async fn select_profile(&self, id: &str) -> Result<ProfileView> {
         self.profiles.set_active(id)?;
+        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let s = self.session().await?;
         self.view(&s.profile).await
     }
@@ -605,10 +627,8 @@ impl Core {
         })?;
         p.label = label.to_string();
         self.profiles.save(&all)?;
-        if let Some(s) = self.sessions.write().await.remove(id) {
-            // The next call builds a session with the new label; the access token is re-fetched.
-            drop(s);
-        }
+        // The session stays: it may hold a rotated refresh token the keyring has not taken
+        // yet, and the label shown is read from profiles.json.
         Ok(())
     }
 
@@ -711,6 +731,7 @@ impl Core {
         all.retain(|p| p.id != profile.id);
         self.profiles.save(&all)?;
         sessions.remove(&profile.id);
+        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = None;
         tracing::info!(profile = %profile.id, "disconnected");
         Ok(())
     }

@@ -287,6 +287,15 @@ async fn a_rotated_refresh_token_the_keyring_refuses_is_kept_and_written_later()
     let fourth = core.reveal_refresh_token().await.unwrap();
     assert_ne!(fourth, third);
 
+    // Renaming the connection keeps the session that holds the unsaved token.
+    let id = core.state().await.unwrap().profile.unwrap().id;
+    core.rename_profile(&id, "Renamed while unsaved")
+        .await
+        .unwrap();
+    assert_eq!(core.reveal_refresh_token().await.unwrap(), fourth);
+    let shown = core.state().await.unwrap().profile.unwrap();
+    assert!(shown.refresh_token_unsaved && shown.label == "Renamed while unsaved");
+
     // The keyring works again: the next call writes the newest token.
     flaky.fail.store(false, Ordering::SeqCst);
     core.accounts().await.unwrap();
@@ -341,5 +350,34 @@ async fn a_process_killed_between_the_answer_and_the_write_recovers_on_relaunch(
         3,
         "and the new one works in turn"
     );
+    core.disconnect().await.unwrap();
+}
+
+/// The page's dashboard calls (`list_accounts`, `account_detail`) find the session in
+/// memory: a profile file damaged after sign-in does not stop them, while a state read,
+/// which does read the file, reports the damage.
+#[tokio::test(flavor = "multi_thread")]
+async fn dashboard_calls_do_not_reread_the_profile_file() {
+    let demo = DemoBroker::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let core = connected(&demo, dir.path()).await;
+    let path = dir.path().join("profiles.json");
+    let saved = std::fs::read(&path).unwrap();
+    std::fs::write(&path, b"damaged").unwrap();
+    let accounts = core.accounts().await.unwrap();
+    assert_eq!(accounts.len(), 3);
+    for a in &accounts {
+        assert!(core
+            .account_detail(&a.number)
+            .await
+            .unwrap()
+            .error
+            .is_none());
+    }
+    assert!(
+        core.state().await.is_err(),
+        "the state read does see the file"
+    );
+    std::fs::write(&path, saved).unwrap();
     core.disconnect().await.unwrap();
 }

@@ -4,4 +4,20 @@
  * The scopes a broker offers, which of them the wizard ticks by default, and which cannot
  * be unticked.
  */
-export type ScopeInfo = { name: string, description: string, default: boolean, required: boolean, };
+export type ScopeInfo = { 
+/**
+ * The scope token.
+ */
+name: string, 
+/**
+ * What it allows.
+ */
+description: string, 
+/**
+ * Ticked by default.
+ */
+default: boolean, 
+/**
+ * Cannot be unticked.
+ */
+required: boolean, };
