@@ -1,7 +1,7 @@
 //! The Demo broker: a faithful fake of the brokers' OAuth and REST APIs on 127.0.0.1, so a
 //! new user and every test can run the whole flow with no account and no network.
 //!
-//! Two dialects on one server (shared/reference/BROKERS.md):
+//! Two dialects on one server (docs/brokers.md#demo-broker):
 //! - Tastytrade at the root: `GET /auth.html` (consent page with Approve and Deny),
 //!   `POST /oauth/token` (form or JSON body, client credentials in the body,
 //!   `User-Agent: <product>/<version>` required), `GET /customers/me`,

@@ -1,6 +1,6 @@
 //! Tastytrade's REST dialect (also spoken by the Demo broker).
 //!
-//! Relied on (shared/reference/BROKERS.md, from the `tastytrade` SDK on PyPI): JSON keys are
+//! Relied on (docs/brokers.md#tastytrade, from the `tastytrade` SDK on PyPI): JSON keys are
 //! kebab-case; lists come as `{"data": {"items": [...]}}`; API calls carry
 //! `Authorization: Bearer <access token>`; `GET /customers/me/accounts` returns items shaped
 //! `{"account": {...}, "authority-level": "owner"}`.

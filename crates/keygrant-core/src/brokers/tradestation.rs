@@ -1,6 +1,6 @@
 //! TradeStation's dialect (also spoken by the Demo broker under `/ts/`).
 //!
-//! Relied on (shared/reference/BROKERS.md; PyPI `tradestation` 0.2, `account.py` and
+//! Relied on (docs/brokers.md#tradestation; PyPI `tradestation` 0.2, `account.py` and
 //! `session.py`): sign-in at `https://signin.tradestation.com` for both live and sim, with
 //! `audience=https://api.tradestation.com` on the authorize URL; a form-encoded token endpoint
 //! taking `client_id` and `client_secret` in the body; 20-minute access tokens; `id_token`
