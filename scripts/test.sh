@@ -38,6 +38,10 @@ if grep -q "^test result: FAILED\|^error" target/test-trace.log || ! grep -q "^t
   exit 1
 fi
 scripts/scan-secrets.sh target/test-trace.log
+echo "== Rust: the core tests that are not about the keyring, with no D-Bus at all"
+env -u DBUS_SESSION_BUS_ADDRESS cargo test --locked -p keygrant-core \
+  --test brokers --test custom --test dashboard --test handoff --test loopback -q \
+  || { echo "core tests that should not need the keyring failed without D-Bus" >&2; exit 1; }
 # New, changed or deleted bindings all count: `git status` sees untracked files too.
 if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$(git status --porcelain -- ui/src/bindings)" ]; then
   echo "The TypeScript bindings in ui/src/bindings are out of date with the Rust types; commit the regenerated files." >&2

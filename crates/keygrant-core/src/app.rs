@@ -29,10 +29,16 @@ pub const DEFAULT_FLOW_TIMEOUT: Duration = Duration::from_secs(300);
 /// Where the Demo broker is: started inside the app on first use, or one already running
 /// (tests, or `keygrant demo-broker` in another terminal).
 pub enum DemoSource {
+    /// The Demo broker this process serves on a free loopback port.
     Embedded,
+    /// A Demo broker already listening at this base URL.
     At(Url),
 }
 
+/// Keygrant's behaviour behind every front end: one per process, shared by the window's
+/// commands and the command line. Holds the profile store, the vault, the HTTP client and the
+/// in-memory sessions (access tokens never leave it). Every method returns [`AppError`] with a
+/// message a person can act on.
 pub struct Core {
     http: reqwest::Client,
     vault: Vault,
@@ -94,6 +100,9 @@ fn view_of(
 }
 
 impl Core {
+    /// A core reading and writing `profiles.json` in `config_dir` and secrets in `vault`.
+    /// Starts nothing: the Demo broker starts on first use. Errors: [`ErrorKind::Config`] when the
+    /// HTTP client cannot be built.
     pub fn new(
         config_dir: &Path,
         vault: Vault,
@@ -202,6 +211,9 @@ impl Core {
         Ok(view_of(profile, &rt, status))
     }
 
+    /// Everything the window needs to draw itself: the connections, the shown one without its
+    /// secrets, the Demo broker's credentials, the brokers offered, pending notices. Errors:
+    /// [`ErrorKind::Config`] (unreadable profiles.json), [`ErrorKind::Keyring`].
     pub async fn state(&self) -> Result<AppState> {
         let current = self.profiles.current()?;
         let profile = match &current {
@@ -665,6 +677,9 @@ impl Core {
         self.view(&s.profile).await
     }
 
+    /// The shown connection's accounts, refreshing the access token first when it is due.
+    /// Errors: [`ErrorKind::NotConnected`], [`ErrorKind::InvalidGrant`] (revoked refresh token),
+    /// [`ErrorKind::Network`], [`ErrorKind::RateLimited`], [`ErrorKind::Broker`].
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         self.session().await?.accounts().await
     }

@@ -5,36 +5,57 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+/// What went wrong, stable for code (the UI chooses its remedy by it); serialised in
+/// `snake_case`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum ErrorKind {
+    /// Pasted or typed input is not usable; `field` names it.
     InvalidInput,
+    /// The user cancelled the sign-in.
     Cancelled,
+    /// The browser did not come back in time (5 minutes).
     Timeout,
+    /// The user (or the broker) declined the authorization (`access_denied`).
     AccessDenied,
+    /// The broker does not know the client ID or the secret is wrong (`invalid_client`).
     InvalidClient,
+    /// The code or refresh token was refused: used, expired or revoked (`invalid_grant`).
     InvalidGrant,
     /// The credential belongs to the broker's other environment (production vs sandbox).
     WrongEnvironment,
+    /// The broker refused the access token (HTTP 401) after a fresh refresh.
     Unauthorized,
+    /// The broker could not be reached (DNS, connect, TLS, timeout).
     Network,
     /// The broker answered 429 and asked for more patience than an automatic retry gives.
     RateLimited,
+    /// The broker answered with something Keygrant cannot use; the message quotes it.
     Broker,
+    /// The OS keyring refused or is locked.
     Keyring,
+    /// A local file (profiles.json) cannot be read or written.
     Config,
+    /// No connection is saved yet, or the shown one was removed.
     NotConnected,
+    /// The redirect URI's port is taken by another program.
     PortInUse,
+    /// Another sign-in is already waiting for the browser.
     Busy,
+    /// A bug: the message says what to report.
     Internal,
 }
 
+/// The one error type of Keygrant: `Display` is `message`, which names the cause and the
+/// next step for a person. Never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
 #[ts(export)]
 pub struct AppError {
+    /// What went wrong, for code.
     pub kind: ErrorKind,
+    /// What went wrong and what to do, for a person.
     pub message: String,
     /// The wizard field the message belongs to, when there is one.
     #[ts(optional)]
@@ -43,6 +64,7 @@ pub struct AppError {
 }
 
 impl AppError {
+    /// An error of `kind` with `message`, on no field.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         AppError {
             kind,
@@ -51,15 +73,19 @@ impl AppError {
         }
     }
 
+    /// The same error, pointed at the wizard field `field` (e.g. `client_secret`).
     pub fn on_field(mut self, field: &str) -> Self {
         self.field = Some(field.to_string());
         self
     }
 
+    /// An [`ErrorKind::Internal`] error.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, message)
     }
 
+    /// An [`ErrorKind::Network`] error for a failed request, saying whether it timed out or
+    /// could not connect; the URL is left out.
     pub fn network(err: reqwest::Error) -> Self {
         // reqwest's Display includes the URL but never headers or bodies, so no secret.
         let what = if err.is_timeout() {
@@ -79,4 +105,5 @@ impl AppError {
     }
 }
 
+/// Keygrant's result: [`AppError`] on failure.
 pub type Result<T> = std::result::Result<T, AppError>;

@@ -9,19 +9,26 @@ use crate::brokers::{ClientAuth, Endpoints, Environment, RefreshBody};
 use crate::profiles::Profile;
 use crate::secret::{ClientSecret, Expose, RefreshToken};
 
+/// Which hand-off format a snippet is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum SnippetKind {
+    /// A `.env` file for the broker's SDK (variable names per `BrokerSpec::handoff`).
     Env,
+    /// Python for the broker's public SDK (PyPI `tastytrade`, `tradestation`).
     Python,
+    /// A `curl` refresh request against the token endpoint.
     Curl,
 }
 
+/// One hand-off snippet as the Use-it-in-scripts panel shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct Snippet {
+    /// Its format.
     pub kind: SnippetKind,
+    /// The panel's heading for it.
     pub title: String,
     /// What to do with it, in one sentence.
     pub hint: String,
@@ -31,7 +38,9 @@ pub struct Snippet {
 
 /// The secrets to put in, or none for the placeholder version.
 pub struct Filled<'a> {
+    /// The client secret to write in.
     pub client_secret: &'a ClientSecret,
+    /// The refresh token to write in.
     pub refresh_token: &'a RefreshToken,
 }
 

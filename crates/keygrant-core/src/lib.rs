@@ -17,6 +17,8 @@
 //!
 //! Wire facts about the brokers are recorded, with their sources, in `docs/brokers.md`.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod brokers;
 pub mod error;

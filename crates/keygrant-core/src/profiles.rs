@@ -10,13 +10,20 @@ use crate::brokers::custom::CustomProvider;
 use crate::brokers::{BrokerKind, Environment};
 use crate::error::{AppError, ErrorKind, Result};
 
+/// A saved connection, without its secrets (those are in the keyring under `id`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
+    /// Stable identifier: the keyring keys are `<id>/client_secret` and `<id>/refresh_token`.
     pub id: String,
+    /// Which broker.
     pub broker: BrokerKind,
+    /// Production or the broker's test environment.
     pub environment: Environment,
+    /// The OAuth application's client ID (not secret).
     pub client_id: String,
+    /// The scopes granted (as asked for).
     pub scopes: Vec<String>,
+    /// The name shown in the switcher; the user may rename it.
     pub label: String,
     /// The registered redirect URI used to connect, if any (the Demo broker needs none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,21 +53,27 @@ struct ProfilesFile {
     last_choice: Option<String>,
 }
 
+/// `profiles.json` in the config directory: the connections, the shown one, the last wizard
+/// choice. Every write is atomic (temporary file, then rename).
 pub struct ProfileStore {
     path: PathBuf,
 }
 
 impl ProfileStore {
+    /// The store at `<config_dir>/profiles.json` (created on first write).
     pub fn new(config_dir: &Path) -> Self {
         ProfileStore {
             path: config_dir.join("profiles.json"),
         }
     }
 
+    /// Where the file is.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Every connection, in the order added; empty when the file does not exist. Errors:
+    /// [`ErrorKind::Config`] when it cannot be read or parsed.
     pub fn load(&self) -> Result<Vec<Profile>> {
         self.read().map(|f| f.profiles)
     }
@@ -97,10 +110,12 @@ impl ProfileStore {
         self.write(&f)
     }
 
+    /// The wizard card chosen last time, if any.
     pub fn last_choice(&self) -> Result<Option<String>> {
         Ok(self.read()?.last_choice)
     }
 
+    /// Remembers the wizard card chosen. Errors: [`ErrorKind::Config`].
     pub fn set_last_choice(&self, choice: &str) -> Result<()> {
         let mut f = self.read()?;
         f.last_choice = Some(choice.to_string());

@@ -14,8 +14,11 @@ use crate::secret::{ClientSecret, RefreshToken};
 #[derive(Debug, Clone, Deserialize, TS)]
 #[ts(export)]
 pub struct ConnectRequest {
+    /// Which broker.
     pub broker: BrokerKind,
+    /// Production or the broker's test environment.
     pub environment: Environment,
+    /// The OAuth application's client ID.
     pub client_id: String,
     /// Crosses IPC once, from the page to the backend, and goes straight to the keyring.
     #[ts(type = "string")]
@@ -40,11 +43,16 @@ pub struct ConnectRequest {
 #[derive(Debug, Clone, Deserialize, TS)]
 #[ts(export)]
 pub struct GrantRequest {
+    /// Which broker.
     pub broker: BrokerKind,
+    /// Production or the broker's test environment (a grant belongs to one).
     pub environment: Environment,
+    /// The OAuth application's client ID.
     pub client_id: String,
+    /// The OAuth application's client secret; goes straight to the keyring.
     #[ts(type = "string")]
     pub client_secret: ClientSecret,
+    /// The refresh token the broker's site showed; verified by one refresh before saving.
     #[ts(type = "string")]
     pub refresh_token: RefreshToken,
     /// The provider, when `broker` is `custom`.
@@ -57,14 +65,21 @@ pub struct GrantRequest {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct ProfileView {
+    /// The profile's identifier.
     pub id: String,
+    /// Which broker.
     pub broker: BrokerKind,
+    /// Production or the broker's test environment.
     pub environment: Environment,
     /// The environment as the broker names it ("Sandbox (cert)", "Simulated (sim)", ...).
     pub environment_label: String,
+    /// The OAuth application's client ID.
     pub client_id: String,
+    /// The name shown in the switcher.
     pub label: String,
+    /// The scopes granted.
     pub scopes: Vec<String>,
+    /// The refresh token masked (its last 4 characters at most); Reveal asks for the whole.
     pub refresh_token_masked: String,
     /// False for a custom provider: Keygrant knows no account API there.
     pub has_dashboard: bool,
@@ -77,6 +92,7 @@ pub struct ProfileView {
     #[ts(optional, type = "number")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_obtained_at: Option<u64>,
+    /// When the current access token expires (Unix seconds).
     #[ts(optional, type = "number")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_expires_at: Option<u64>,
@@ -91,7 +107,9 @@ pub struct ProfileView {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct DemoInfo {
+    /// The Demo broker's client ID.
     pub client_id: String,
+    /// The Demo broker's client secret (public: it opens only the Demo broker).
     pub client_secret: String,
 }
 
@@ -99,7 +117,9 @@ pub struct DemoInfo {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct EnvironmentInfo {
+    /// The environment.
     pub environment: Environment,
+    /// The broker's name for it.
     pub label: String,
 }
 
@@ -107,11 +127,15 @@ pub struct EnvironmentInfo {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct BrokerInfo {
+    /// Which broker.
     pub broker: BrokerKind,
+    /// Its name as the broker writes it.
     pub name: String,
     /// Production first, then the broker's test environment.
     pub environments: Vec<EnvironmentInfo>,
+    /// The redirect URI to register when the user has none.
     pub default_redirect_uri: String,
+    /// The scopes the broker offers, the required and default ones marked.
     pub scopes: Vec<ScopeInfo>,
     /// Where the user creates an OAuth application and registers redirect URIs.
     pub app_settings_url: String,
@@ -122,10 +146,15 @@ pub struct BrokerInfo {
 #[derive(Debug, Clone, Default, Serialize, TS)]
 #[ts(export)]
 pub struct About {
+    /// Product name.
     pub name: String,
+    /// Version, semver.
     pub version: String,
+    /// The app identifier (reverse DNS).
     pub identifier: String,
+    /// SPDX license expression.
     pub license: String,
+    /// One sentence on what the app is for.
     pub description: String,
 }
 
@@ -136,6 +165,7 @@ pub struct About {
 pub struct Notice {
     /// Unique within this run of the app.
     pub id: u32,
+    /// What happened and what to do.
     pub message: String,
 }
 
@@ -146,23 +176,31 @@ pub const CHOICES: &[&str] = &["tastytrade", "trade_station", "custom", "demo"];
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct ProfileSummary {
+    /// The profile's identifier.
     pub id: String,
+    /// The name shown.
     pub label: String,
+    /// Which broker.
     pub broker: BrokerKind,
+    /// The environment as the broker names it.
     pub environment_label: String,
     /// The one the dashboard shows.
     pub active: bool,
 }
 
+/// Everything the window needs to draw itself (the `get_state` command's result).
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct AppState {
     /// Every connection, in the order they were added.
     pub profiles: Vec<ProfileSummary>,
+    /// The connection the dashboard shows, without secrets; absent when none is saved.
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileView>,
+    /// The Demo broker's published credentials.
     pub demo: DemoInfo,
+    /// The brokers the wizard offers.
     pub brokers: Vec<BrokerInfo>,
     /// The redirect URI that selects the deep-link path.
     pub deep_link_redirect: String,
@@ -170,6 +208,7 @@ pub struct AppState {
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_choice: Option<String>,
+    /// Product facts for the About box.
     pub about: About,
     /// Messages for the user that did not answer a command (a refused `keygrant://` link,
     /// even one the app was started with, before the window listened), until dismissed.

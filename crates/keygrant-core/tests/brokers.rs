@@ -1,6 +1,6 @@
 //! Each broker x environment over the loopback redirect, the personal-grant path and the
-//! wrong-environment diagnosis, all against the Demo broker over real HTTP with the real
-//! keyring; and the wire format of the token requests the app sends.
+//! wrong-environment diagnosis, all against the Demo broker over real HTTP with secrets in
+//! memory; and the wire format of the token requests the app sends.
 //! Production and sandbox are Demo broker instances with different client secrets put in
 //! place of the real hosts (`Core::with_override`), so the real broker settings are used.
 
@@ -26,10 +26,13 @@ struct World {
     prod: DemoBroker,
     sandbox: DemoBroker,
     dir: tempfile::TempDir,
+    vault: Vault,
+    store: std::sync::Arc<RecordingStore>,
 }
 
 impl World {
     async fn new() -> World {
+        let (vault, store) = memory();
         let cfg = |secret: &str| DemoConfig {
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: secret.into(),
@@ -42,14 +45,15 @@ impl World {
                 .await
                 .unwrap(),
             dir: tempfile::tempdir().unwrap(),
+            vault,
+            store,
         }
     }
 
     fn core(&self) -> Core {
-        let (vault, _) = keyring();
         let mut core = Core::new(
             self.dir.path(),
-            vault,
+            self.vault.clone(),
             DemoSource::At(self.demo.base_url()),
             Duration::from_secs(30),
         );
@@ -170,7 +174,7 @@ async fn every_broker_and_environment_onboards_by_loopback_and_comes_back_after_
                 "{broker:?} {env:?} after restart"
             );
             core.disconnect().await.unwrap();
-            assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+            assert_eq!(w.store.read(&Vault::refresh_token_key(&view.id)), None);
         }
     }
     // Each double saw exactly the token requests of its environment.
@@ -332,8 +336,7 @@ async fn grant_from(w: &World, broker: BrokerKind, env: Environment) -> String {
         .expose()
         .to_string();
     // Forget the profile locally; the grant stays valid at the broker.
-    let (vault, _) = keyring();
-    vault.delete_profile(&view.id).unwrap();
+    w.vault.delete_profile(&view.id).unwrap();
     std::fs::remove_file(w.dir.path().join("profiles.json")).unwrap();
     rt
 }
@@ -362,7 +365,7 @@ async fn a_pasted_personal_grant_is_verified_by_one_refresh_then_saved() {
             "exactly one verifying refresh"
         );
         assert_eq!(
-            keyring_get(&Vault::refresh_token_key(&view.id)).as_deref(),
+            w.store.read(&Vault::refresh_token_key(&view.id)).as_deref(),
             Some(rt.as_str())
         );
         assert_eq!(core.accounts().await.unwrap().len(), 3);
@@ -379,7 +382,7 @@ async fn a_pasted_personal_grant_is_verified_by_one_refresh_then_saved() {
 async fn a_sandbox_grant_pasted_as_production_is_diagnosed_and_nothing_is_saved() {
     let w = World::new().await;
     let rt = grant_from(&w, BrokerKind::Tastytrade, Environment::Sandbox).await;
-    let (vault, store) = keyring();
+    let (vault, store) = memory();
     let core = Core::new(
         w.dir.path(),
         vault,

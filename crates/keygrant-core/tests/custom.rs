@@ -1,7 +1,7 @@
 //! The "Custom" path: any OAuth 2 provider described by hand. The Demo broker stands in for
 //! the provider (its TradeStation dialect takes HTTP Basic or body client authentication and
-//! PKCE; its Tastytrade dialect takes body authentication without PKCE). Real HTTP, the real
-//! keyring, the scripted browser.
+//! PKCE; its Tastytrade dialect takes body authentication without PKCE). Real HTTP, secrets in
+//! memory, the scripted browser.
 
 mod common;
 
@@ -19,11 +19,10 @@ use keygrant_core::views::{ConnectRequest, GrantRequest};
 use keygrant_demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use url::Url;
 
-fn core(dir: &std::path::Path, demo: &DemoBroker) -> Core {
-    let (vault, _) = keyring();
+fn core(dir: &std::path::Path, demo: &DemoBroker, vault: &Vault) -> Core {
     Core::new(
         dir,
-        vault,
+        vault.clone(),
         DemoSource::At(demo.base_url()),
         Duration::from_secs(30),
     )
@@ -71,7 +70,8 @@ fn browser(
 async fn a_provider_with_basic_auth_and_pkce_gives_a_refresh_token_and_masked_token_fields() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let core = core(dir.path(), &demo);
+    let (vault, store) = memory();
+    let core = core(dir.path(), &demo, &vault);
     let seen = Arc::new(Mutex::new(None));
     let view = core
         .connect(
@@ -135,7 +135,7 @@ async fn a_provider_with_basic_auth_and_pkce_gives_a_refresh_token_and_masked_to
     );
 
     // What the page receives never holds the refresh token (nor, so, any token in clear).
-    let rt = keyring_get(&Vault::refresh_token_key(&view.id)).unwrap();
+    let rt = store.read(&Vault::refresh_token_key(&view.id)).unwrap();
     let json = serde_json::to_string(&view).unwrap();
     assert!(!json.contains(&rt), "{json}");
     assert!(
@@ -156,7 +156,7 @@ async fn a_provider_with_basic_auth_and_pkce_gives_a_refresh_token_and_masked_to
 
     // After a restart, "Refresh now" uses the keyring's refresh token, again with Basic auth.
     drop(core);
-    let core = self::core(dir.path(), &demo);
+    let core = self::core(dir.path(), &demo, &vault);
     let before = core.state().await.unwrap().profile.unwrap();
     assert!(
         before.token_fields.is_empty() && before.access_token_expires_at.is_none(),
@@ -172,14 +172,15 @@ async fn a_provider_with_basic_auth_and_pkce_gives_a_refresh_token_and_masked_to
     assert!(refresh.has_authorization_header);
     assert_eq!(refresh.fields, ["grant_type", "refresh_token"]);
     core.disconnect().await.unwrap();
-    assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+    assert_eq!(store.read(&Vault::refresh_token_key(&view.id)), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_with_body_auth_and_no_pkce_sends_the_credentials_in_the_form() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let core = core(dir.path(), &demo);
+    let (vault, store) = memory();
+    let core = core(dir.path(), &demo, &vault);
     let base = demo.base_url();
     let provider = CustomProvider {
         authorize_url: format!("{base}auth.html"),
@@ -224,14 +225,15 @@ async fn a_provider_with_body_auth_and_no_pkce_sends_the_credentials_in_the_form
         .content_type
         .starts_with("application/x-www-form-urlencoded"));
     core.disconnect().await.unwrap();
-    assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+    assert_eq!(store.read(&Vault::refresh_token_key(&view.id)), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_secret_no_refresh_token_or_a_bad_description_saves_nothing() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let core = core(dir.path(), &demo);
+    let (vault, store) = memory();
+    let core = core(dir.path(), &demo, &vault);
     let seen = Arc::new(Mutex::new(None));
 
     let e = core
@@ -306,13 +308,18 @@ async fn a_wrong_secret_no_refresh_token_or_a_bad_description_saves_nothing() {
 
     assert!(core.state().await.unwrap().profile.is_none());
     assert!(!dir.path().join("profiles.json").exists());
+    assert!(
+        store.written.lock().unwrap().is_empty(),
+        "no secret was saved"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pasted_refresh_token_for_a_custom_provider_is_verified_before_it_is_saved() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let core = core(dir.path(), &demo);
+    let (vault, store) = memory();
+    let core = core(dir.path(), &demo, &vault);
     let seen = Arc::new(Mutex::new(None));
     let first = core
         .connect(
@@ -325,7 +332,7 @@ async fn a_pasted_refresh_token_for_a_custom_provider_is_verified_before_it_is_s
         )
         .await
         .unwrap();
-    let rt = keyring_get(&Vault::refresh_token_key(&first.id)).unwrap();
+    let rt = store.read(&Vault::refresh_token_key(&first.id)).unwrap();
     core.disconnect().await.unwrap();
 
     let grant = |token: String| GrantRequest {
@@ -347,7 +354,7 @@ async fn a_pasted_refresh_token_for_a_custom_provider_is_verified_before_it_is_s
         .await
         .unwrap();
     assert_eq!(
-        keyring_get(&Vault::refresh_token_key(&view.id)).as_deref(),
+        store.read(&Vault::refresh_token_key(&view.id)).as_deref(),
         Some(rt.as_str())
     );
     assert!(view.token_fields.iter().any(|f| f.name == "access_token"));

@@ -13,15 +13,24 @@ use common::*;
 use keygrant_core::app::{Core, DemoSource};
 use keygrant_core::brokers::portfolio::{BalanceKey, Direction};
 use keygrant_core::brokers::BrokerKind;
+use keygrant_core::vault::Vault;
 use keygrant_demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 async fn connected(demo: &DemoBroker, dir: &std::path::Path, broker: BrokerKind) -> Core {
-    let (vault, _) = keyring();
+    connected_with(demo, dir, broker, &memory().0).await
+}
+
+async fn connected_with(
+    demo: &DemoBroker,
+    dir: &std::path::Path,
+    broker: BrokerKind,
+    vault: &Vault,
+) -> Core {
     let core = Core::new(
         dir,
-        vault,
+        vault.clone(),
         DemoSource::At(demo.base_url()),
         Duration::from_secs(30),
     );
@@ -357,7 +366,8 @@ async fn one_failing_account_does_not_blank_the_others() {
 async fn several_profiles_side_by_side_switch_rename_and_remove() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let core = connected(&demo, dir.path(), BrokerKind::Tastytrade).await;
+    let (vault, store) = memory();
+    let core = connected_with(&demo, dir.path(), BrokerKind::Tastytrade, &vault).await;
     let req = demo_connect(BrokerKind::TradeStation);
     let ts = core
         .connect(req, scripted_browser("approve"))
@@ -382,7 +392,6 @@ async fn several_profiles_side_by_side_switch_rename_and_remove() {
 
     // The choice and the name survive a restart.
     drop(core);
-    let (vault, _) = keyring();
     let core = Core::new(
         dir.path(),
         vault,
@@ -398,8 +407,8 @@ async fn several_profiles_side_by_side_switch_rename_and_remove() {
     let state = core.state().await.unwrap();
     assert_eq!(state.profiles.len(), 1);
     assert_eq!(state.profile.as_ref().unwrap().id, ts.id);
-    assert!(keyring_get(&keygrant_core::vault::Vault::refresh_token_key(&ts.id)).is_some());
-    assert!(keyring_get(&keygrant_core::vault::Vault::refresh_token_key(&tasty_id)).is_none());
+    assert!(store.read(&Vault::refresh_token_key(&ts.id)).is_some());
+    assert!(store.read(&Vault::refresh_token_key(&tasty_id)).is_none());
     core.disconnect().await.unwrap();
     assert!(core.state().await.unwrap().profile.is_none());
 }

@@ -28,7 +28,7 @@ fn core_with(dir: &std::path::Path, demo: &DemoBroker, vault: Vault) -> Core {
 }
 
 async fn connected(demo: &DemoBroker, dir: &std::path::Path) -> Core {
-    let (vault, _) = keyring();
+    let (vault, _) = memory();
     let core = core_with(dir, demo, vault);
     core.connect(
         demo_connect(BrokerKind::Tastytrade),
@@ -50,7 +50,7 @@ async fn server_errors_resets_and_stalls_are_retried_with_a_bound() {
         .user_agent("keygrant/test")
         .build()
         .unwrap();
-    let (vault, _) = keyring();
+    let (vault, _) = memory();
     let core = core_with(dir.path(), &demo, vault).with_http_client(http);
     core.connect(
         demo_connect(BrokerKind::Tastytrade),
@@ -161,7 +161,8 @@ async fn a_revoked_grant_is_not_retried_and_tells_the_user_to_reconnect() {
     );
     // Nothing is lost: the profile and its keyring entries stay until the user reconnects.
     assert!(core.state().await.unwrap().profile.is_some());
-    assert!(keyring_get(&Vault::refresh_token_key(&id)).is_some());
+    assert!(core.reveal_refresh_token().await.is_ok());
+    assert_eq!(core.state().await.unwrap().profile.unwrap().id, id);
     core.disconnect().await.unwrap();
 }
 
@@ -170,7 +171,7 @@ async fn a_token_response_without_a_refresh_token_saves_nothing() {
     let demo = DemoBroker::start(0).await.unwrap();
     demo.omit_refresh_tokens();
     let dir = tempfile::tempdir().unwrap();
-    let (vault, store) = keyring();
+    let (vault, store) = memory();
     let core = core_with(dir.path(), &demo, vault);
     let e = core
         .connect(

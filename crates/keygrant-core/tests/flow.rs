@@ -1,4 +1,5 @@
-//! The onboarding flow against the Demo broker over real HTTP, with the real keyring:
+//! The onboarding flow against the Demo broker over real HTTP (the real keyring where custody
+//! is the subject, memory elsewhere):
 //! authorize -> redirect -> exchange -> accounts, and what goes wrong.
 //! Run under `dbus-run-session -- scripts/with-keyring.sh` (the README's test command does).
 
@@ -35,10 +36,17 @@ struct Setup {
     core: Core,
 }
 
+/// A core on a fresh Demo broker and config directory, its secrets in memory.
 async fn setup(timeout: Duration) -> Setup {
+    setup_with(timeout, memory()).await
+}
+
+async fn setup_with(
+    timeout: Duration,
+    (vault, store): (Vault, std::sync::Arc<RecordingStore>),
+) -> Setup {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (vault, store) = keyring();
     let core = Core::new(dir.path(), vault, DemoSource::At(demo.base_url()), timeout);
     Setup {
         demo,
@@ -54,7 +62,7 @@ fn profiles_json(dir: &tempfile::TempDir) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn approve_exchanges_the_code_stores_secrets_in_the_keyring_and_lists_accounts() {
-    let s = setup(Duration::from_secs(30)).await;
+    let s = setup_with(Duration::from_secs(30), keyring()).await;
     let view = s
         .core
         .connect(
@@ -246,7 +254,7 @@ async fn junk_and_a_wrong_state_at_the_loopback_port_are_refused_and_the_real_re
         "only the real code was exchanged"
     );
     s.core.disconnect().await.unwrap();
-    assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+    assert_eq!(s.store.read(&Vault::refresh_token_key(&view.id)), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -328,13 +336,13 @@ async fn scripted_browser_via_the_browser_variable_is_honoured() {
     assert!(logged.contains("authorize page 200 /auth.html"), "{logged}");
     assert!(logged.contains("/callback 200"), "{logged}");
     s.core.disconnect().await.unwrap();
-    assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+    assert_eq!(s.store.read(&Vault::refresh_token_key(&view.id)), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_embedded_demo_broker_starts_on_first_use_and_serves_the_whole_flow() {
     let dir = tempfile::tempdir().unwrap();
-    let (vault, _) = keyring();
+    let (vault, store) = memory();
     let core = Core::new(
         dir.path(),
         vault,
@@ -353,7 +361,7 @@ async fn the_embedded_demo_broker_starts_on_first_use_and_serves_the_whole_flow(
         .unwrap();
     assert_eq!(core.accounts().await.unwrap().len(), 3);
     core.disconnect().await.unwrap();
-    assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+    assert_eq!(store.read(&Vault::refresh_token_key(&view.id)), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -388,7 +396,7 @@ async fn the_deep_link_redirect_completes_the_flow_and_only_with_the_right_state
             .unwrap();
         assert_eq!(core.accounts().await.unwrap().len(), 3);
         core.disconnect().await.unwrap();
-        assert_eq!(keyring_get(&Vault::refresh_token_key(&view.id)), None);
+        assert_eq!(s.store.read(&Vault::refresh_token_key(&view.id)), None);
     }
     assert_eq!(
         s.demo.hits("/oauth/token"),

@@ -35,7 +35,7 @@ async fn the_snippets_get_an_access_token_as_written() {
     let demo = DemoBroker::start(0).await.unwrap();
     for broker in [BrokerKind::Tastytrade, BrokerKind::TradeStation] {
         let dir = tempfile::tempdir().unwrap();
-        let (vault, _) = keyring();
+        let (vault, store) = memory();
         let core = Core::new(
             dir.path(),
             vault,
@@ -47,7 +47,7 @@ async fn the_snippets_get_an_access_token_as_written() {
             .connect(req, scripted_browser("approve"))
             .await
             .unwrap();
-        let rt = keyring_get(&Vault::refresh_token_key(&view.id)).unwrap();
+        let rt = store.read(&Vault::refresh_token_key(&view.id)).unwrap();
 
         let shown = core.snippets().await.unwrap();
         let page = serde_json::to_string(&shown).unwrap();

@@ -61,7 +61,7 @@ fn junk(i: usize, path: &str, state: &str) -> Vec<u8> {
 async fn a_thousand_junk_requests_do_not_stop_or_hijack_the_real_redirect() {
     let demo = DemoBroker::start(0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (vault, _) = memory_vault();
+    let (vault, _) = memory();
     let core = Core::new(
         dir.path(),
         vault,

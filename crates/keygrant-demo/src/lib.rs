@@ -14,6 +14,8 @@
 //! restarted Demo broker, such as the one inside a reopened app, accepts the tokens an earlier
 //! one issued, the way a real broker's refresh tokens outlive a session.
 
+#![warn(missing_docs)]
+
 mod pages;
 mod portfolio;
 pub use pages::escape as escape_html;
@@ -48,7 +50,9 @@ pub const ACCESS_TOKEN_SECS: u64 = 900;
 /// in for a broker's production and sandbox, whose credentials do not work on each other.
 #[derive(Debug, Clone)]
 pub struct DemoConfig {
+    /// The client ID it accepts.
     pub client_id: String,
+    /// The client secret it accepts.
     pub client_secret: String,
     /// How many accounts each login has: the three seeded ones per dialect when `None`, else
     /// that many generated ones (the benchmark asks for 20).
@@ -131,10 +135,15 @@ pub enum ApiFault {
 /// What a client sent to a token endpoint, minus the values: for wire-format tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRequestRecord {
+    /// The token endpoint's path, e.g. `/oauth/token`.
     pub path: String,
+    /// The request's `Content-Type`.
     pub content_type: String,
+    /// The request's `User-Agent`.
     pub user_agent: String,
+    /// Whether HTTP Basic client authentication was sent.
     pub has_authorization_header: bool,
+    /// The `grant_type` parameter (`authorization_code` or `refresh_token`).
     pub grant_type: String,
     /// The body's parameter names, sorted.
     pub fields: Vec<String>,
@@ -480,6 +489,8 @@ impl DemoBroker {
         Self::start_with(port, DemoConfig::default()).await
     }
 
+    /// Starts on 127.0.0.1 at `port` (0 picks a free one) knowing the client in `config`.
+    /// Stops when the returned value is dropped. Errors: the port cannot be bound.
     pub async fn start_with(port: u16, config: DemoConfig) -> std::io::Result<DemoBroker> {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
@@ -510,6 +521,7 @@ impl DemoBroker {
         })
     }
 
+    /// The address it listens on (127.0.0.1 and the chosen port).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

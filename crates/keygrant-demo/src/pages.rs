@@ -1,6 +1,7 @@
 //! The Demo broker's HTML: its authorize (consent) page and its error page. Self-contained:
 //! no scripts, no remote resources.
 
+/// `s` with `& < > " '` replaced by HTML character references, safe in text and quoted attributes.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -4,4 +4,24 @@
  * The product as the About box shows it; the same values as Cargo.toml, package.json and
  * tauri.conf.json (tests/config.rs checks).
  */
-export type About = { name: string, version: string, identifier: string, license: string, description: string, };
+export type About = { 
+/**
+ * Product name.
+ */
+name: string, 
+/**
+ * Version, semver.
+ */
+version: string, 
+/**
+ * The app identifier (reverse DNS).
+ */
+identifier: string, 
+/**
+ * SPDX license expression.
+ */
+license: string, 
+/**
+ * One sentence on what the app is for.
+ */
+description: string, };

@@ -3,7 +3,15 @@
 /**
  * One brokerage account in the neutral model, with the broker's own words kept.
  */
-export type Account = { number: string, nickname: string, 
+export type Account = { 
+/**
+ * The broker's account number, the key of every later request.
+ */
+number: string, 
+/**
+ * The name the user gave the account at the broker; empty when none.
+ */
+nickname: string, 
 /**
  * The broker's account type name, e.g. "Individual", "Roth IRA", "Margin".
  */

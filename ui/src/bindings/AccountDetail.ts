@@ -7,4 +7,20 @@ import type { Position } from "./Position";
  * One account's balances and positions, or why they could not be loaded. A failure here
  * never hides the other accounts.
  */
-export type AccountDetail = { number: string, balances?: Balances, positions?: Array<Position>, error?: AppError, };
+export type AccountDetail = { 
+/**
+ * The account number this detail is for.
+ */
+number: string, 
+/**
+ * Absent when they could not be loaded (see `error`).
+ */
+balances?: Balances, 
+/**
+ * Absent when they could not be loaded (see `error`); empty when the account holds none.
+ */
+positions?: Array<Position>, 
+/**
+ * Why the balances or positions are missing, with what to do.
+ */
+error?: AppError, };

@@ -6,11 +6,26 @@ import type { Notice } from "./Notice";
 import type { ProfileSummary } from "./ProfileSummary";
 import type { ProfileView } from "./ProfileView";
 
+/**
+ * Everything the window needs to draw itself (the `get_state` command's result).
+ */
 export type AppState = { 
 /**
  * Every connection, in the order they were added.
  */
-profiles: Array<ProfileSummary>, profile?: ProfileView, demo: DemoInfo, brokers: Array<BrokerInfo>, 
+profiles: Array<ProfileSummary>, 
+/**
+ * The connection the dashboard shows, without secrets; absent when none is saved.
+ */
+profile?: ProfileView, 
+/**
+ * The Demo broker's published credentials.
+ */
+demo: DemoInfo, 
+/**
+ * The brokers the wizard offers.
+ */
+brokers: Array<BrokerInfo>, 
 /**
  * The redirect URI that selects the deep-link path.
  */
@@ -18,7 +33,11 @@ deep_link_redirect: string,
 /**
  * The wizard card chosen last time ("tastytrade", "trade_station", "custom", "demo").
  */
-last_choice?: string, about: About, 
+last_choice?: string, 
+/**
+ * Product facts for the About box.
+ */
+about: About, 
 /**
  * Messages for the user that did not answer a command (a refused `keygrant://` link,
  * even one the app was started with, before the window listened), until dismissed.

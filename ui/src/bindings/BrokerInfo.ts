@@ -6,11 +6,27 @@ import type { ScopeInfo } from "./ScopeInfo";
 /**
  * What the wizard offers for one broker.
  */
-export type BrokerInfo = { broker: BrokerKind, name: string, 
+export type BrokerInfo = { 
+/**
+ * Which broker.
+ */
+broker: BrokerKind, 
+/**
+ * Its name as the broker writes it.
+ */
+name: string, 
 /**
  * Production first, then the broker's test environment.
  */
-environments: Array<EnvironmentInfo>, default_redirect_uri: string, scopes: Array<ScopeInfo>, 
+environments: Array<EnvironmentInfo>, 
+/**
+ * The redirect URI to register when the user has none.
+ */
+default_redirect_uri: string, 
+/**
+ * The scopes the broker offers, the required and default ones marked.
+ */
+scopes: Array<ScopeInfo>, 
 /**
  * Where the user creates an OAuth application and registers redirect URIs.
  */

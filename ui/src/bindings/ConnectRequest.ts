@@ -6,7 +6,19 @@ import type { Environment } from "./Environment";
 /**
  * What the wizard sends when the user presses Connect. `Debug` redacts the secret.
  */
-export type ConnectRequest = { broker: BrokerKind, environment: Environment, client_id: string, 
+export type ConnectRequest = { 
+/**
+ * Which broker.
+ */
+broker: BrokerKind, 
+/**
+ * Production or the broker's test environment.
+ */
+environment: Environment, 
+/**
+ * The OAuth application's client ID.
+ */
+client_id: string, 
 /**
  * Crosses IPC once, from the page to the backend, and goes straight to the keyring.
  */

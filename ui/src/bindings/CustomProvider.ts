@@ -5,7 +5,15 @@ import type { ExtraParam } from "./ExtraParam";
 /**
  * A provider as the user described it. Nothing here is secret; it is kept in profiles.json.
  */
-export type CustomProvider = { authorize_url: string, token_url: string, 
+export type CustomProvider = { 
+/**
+ * The authorization endpoint (RFC 6749 section 3.1), `https://` or a loopback `http://`.
+ */
+authorize_url: string, 
+/**
+ * The token endpoint (RFC 6749 section 3.2), `https://` or a loopback `http://`.
+ */
+token_url: string, 
 /**
  * How the client ID and secret reach the token endpoint.
  */
@@ -13,4 +21,8 @@ client_auth: ClientAuth,
 /**
  * Send a PKCE S256 challenge (RFC 7636). Most providers accept it; some refuse it.
  */
-pkce: boolean, extra_params: Array<ExtraParam>, };
+pkce: boolean, 
+/**
+ * Extra authorize-URL parameters, in order.
+ */
+extra_params: Array<ExtraParam>, };

@@ -3,4 +3,12 @@
 /**
  * The Demo broker's published credentials, shown in the wizard for pasting.
  */
-export type DemoInfo = { client_id: string, client_secret: string, };
+export type DemoInfo = { 
+/**
+ * The Demo broker's client ID.
+ */
+client_id: string, 
+/**
+ * The Demo broker's client secret (public: it opens only the Demo broker).
+ */
+client_secret: string, };

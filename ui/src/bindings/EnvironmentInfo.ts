@@ -4,4 +4,12 @@ import type { Environment } from "./Environment";
 /**
  * An environment as the broker names it.
  */
-export type EnvironmentInfo = { environment: Environment, label: string, };
+export type EnvironmentInfo = { 
+/**
+ * The environment.
+ */
+environment: Environment, 
+/**
+ * The broker's name for it.
+ */
+label: string, };

@@ -3,4 +3,12 @@
 /**
  * One extra query parameter for the authorize URL (e.g. `audience`, `access_type=offline`).
  */
-export type ExtraParam = { name: string, value: string, };
+export type ExtraParam = { 
+/**
+ * The query parameter's name.
+ */
+name: string, 
+/**
+ * Its value, sent as entered (URL-encoded).
+ */
+value: string, };

@@ -7,7 +7,27 @@ import type { Environment } from "./Environment";
  * A refresh token the user created on the broker's site ("Create Grant"), to verify and save.
  * `Debug` redacts the secret and the token.
  */
-export type GrantRequest = { broker: BrokerKind, environment: Environment, client_id: string, client_secret: string, refresh_token: string, 
+export type GrantRequest = { 
+/**
+ * Which broker.
+ */
+broker: BrokerKind, 
+/**
+ * Production or the broker's test environment (a grant belongs to one).
+ */
+environment: Environment, 
+/**
+ * The OAuth application's client ID.
+ */
+client_id: string, 
+/**
+ * The OAuth application's client secret; goes straight to the keyring.
+ */
+client_secret: string, 
+/**
+ * The refresh token the broker's site showed; verified by one refresh before saving.
+ */
+refresh_token: string, 
 /**
  * The provider, when `broker` is `custom`.
  */

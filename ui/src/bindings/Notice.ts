@@ -8,4 +8,8 @@ export type Notice = {
 /**
  * Unique within this run of the app.
  */
-id: number, message: string, };
+id: number, 
+/**
+ * What happened and what to do.
+ */
+message: string, };

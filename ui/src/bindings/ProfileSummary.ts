@@ -4,7 +4,23 @@ import type { BrokerKind } from "./BrokerKind";
 /**
  * A connection in the profile switcher.
  */
-export type ProfileSummary = { id: string, label: string, broker: BrokerKind, environment_label: string, 
+export type ProfileSummary = { 
+/**
+ * The profile's identifier.
+ */
+id: string, 
+/**
+ * The name shown.
+ */
+label: string, 
+/**
+ * Which broker.
+ */
+broker: BrokerKind, 
+/**
+ * The environment as the broker names it.
+ */
+environment_label: string, 
 /**
  * The one the dashboard shows.
  */

@@ -7,11 +7,39 @@ import type { TokenField } from "./TokenField";
 /**
  * A connected profile as the UI sees it: no secret, the refresh token masked.
  */
-export type ProfileView = { id: string, broker: BrokerKind, environment: Environment, 
+export type ProfileView = { 
+/**
+ * The profile's identifier.
+ */
+id: string, 
+/**
+ * Which broker.
+ */
+broker: BrokerKind, 
+/**
+ * Production or the broker's test environment.
+ */
+environment: Environment, 
 /**
  * The environment as the broker names it ("Sandbox (cert)", "Simulated (sim)", ...).
  */
-environment_label: string, client_id: string, label: string, scopes: Array<string>, refresh_token_masked: string, 
+environment_label: string, 
+/**
+ * The OAuth application's client ID.
+ */
+client_id: string, 
+/**
+ * The name shown in the switcher.
+ */
+label: string, 
+/**
+ * The scopes granted.
+ */
+scopes: Array<string>, 
+/**
+ * The refresh token masked (its last 4 characters at most); Reveal asks for the whole.
+ */
+refresh_token_masked: string, 
 /**
  * False for a custom provider: Keygrant knows no account API there.
  */
@@ -24,7 +52,11 @@ custom?: CustomProvider,
  * Token health: when the current access token was obtained and when it expires (Unix
  * seconds); absent until the first refresh of this run.
  */
-access_token_obtained_at?: number, access_token_expires_at?: number, 
+access_token_obtained_at?: number, 
+/**
+ * When the current access token expires (Unix seconds).
+ */
+access_token_expires_at?: number, 
 /**
  * The last token response's fields, tokens masked.
  */

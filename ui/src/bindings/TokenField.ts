@@ -4,7 +4,15 @@
  * One field of a token response as the UI may show it: tokens and any other string whose
  * name is not known to be harmless are masked.
  */
-export type TokenField = { name: string, value: string, 
+export type TokenField = { 
+/**
+ * The field's name as the broker sent it.
+ */
+name: string, 
+/**
+ * The value as JSON text, or masked.
+ */
+value: string, 
 /**
  * The value is masked (a token or an unknown string).
  */

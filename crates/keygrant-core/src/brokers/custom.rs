@@ -48,7 +48,9 @@ pub const SPEC: BrokerSpec = BrokerSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ExtraParam {
+    /// The query parameter's name.
     pub name: String,
+    /// Its value, sent as entered (URL-encoded).
     pub value: String,
 }
 
@@ -56,12 +58,15 @@ pub struct ExtraParam {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct CustomProvider {
+    /// The authorization endpoint (RFC 6749 section 3.1), `https://` or a loopback `http://`.
     pub authorize_url: String,
+    /// The token endpoint (RFC 6749 section 3.2), `https://` or a loopback `http://`.
     pub token_url: String,
     /// How the client ID and secret reach the token endpoint.
     pub client_auth: ClientAuth,
     /// Send a PKCE S256 challenge (RFC 7636). Most providers accept it; some refuse it.
     pub pkce: bool,
+    /// Extra authorize-URL parameters, in order.
     #[serde(default)]
     pub extra_params: Vec<ExtraParam>,
 }

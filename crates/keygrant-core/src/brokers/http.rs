@@ -107,11 +107,13 @@ pub async fn api_get(
 pub struct RetryPolicy {
     /// Tries in all, the first included.
     pub attempts: u32,
+    /// The wait before the second try; doubled for each later one (with jitter).
     pub base: Duration,
     /// A `Retry-After` longer than this is not waited for: the user is told when to retry.
     pub max_retry_after: Duration,
 }
 
+/// The policy every account-API read uses: 3 tries, 250 ms base, `Retry-After` up to 5 s.
 pub const RETRY: RetryPolicy = RetryPolicy {
     attempts: 3,
     base: Duration::from_millis(250),

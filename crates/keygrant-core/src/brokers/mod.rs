@@ -406,7 +406,9 @@ impl Endpoints {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct Account {
+    /// The broker's account number, the key of every later request.
     pub number: String,
+    /// The name the user gave the account at the broker; empty when none.
     pub nickname: String,
     /// The broker's account type name, e.g. "Individual", "Roth IRA", "Margin".
     pub account_type: String,

@@ -11,54 +11,76 @@ use ts_rs::TS;
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum BalanceKey {
+    /// Everything in the account valued at market (Tastytrade `net-liquidating-value`,
+    /// TradeStation `Equity`).
     NetLiquidatingValue,
+    /// Cash balance.
     Cash,
+    /// Equity (stock) buying power.
     BuyingPower,
+    /// Option buying power.
     OptionBuyingPower,
+    /// Day-trading buying power.
     DayTradingBuyingPower,
+    /// Maintenance requirement (margin held).
     MaintenanceRequirement,
+    /// Market value of the positions.
     MarketValue,
+    /// Unrealized profit or loss of the open positions.
     UnrealizedProfitLoss,
+    /// Cash the broker would let the user withdraw.
     AvailableToWithdraw,
 }
 
+/// One balance figure: what it means, the broker's label, the amount in the account's currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct BalanceLine {
+    /// What the figure means.
     pub key: BalanceKey,
     /// The broker's own name for it ("Net liquidating value", "Equity", ...).
     pub label: String,
+    /// The amount, in [`Balances::currency`]; a decimal string on the wire.
     #[serde(with = "rust_decimal::serde::str")]
     #[ts(type = "string")]
     pub value: Decimal,
 }
 
+/// An account's balances, in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct Balances {
+    /// ISO 4217 code, e.g. `USD`.
     pub currency: String,
     /// In the order the dashboard shows them: net liquidating value, cash, buying power first.
     pub lines: Vec<BalanceLine>,
 }
 
 impl Balances {
+    /// The amount of the line meaning `key`, if the broker sent one.
     pub fn get(&self, key: BalanceKey) -> Option<Decimal> {
         self.lines.iter().find(|l| l.key == key).map(|l| l.value)
     }
 }
 
+/// Which side of the market a position is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Direction {
+    /// Bought (positive quantity).
     Long,
+    /// Sold short (negative quantity).
     Short,
+    /// Zero quantity (the broker still lists it, e.g. closed today).
     Flat,
 }
 
+/// One open position in the neutral model; the prices are per unit in the account's currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct Position {
+    /// The broker's symbol (OCC symbol for options).
     pub symbol: String,
     /// The broker's instrument type ("Equity Option", "STOCK", ...).
     pub instrument_type: String,
@@ -66,7 +88,9 @@ pub struct Position {
     #[serde(with = "rust_decimal::serde::str")]
     #[ts(type = "string")]
     pub quantity: Decimal,
+    /// Long, short or flat.
     pub direction: Direction,
+    /// Average open price per unit, where the broker gives it.
     #[serde(with = "rust_decimal::serde::str_option")]
     #[ts(type = "string | null")]
     pub average_price: Option<Decimal>,
@@ -85,13 +109,17 @@ pub struct Position {
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct AccountDetail {
+    /// The account number this detail is for.
     pub number: String,
+    /// Absent when they could not be loaded (see `error`).
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balances: Option<Balances>,
+    /// Absent when they could not be loaded (see `error`); empty when the account holds none.
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub positions: Option<Vec<Position>>,
+    /// Why the balances or positions are missing, with what to do.
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<crate::error::AppError>,

@@ -8,9 +8,13 @@
 /// What the broker sent back to the redirect URI.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Callback {
+    /// The authorization code (RFC 6749 section 4.1.2).
     Code(String),
+    /// An error response (RFC 6749 section 4.1.2.1).
     Error {
+        /// The `error` code, e.g. `access_denied`.
         error: String,
+        /// The `error_description`, when the broker sent one.
         description: Option<String>,
     },
 }

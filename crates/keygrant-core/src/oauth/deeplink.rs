@@ -11,6 +11,7 @@ use url::Url;
 use super::callback::{parse_callback, Callback, Refusal};
 use crate::error::{AppError, ErrorKind, Result};
 
+/// The redirect URI that selects the deep-link path (registered by tauri-plugin-deep-link).
 pub const DEEP_LINK_REDIRECT: &str = "keygrant://callback";
 
 /// The one sign-in, if any, that is waiting for a deep link.

@@ -20,6 +20,8 @@ use crate::error::{AppError, ErrorKind, Result};
 pub use super::callback::Callback;
 use super::callback::{parse_callback, Refusal};
 
+/// A listener on 127.0.0.1 waiting for one redirect (RFC 8252 section 7.3): it answers the
+/// browser with a page and hands back the `code`, or the broker's error. Freed when dropped.
 pub struct Loopback {
     listener: TcpListener,
     redirect_uri: Url,
@@ -63,10 +65,12 @@ impl Loopback {
         })
     }
 
+    /// The redirect URI to send in the authorize request: `http://127.0.0.1:<port><path>`.
     pub fn redirect_uri(&self) -> &Url {
         &self.redirect_uri
     }
 
+    /// The address the listener is bound to (always 127.0.0.1).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("bound listener")
     }

@@ -36,7 +36,9 @@ type Client =
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct TokenField {
+    /// The field's name as the broker sent it.
     pub name: String,
+    /// The value as JSON text, or masked.
     pub value: String,
     /// The value is masked (a token or an unknown string).
     pub masked: bool,
@@ -81,8 +83,11 @@ pub fn token_fields(raw: &serde_json::Map<String, serde_json::Value>) -> Vec<Tok
 /// The tokens a token request returned. The access token never leaves the backend.
 #[derive(Debug)]
 pub struct TokenSet {
+    /// The access token (RFC 6749 section 5.1); kept in memory only.
     pub access_token: AccessToken,
+    /// A new refresh token, when the broker sent one (first grant, or rotation).
     pub refresh_token: Option<RefreshToken>,
+    /// The access token's lifetime (`expires_in`, seconds on the wire), when given.
     pub expires_in: Option<Duration>,
     /// The whole response, masked for display.
     pub fields: Vec<TokenField>,
@@ -90,10 +95,15 @@ pub struct TokenSet {
 
 /// What the authorize step needs to know.
 pub struct AuthRequest<'a> {
+    /// The OAuth application's client ID.
     pub client_id: &'a str,
+    /// Its client secret (sent only to the token endpoint).
     pub client_secret: &'a ClientSecret,
+    /// The broker's authorize and token endpoints.
     pub endpoints: &'a Endpoints,
+    /// The scopes to ask for, space-separated on the wire.
     pub scopes: &'a [String],
+    /// Where the browser comes back to.
     pub redirect: &'a Redirect,
     /// Where `keygrant://callback` links arrive, for [`Redirect::DeepLink`].
     pub deep_links: &'a DeepLinkSlot,
@@ -104,12 +114,18 @@ pub struct AuthRequest<'a> {
 pub enum Redirect {
     /// `http://127.0.0.1:<free port><path>`: for the Demo broker and providers that accept
     /// any loopback port (RFC 8252 section 7.3).
-    AnyLoopbackPort { path: String },
+    AnyLoopbackPort {
+        /// The redirect path, e.g. `/callback`.
+        path: String,
+    },
     /// The redirect URI registered with the user's OAuth application, sent exactly as entered;
     /// Keygrant listens on its port on 127.0.0.1.
     Registered {
+        /// The URI exactly as registered.
         uri: String,
+        /// Its port, listened on at 127.0.0.1.
         port: u16,
+        /// Its path, which the redirect must match.
         path: String,
     },
     /// `keygrant://callback`, handed over by the OS (tauri-plugin-deep-link).

@@ -36,13 +36,20 @@ struct Cached {
 /// and the last token response's fields, masked.
 #[derive(Debug, Clone, Default)]
 pub struct TokenStatus {
+    /// When the current access token was obtained; `None` before the first refresh.
     pub obtained: Option<SystemTime>,
+    /// When it expires (wall clock).
     pub expires: Option<SystemTime>,
+    /// The last token response's fields, masked.
     pub fields: Vec<TokenField>,
+    /// A rotated refresh token is held in memory because the keyring refused it.
     pub unsaved_refresh_token: bool,
 }
 
+/// One connected profile while the app runs: the access token in memory, refreshed one at a
+/// time (single flight), rotated refresh tokens saved before use, the account API calls.
 pub struct Session {
+    /// The saved connection this session serves.
     pub profile: Profile,
     endpoints: Endpoints,
     vault: Vault,
@@ -68,6 +75,7 @@ fn cached(set: &TokenSet) -> Cached {
 }
 
 impl Session {
+    /// A session for `profile` against `endpoints`; holds no access token until the first call.
     pub fn new(
         profile: Profile,
         endpoints: Endpoints,
@@ -142,6 +150,7 @@ impl Session {
         }
     }
 
+    /// The broker endpoints this session calls.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
     }
@@ -201,6 +210,7 @@ impl Session {
             .is_some()
     }
 
+    /// The access token's health without waiting for a refresh in progress.
     pub fn status(&self) -> TokenStatus {
         let mut status = match self.access.try_lock() {
             Ok(slot) => slot

@@ -62,6 +62,7 @@ pub struct KeyringStore {
 }
 
 impl KeyringStore {
+    /// The keyring entries under service name `service`.
     pub fn new(service: impl Into<String>) -> Self {
         KeyringStore {
             service: service.into(),
@@ -117,21 +118,26 @@ pub struct Vault {
     store: Arc<dyn SecretStore>,
 }
 
+/// The keyring service name every Keygrant secret is stored under.
 pub const SERVICE: &str = "keygrant";
 
 impl Vault {
+    /// A vault over `store` (the keyring, or `MemoryStore` in tests).
     pub fn new(store: Arc<dyn SecretStore>) -> Self {
         Vault { store }
     }
 
+    /// The vault over the OS keyring, service [`SERVICE`].
     pub fn keyring() -> Self {
         Vault::new(Arc::new(KeyringStore::new(SERVICE)))
     }
 
+    /// The key of a profile's client secret: `<profile_id>/client_secret`.
     pub fn client_secret_key(profile_id: &str) -> String {
         format!("{profile_id}/client_secret")
     }
 
+    /// The key of a profile's refresh token: `<profile_id>/refresh_token`.
     pub fn refresh_token_key(profile_id: &str) -> String {
         format!("{profile_id}/refresh_token")
     }
@@ -190,6 +196,8 @@ impl Vault {
         })
     }
 
+    /// Deletes both secrets of a profile; a missing one is not an error. Errors:
+    /// [`ErrorKind::Keyring`].
     pub fn delete_profile(&self, profile_id: &str) -> Result<()> {
         let a = self.store.delete(&Self::client_secret_key(profile_id));
         let b = self.store.delete(&Self::refresh_token_key(profile_id));

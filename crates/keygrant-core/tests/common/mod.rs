@@ -1,5 +1,6 @@
-//! Shared by the Rust integration tests: the real keyring with a record of what was written,
-//! and the scripted browser.
+//! Shared by the Rust integration tests: a secret store recording what was written (the real
+//! keyring for the tests about the keyring, memory for the rest, so they need no D-Bus), and
+//! the scripted browser.
 
 #![allow(dead_code)]
 
@@ -26,10 +27,18 @@ pub fn demo_connect(
     }
 }
 
-/// The real Secret Service keyring, recording the keys it was asked to write.
+/// A secret store (the real Secret Service keyring, or memory) recording the keys it was
+/// asked to write.
 pub struct RecordingStore {
-    inner: KeyringStore,
+    inner: Arc<dyn SecretStore>,
     pub written: Mutex<Vec<String>>,
+}
+
+impl RecordingStore {
+    /// Reads a key straight from the store, bypassing the app.
+    pub fn read(&self, key: &str) -> Option<String> {
+        self.inner.get(key).expect("store readable")
+    }
 }
 
 impl SecretStore for RecordingStore {
@@ -55,20 +64,23 @@ pub fn init_logging() {
     }
 }
 
-pub fn keyring() -> (Vault, Arc<RecordingStore>) {
+fn recording(inner: Arc<dyn SecretStore>) -> (Vault, Arc<RecordingStore>) {
     init_logging();
     let store = Arc::new(RecordingStore {
-        inner: KeyringStore::new(TEST_SERVICE),
+        inner,
         written: Mutex::new(Vec::new()),
     });
     (Vault::new(store.clone()), store)
 }
 
+/// The real keyring (service `keygrant-test`), for the tests whose subject is the keyring.
+pub fn keyring() -> (Vault, Arc<RecordingStore>) {
+    recording(Arc::new(KeyringStore::new(TEST_SERVICE)))
+}
+
 /// Secrets in memory, for tests that are not about the keyring (no D-Bus needed).
-pub fn memory_vault() -> (Vault, Arc<keygrant_core::vault::MemoryStore>) {
-    init_logging();
-    let store = Arc::new(keygrant_core::vault::MemoryStore::default());
-    (Vault::new(store.clone()), store)
+pub fn memory() -> (Vault, Arc<RecordingStore>) {
+    recording(Arc::new(keygrant_core::vault::MemoryStore::default()))
 }
 
 /// Reads a key straight from the keyring, bypassing the app.
