@@ -381,8 +381,35 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
             .unwrap();
     assert!(!profiles.contains(refresh_token.expose()) && !profiles.contains(&demo_secret));
 
-    // Reopen: straight to the accounts, token from the keyring, a fresh access token.
+    // Reopen: straight to the accounts, token from the keyring, a fresh access token. The
+    // user starts renaming the connection at once, while the accounts' details are loading:
+    // what they type and the focus survive the details arriving.
     let c = run.open(&driver).await;
+    wait_for(&c, "#rename").await.click().await.unwrap();
+    let field = wait_for(&c, "#rename-input").await;
+    field.clear().await.unwrap();
+    field.send_keys("Swing acc").await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//*[starts-with(@id,'detail-') and contains(., 'Net liquidating value')]",
+        ))
+        .await
+        .expect("account details arrive");
+    let focus = c
+        .execute(
+            "const e = document.activeElement; return [e.id, e.value];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        focus,
+        serde_json::json!(["rename-input", "Swing acc"]),
+        "typed text and focus survive the details arriving"
+    );
+    run.shot(&c, "07a-renaming-while-loading").await;
+    wait_for(&c, "#rename-cancel").await.click().await.unwrap();
     assert_eq!(account_rows(&c).await.len(), 3);
     assert!(
         c.find(Locator::Css("#wizard")).await.is_err(),
