@@ -39,6 +39,13 @@ def main():
     p.add_argument("--log")
     p.add_argument("--delay", type=float, default=0.0, help="seconds to wait first, like a person reading")
     p.add_argument("--deep-link-handler", help="command that opens keygrant:// links")
+    p.add_argument("--print-redirect", action="store_true",
+                   help="print the address the broker redirects to instead of going there, like a "
+                        "browser that cannot reach this computer (the user then pastes it)")
+    p.add_argument("--redirect-host", help="go to the redirect on this host instead (e.g. [::1], as a "
+                                           "browser resolving localhost to IPv6 does)")
+    p.add_argument("--prefetch-first", action="store_true",
+                   help="fetch the redirect speculatively (Sec-Purpose: prefetch) before going there")
     p.add_argument("url")
     args = p.parse_args()
 
@@ -73,6 +80,14 @@ def main():
             sys.exit(4)
         location = e.headers["Location"]
     parts = urllib.parse.urlsplit(location)
+    if args.print_redirect:
+        log(f"printed the redirect to {parts.scheme}://{parts.netloc}{parts.path}")
+        print(location, flush=True)
+        return
+    if args.redirect_host:
+        port = f":{parts.port}" if parts.port else ""
+        parts = parts._replace(netloc=f"{args.redirect_host}{port}")
+        location = urllib.parse.urlunsplit(parts)
     if parts.scheme == "keygrant":
         log(f"deep link to {parts.scheme}://{parts.netloc}{parts.path}")
         if args.deep_link_handler:
@@ -87,6 +102,13 @@ def main():
         else:
             print(location, flush=True)
         return
+    if args.prefetch_first:
+        req = urllib.request.Request(location, headers={"Sec-Purpose": "prefetch"})
+        try:
+            with urllib.request.urlopen(req, timeout=20) as resp:
+                log(f"prefetch status {resp.status}")
+        except urllib.error.HTTPError as e:
+            log(f"prefetch status {e.code}")
     try:
         with urllib.request.urlopen(location, timeout=20) as resp:
             log(f"redirected to {parts.scheme}://{parts.netloc}{parts.path} {resp.status}")

@@ -13,7 +13,7 @@ use crate::brokers::custom::CustomProvider;
 use crate::brokers::portfolio::AccountDetail;
 use crate::brokers::{self, Account, BrokerKind, Endpoints, Environment, Provider};
 use crate::error::{AppError, ErrorKind, Result};
-use crate::oauth::deeplink::DeepLinkSlot;
+use crate::oauth::waiting::{SignInSlot, SignInWaiting};
 use crate::oauth::{self, AuthRequest, Redirect};
 use crate::profiles::{Profile, ProfileStore};
 use crate::secret::{ClientSecret, Expose, RefreshToken, SecretText};
@@ -50,7 +50,7 @@ pub struct Core {
     demo: OnceCell<(Url, Option<DemoBroker>)>,
     flow_timeout: Duration,
     flow: Mutex<Option<watch::Sender<bool>>>,
-    deep_links: DeepLinkSlot,
+    sign_in: SignInSlot,
     /// Undismissed notices, and the next notice's id.
     notices: Mutex<(Vec<Notice>, u32)>,
     about: About,
@@ -118,7 +118,7 @@ impl Core {
             demo: OnceCell::new(),
             flow_timeout,
             flow: Mutex::new(None),
-            deep_links: DeepLinkSlot::default(),
+            sign_in: SignInSlot::default(),
             notices: Mutex::new((Vec::new(), 1)),
             about: About::default(),
             sessions: RwLock::new(HashMap::new()),
@@ -263,6 +263,7 @@ impl Core {
             deep_link_redirect: oauth::deeplink::DEEP_LINK_REDIRECT.into(),
             last_choice: self.profiles.last_choice()?,
             about: self.about.clone(),
+            sign_in: self.sign_in.waiting(),
             notices: self
                 .notices
                 .lock()
@@ -324,7 +325,7 @@ impl Core {
                 endpoints: &endpoints,
                 scopes: &scopes,
                 redirect: &redirect,
-                deep_links: &self.deep_links,
+                sign_in: &self.sign_in,
             },
             open_browser,
             self.flow_timeout,
@@ -506,7 +507,7 @@ impl Core {
     /// in [`AppState::notices`] until dismissed, so a link the app was started with is
     /// reported even though the window was not listening yet.
     pub fn deliver_deep_link(&self, url: &Url) -> Option<Notice> {
-        let e = self.deep_links.deliver(url).err()?;
+        let e = oauth::deeplink::deliver(&self.sign_in, url).err()?;
         let mut notices = self.notices.lock().unwrap_or_else(|p| p.into_inner());
         let notice = Notice {
             id: notices.1,
@@ -515,6 +516,20 @@ impl Core {
         notices.1 += 1;
         notices.0.push(notice.clone());
         Some(notice)
+    }
+
+    /// The sign-in waiting for the broker's answer, if any: its authorize address and
+    /// whether a browser could be started with it.
+    pub fn sign_in_waiting(&self) -> Option<SignInWaiting> {
+        self.sign_in.waiting()
+    }
+
+    /// The address the user pasted from the browser after approving (the browser could not
+    /// come back by itself): finishes the waiting sign-in as the loopback redirect would,
+    /// with the same `state` check. Errors: [`ErrorKind::InvalidInput`] on field
+    /// `pasted_address`, saying what to paste instead; the sign-in keeps waiting.
+    pub fn finish_sign_in(&self, pasted_address: &str) -> Result<()> {
+        self.sign_in.deliver_pasted(pasted_address)
     }
 
     /// Forgets notice `id` (the user dismissed it). Unknown ids are ignored.

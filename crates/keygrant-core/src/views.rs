@@ -213,6 +213,11 @@ pub struct AppState {
     /// Messages for the user that did not answer a command (a refused `keygrant://` link,
     /// even one the app was started with, before the window listened), until dismissed.
     pub notices: Vec<Notice>,
+    /// The sign-in waiting for the broker's answer, if any (for a window reopened or
+    /// reloaded while one waits; the `sign_in_waiting` event announces it).
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<crate::oauth::waiting::SignInWaiting>,
 }
 
 #[cfg(test)]

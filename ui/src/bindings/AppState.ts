@@ -5,6 +5,7 @@ import type { DemoInfo } from "./DemoInfo";
 import type { Notice } from "./Notice";
 import type { ProfileSummary } from "./ProfileSummary";
 import type { ProfileView } from "./ProfileView";
+import type { SignInWaiting } from "./SignInWaiting";
 
 /**
  * Everything the window needs to draw itself (the `get_state` command's result).
@@ -42,4 +43,9 @@ about: About,
  * Messages for the user that did not answer a command (a refused `keygrant://` link,
  * even one the app was started with, before the window listened), until dismissed.
  */
-notices: Array<Notice>, };
+notices: Array<Notice>, 
+/**
+ * The sign-in waiting for the broker's answer, if any (for a window reopened or
+ * reloaded while one waits; the `sign_in_waiting` event announces it).
+ */
+sign_in?: SignInWaiting, };

@@ -56,6 +56,35 @@ pub fn parse_callback(query: &str, expected_state: &str) -> Result<Callback, Ref
     }
 }
 
+/// The query of an address the user pasted from the browser's address bar after approving:
+/// a whole URL (`http://localhost:8000/callback?code=…&state=…`, an `https://` one a browser
+/// upgraded it to, a `keygrant://callback?…` link), or just its query, with or without `?`.
+/// `None` when the text holds no query at all. Surrounding whitespace and quotes are ignored.
+pub fn pasted_query(text: &str) -> Option<String> {
+    let text = text
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'' || c == '<' || c == '>');
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(url) = url::Url::parse(text) {
+        // A page that failed to load may still show the address; an answer in the fragment
+        // (response_mode=fragment) is read the same way.
+        return url
+            .query()
+            .or(url.fragment())
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+    }
+    let query = match text.split_once('?') {
+        Some((_, q)) => q,
+        None if text.contains('=') => text,
+        None => return None,
+    };
+    let query = query.split('#').next().unwrap_or_default();
+    (!query.is_empty()).then(|| query.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +120,32 @@ mod tests {
             parse_callback("state=s1&code=", "s1"),
             Err(Refusal::Incomplete)
         );
+    }
+
+    #[test]
+    fn a_pasted_address_gives_its_query_whatever_form_it_was_copied_in() {
+        let q = Some("code=abc&state=s1".to_string());
+        for text in [
+            "http://localhost:8000/callback?code=abc&state=s1",
+            "  https://localhost:8000/callback?code=abc&state=s1\n",
+            "\"http://127.0.0.1:8000/?code=abc&state=s1\"",
+            "keygrant://callback?code=abc&state=s1",
+            "localhost:8000/callback?code=abc&state=s1",
+            "?code=abc&state=s1",
+            "code=abc&state=s1",
+            "http://localhost:8000/callback#code=abc&state=s1",
+            "<http://localhost:8000/callback?code=abc&state=s1#top>",
+        ] {
+            assert_eq!(pasted_query(text), q, "{text}");
+        }
+        for nothing in [
+            "",
+            "   ",
+            "http://localhost:8000/callback",
+            "hello",
+            "http://x/?",
+        ] {
+            assert_eq!(pasted_query(nothing), None, "{nothing}");
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod callback;
 pub mod deeplink;
 pub mod loopback;
 pub mod token;
+pub mod waiting;
 
 use std::time::Duration;
 
@@ -24,9 +25,10 @@ use url::Url;
 use crate::brokers::{Endpoints, RefreshBody};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::{mask, AccessToken, ClientSecret, Expose, RefreshToken};
-use deeplink::{DeepLinkSlot, DEEP_LINK_REDIRECT};
+use deeplink::DEEP_LINK_REDIRECT;
 use loopback::{Callback, Loopback};
 use token::TokenStep;
+use waiting::SignInSlot;
 
 type Client =
     BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet>;
@@ -105,8 +107,9 @@ pub struct AuthRequest<'a> {
     pub scopes: &'a [String],
     /// Where the browser comes back to.
     pub redirect: &'a Redirect,
-    /// Where `keygrant://callback` links arrive, for [`Redirect::DeepLink`].
-    pub deep_links: &'a DeepLinkSlot,
+    /// Where the answer arrives when it does not come through the loopback listener: a
+    /// `keygrant://callback` link, or the address the user pastes.
+    pub sign_in: &'a SignInSlot,
 }
 
 /// Where the broker sends the browser back to.
@@ -173,7 +176,9 @@ fn client(client_id: &str, endpoints: &Endpoints) -> Client {
 }
 
 /// Runs the whole browser round trip: listen on loopback, open the authorize page with
-/// `open_browser`, wait for the redirect (checking `state`), exchange the code.
+/// `open_browser`, wait for the redirect (checking `state`) by the loopback listener, a
+/// `keygrant://` link or a pasted address, exchange the code. A browser that cannot be
+/// opened is not an error: the sign-in keeps waiting (see [`SignInSlot::waiting`]).
 pub async fn authorize(
     http: &reqwest::Client,
     req: AuthRequest<'_>,
@@ -187,9 +192,10 @@ pub async fn authorize(
             let uri = l.redirect_uri().to_string();
             (Some(l), uri)
         }
-        Redirect::Registered { uri, port, path } => {
-            (Some(Loopback::bind(*port, path).await?), uri.clone())
-        }
+        Redirect::Registered { uri, port, path } => (
+            Some(Loopback::bind_registered(uri, *port, path).await?),
+            uri.clone(),
+        ),
         Redirect::DeepLink => (None, DEEP_LINK_REDIRECT.to_string()),
     };
     // RedirectUrl::new keeps the string exactly as registered (no trailing slash added).
@@ -208,24 +214,28 @@ pub async fn authorize(
         auth = auth.set_pkce_challenge(challenge);
     }
     let (url, state) = auth.url();
+    // The answer may come through the loopback listener, a keygrant:// link or the address
+    // the user pastes: all go to one channel, the first one wins.
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    req.sign_in.arm(state.secret().clone(), &url, tx.clone());
+    let serving = loopback.map(|l| l.serve(state.secret().clone(), tx));
     tracing::info!(redirect = %redirect_uri, "sign-in started; opening the browser");
-    let callback = match loopback {
-        Some(loopback) => {
-            open_browser(&url)?;
-            loopback
-                .wait(state.secret().clone(), timeout, cancel)
-                .await?
-        }
-        None => {
-            let rx = req.deep_links.arm(state.secret().clone());
-            let outcome = match open_browser(&url) {
-                Ok(()) => loopback::wait_for(rx, timeout, cancel).await,
-                Err(e) => Err(e),
-            };
-            req.deep_links.disarm();
-            outcome?
+    // A browser that cannot be started does not end the sign-in: the waiting screen shows
+    // the address to open by hand and takes the address the browser ends on.
+    let opened = match open_browser(&url) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e.message, "could not open a browser; waiting for the address to be opened by hand");
+            false
         }
     };
+    req.sign_in.set_browser_opened(opened);
+    let outcome = loopback::wait_for(rx, timeout, cancel).await;
+    req.sign_in.disarm();
+    if let Some(serving) = serving {
+        serving.stop().await;
+    }
+    let callback = outcome?;
     let code = match callback {
         Callback::Code(code) => code,
         Callback::Error { error, description } => return Err(authorize_error(&error, description)),
