@@ -14,6 +14,7 @@ use keygrant_core::brokers::{Account, BrokerKind, Environment};
 use keygrant_core::error::{AppError, ErrorKind, Result};
 use keygrant_core::handoff::{Snippet, SnippetKind};
 use keygrant_core::oauth::browser;
+use keygrant_core::oauth::waiting::SignInWaiting;
 use keygrant_core::secret::Expose;
 use keygrant_core::views::{AppState, ConnectRequest, GrantRequest, ProfileView};
 
@@ -21,15 +22,34 @@ use keygrant_core::views::{AppState, ConnectRequest, GrantRequest, ProfileView};
 const CLIPBOARD_CLEAR_AFTER: Duration = Duration::from_secs(45);
 
 /// The backend opens the browser itself: `$BROWSER` if set, else the system's handler.
-/// The page has no permission to open anything.
+/// The page has no permission to open anything. The launcher's own words go to the log only:
+/// the page says in plain words that no browser opened and offers the address.
 fn open_in_browser(app: &AppHandle, url: &Url) -> Result<()> {
     browser::check_openable(url)?;
     if let Some(result) = browser::open_with_env_browser(url) {
         return result;
     }
-    app.opener().open_url(url.as_str(), None::<&str>).map_err(|e| {
-        AppError::new(ErrorKind::Internal, format!("Could not open your web browser ({e}). Install a browser or set $BROWSER, then try again."))
-    })
+    app.opener()
+        .open_url(url.as_str(), None::<&str>)
+        .map_err(|e| {
+            AppError::new(
+                ErrorKind::Internal,
+                format!("no browser could be started: {e}"),
+            )
+        })
+}
+
+/// Opens the sign-in's authorize page and tells the page whether a browser started.
+fn open_sign_in(app: &AppHandle, url: &Url) -> Result<()> {
+    let result = open_in_browser(app, url);
+    crate::ipc::emit::sign_in_waiting(
+        app,
+        &SignInWaiting {
+            authorize_url: url.to_string(),
+            browser_opened: result.is_ok(),
+        },
+    );
+    result
 }
 
 #[tauri::command]
@@ -52,8 +72,7 @@ pub async fn connect(
     core: State<'_, Core>,
     request: ConnectRequest,
 ) -> Result<ProfileView> {
-    core.connect(request, |url| open_in_browser(&app, url))
-        .await
+    core.connect(request, |url| open_sign_in(&app, url)).await
 }
 
 /// The personal-grant path: verify a pasted refresh token by one refresh, then save it.
@@ -63,6 +82,49 @@ pub async fn connect_with_grant(
     request: GrantRequest,
 ) -> Result<ProfileView> {
     core.connect_with_grant(request).await
+}
+
+/// "Open again": tries the browser once more with the waiting sign-in's address.
+#[tauri::command]
+pub async fn open_sign_in_page(app: AppHandle, core: State<'_, Core>) -> Result<SignInWaiting> {
+    let waiting = waiting_sign_in(&core)?;
+    let url = Url::parse(&waiting.authorize_url).map_err(|e| AppError::internal(e.to_string()))?;
+    let opened = open_sign_in(&app, &url).is_ok();
+    Ok(SignInWaiting {
+        browser_opened: opened,
+        ..waiting
+    })
+}
+
+/// Copies the waiting sign-in's authorize address (not a secret) to the clipboard.
+#[tauri::command]
+pub async fn copy_sign_in_address(app: AppHandle, core: State<'_, Core>) -> Result<()> {
+    let waiting = waiting_sign_in(&core)?;
+    app.clipboard()
+        .write_text(waiting.authorize_url)
+        .map_err(|e| {
+            AppError::new(
+                ErrorKind::Internal,
+                format!(
+                    "Could not use the clipboard ({e}). Select the address and copy it by hand."
+                ),
+            )
+        })
+}
+
+/// The address the browser ended on, pasted by the user: finishes the waiting sign-in.
+#[tauri::command]
+pub async fn finish_sign_in(core: State<'_, Core>, address: String) -> Result<()> {
+    core.finish_sign_in(&address)
+}
+
+fn waiting_sign_in(core: &Core) -> Result<SignInWaiting> {
+    core.sign_in_waiting().ok_or_else(|| {
+        AppError::new(
+            ErrorKind::InvalidInput,
+            "No sign-in is waiting any more. Press Connect to start one.",
+        )
+    })
 }
 
 #[tauri::command]

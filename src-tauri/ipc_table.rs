@@ -9,6 +9,9 @@ ipc_table! {
         connect(request: ConnectRequest) -> ProfileView;
         connect_with_grant(request: GrantRequest) -> ProfileView;
         cancel_connect() -> bool;
+        open_sign_in_page() -> SignInWaiting;
+        copy_sign_in_address() -> ();
+        finish_sign_in(address: String) -> ();
         list_accounts() -> Vec<Account>;
         account_detail(number: String) -> AccountDetail;
         refresh_now() -> ProfileView;
@@ -27,5 +30,9 @@ ipc_table! {
         /// A message for the user that does not answer a command (a refused `keygrant://`
         /// link). Also listed in `AppState.notices` until dismissed.
         notice: Notice = "notice";
+        /// A sign-in is waiting for the broker's answer: its authorize address, and whether a
+        /// browser could be started with it (when not, the page offers the address and the
+        /// paste box). Sent each time the browser is tried.
+        sign_in_waiting: SignInWaiting = "sign-in-waiting";
     }
 }

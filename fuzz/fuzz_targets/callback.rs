@@ -1,4 +1,4 @@
-//! Any bytes as a loopback request's query or a keygrant:// link: never a panic, and a
+//! Any bytes as a loopback request's query, a keygrant:// link or a pasted address: never a panic, and a
 //! callback is accepted only with exactly one `state`, equal to the flow's.
 #![no_main]
 
@@ -18,6 +18,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(link) = url::Url::parse(text) {
         queries.push(link.query().unwrap_or_default().to_string());
+    }
+    // As an address pasted by the user.
+    if let Some(q) = callback::pasted_query(text) {
+        queries.push(q);
     }
     for q in queries {
         if callback::parse_callback(&q, STATE).is_ok() {

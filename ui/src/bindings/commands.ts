@@ -10,6 +10,7 @@ import type { Environment } from "./Environment";
 import type { GrantRequest } from "./GrantRequest";
 import type { Notice } from "./Notice";
 import type { ProfileView } from "./ProfileView";
+import type { SignInWaiting } from "./SignInWaiting";
 import type { Snippet } from "./Snippet";
 import type { SnippetKind } from "./SnippetKind";
 
@@ -18,6 +19,9 @@ export const commands = {
   connect: (request: ConnectRequest) => invoke<ProfileView>("connect", { request }),
   connectWithGrant: (request: GrantRequest) => invoke<ProfileView>("connect_with_grant", { request }),
   cancelConnect: () => invoke<boolean>("cancel_connect"),
+  openSignInPage: () => invoke<SignInWaiting>("open_sign_in_page"),
+  copySignInAddress: () => invoke<null>("copy_sign_in_address"),
+  finishSignIn: (address: string) => invoke<null>("finish_sign_in", { address }),
   listAccounts: () => invoke<Array<Account>>("list_accounts"),
   accountDetail: (number: string) => invoke<AccountDetail>("account_detail", { number }),
   refreshNow: () => invoke<ProfileView>("refresh_now"),
@@ -38,4 +42,9 @@ export const events = {
   // link). Also listed in `AppState.notices` until dismissed.
   notice: (handler: (payload: Notice) => void): Promise<UnlistenFn> =>
     listen<Notice>("notice", (e) => handler(e.payload)),
+  // A sign-in is waiting for the broker's answer: its authorize address, and whether a
+  // browser could be started with it (when not, the page offers the address and the
+  // paste box). Sent each time the browser is tried.
+  signInWaiting: (handler: (payload: SignInWaiting) => void): Promise<UnlistenFn> =>
+    listen<SignInWaiting>("sign-in-waiting", (e) => handler(e.payload)),
 };
