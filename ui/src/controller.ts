@@ -6,6 +6,7 @@ import { commands, events } from "./bindings/commands";
 import type { SnippetKind } from "./bindings/SnippetKind";
 import { asAppError } from "./errors";
 import {
+  ADDRESS_COPIED,
   type Choice,
   COPIED,
   COPIED_WITH_SECRETS,
@@ -28,6 +29,9 @@ export interface Actions {
   chooseBroker(choice: Choice): void;
   connect(): Promise<void>;
   cancel(): Promise<void>;
+  openSignInAgain(): Promise<void>;
+  copySignInAddress(): Promise<void>;
+  finishSignIn(): Promise<void>;
   openAppSettings(): Promise<void>;
   loadAccounts(): Promise<void>;
   retryDetail(number: string): Promise<void>;
@@ -49,7 +53,7 @@ function stopListening(unlisten: UnlistenFn): void {
 export class Controller implements Actions {
   state: UiState = initialState();
   private timer: ReturnType<typeof setInterval> | undefined;
-  private unlisten: UnlistenFn | undefined;
+  private unlisten: UnlistenFn[] = [];
   private closed = false;
 
   constructor(private readonly onChange: (state: UiState) => void) {}
@@ -59,29 +63,33 @@ export class Controller implements Actions {
     this.onChange(this.state);
   }
 
-  /** Shows the first screen, listens for notices, starts the health timer and reads the state. */
+  /** Shows the first screen, listens for the backend's events, starts the health timer and
+   *  reads the state. */
   init(): Promise<void> {
     this.onChange(this.state);
     this.timer ??= setInterval(() => void this.tick(), HEALTH_INTERVAL_MS);
-    events
-      .notice((notice) => this.dispatch({ type: "noticeArrived", notice }))
-      .then(
-        (unlisten) => {
-          if (this.closed) stopListening(unlisten);
-          else this.unlisten = unlisten;
-        },
-        () => undefined,
-      );
+    this.listen(events.notice((notice) => this.dispatch({ type: "noticeArrived", notice })));
+    this.listen(events.signInWaiting((signIn) => this.dispatch({ type: "signInWaiting", signIn })));
     return this.start();
   }
 
-  /** Stops the timer and the notice listener (tests, or a page being torn down). */
+  private listen(started: Promise<UnlistenFn>): void {
+    started.then(
+      (unlisten) => {
+        if (this.closed) stopListening(unlisten);
+        else this.unlisten.push(unlisten);
+      },
+      () => undefined,
+    );
+  }
+
+  /** Stops the timer and the listeners (tests, or a page being torn down). */
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
     this.timer = undefined;
-    if (this.unlisten) stopListening(this.unlisten);
-    this.unlisten = undefined;
+    for (const unlisten of this.unlisten) stopListening(unlisten);
+    this.unlisten = [];
   }
 
   /** Reads the backend's state: the connected screen for a returning user, the wizard otherwise. */
@@ -148,6 +156,37 @@ export class Controller implements Actions {
       await commands.cancelConnect();
     } catch (e) {
       this.dispatch({ type: "localNotice", message: asAppError(e).message });
+    }
+  }
+
+  /** "Open again": the backend tries the browser once more (the event updates the page). */
+  async openSignInAgain(): Promise<void> {
+    try {
+      const signIn = await commands.openSignInPage();
+      this.dispatch({ type: "signInWaiting", signIn });
+    } catch (e) {
+      this.dispatch({ type: "waitingNoted", text: asAppError(e).message });
+    }
+  }
+
+  /** Copies the authorize address (not a secret) to the clipboard. */
+  async copySignInAddress(): Promise<void> {
+    try {
+      await commands.copySignInAddress();
+      this.dispatch({ type: "waitingNoted", text: ADDRESS_COPIED });
+    } catch (e) {
+      this.dispatch({ type: "waitingNoted", text: asAppError(e).message });
+    }
+  }
+
+  /** Hands the pasted address to the waiting sign-in; `connect` then finishes as usual. */
+  async finishSignIn(): Promise<void> {
+    const s = this.state.screen;
+    if (s.name !== "waiting") return;
+    try {
+      await commands.finishSignIn(s.pasted);
+    } catch (e) {
+      this.dispatch({ type: "pasteRefused", error: asAppError(e) });
     }
   }
 

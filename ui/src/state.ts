@@ -13,6 +13,7 @@ import type { Environment } from "./bindings/Environment";
 import type { GrantRequest } from "./bindings/GrantRequest";
 import type { Notice } from "./bindings/Notice";
 import type { ProfileView } from "./bindings/ProfileView";
+import type { SignInWaiting } from "./bindings/SignInWaiting";
 import type { Snippet } from "./bindings/Snippet";
 import { parseExtraParams } from "./format";
 
@@ -73,11 +74,25 @@ export interface ConnectedScreen {
   snippets?: Snippet[];
 }
 
+/** Step 3: waiting for the browser's answer (or for a pasted grant to be checked). */
+export interface WaitingScreen {
+  name: "waiting";
+  choice: Choice;
+  redirectUri?: string;
+  /** The authorize address and whether a browser opened with it, once the backend tried. */
+  signIn?: SignInWaiting;
+  /** The address the user is pasting from the browser, and why the last one was refused. */
+  pasted: string;
+  pasteError?: AppError;
+  /** The answer to Copy or Open again. */
+  note?: string;
+}
+
 export type Screen =
   | { name: "starting" }
   | { name: "broker" }
   | { name: "credentials"; choice: Choice; error?: AppError }
-  | { name: "waiting"; choice: Choice; redirectUri?: string }
+  | WaitingScreen
   | ConnectedScreen
   | { name: "failed"; error: AppError };
 
@@ -138,6 +153,10 @@ export type UiEvent =
   | { type: "disconnectKept" }
   | { type: "disconnectFailed"; message: string }
   | { type: "disconnected"; app: AppState }
+  | { type: "signInWaiting"; signIn: SignInWaiting }
+  | { type: "pasteTyped"; text: string }
+  | { type: "pasteRefused"; error: AppError }
+  | { type: "waitingNoted"; text: string }
   | { type: "noticeArrived"; notice: Notice }
   | { type: "localNotice"; message: string }
   | { type: "noticeDismissed"; id: number }
@@ -146,6 +165,9 @@ export type UiEvent =
 export const COPIED = (secs: number) => `Copied. The clipboard will be cleared in ${secs} seconds.`;
 export const COPIED_WITH_SECRETS = (secs: number) =>
   `Copied with your secrets. The clipboard will be cleared in ${secs} seconds.`;
+export const NO_BROWSER =
+  "Keygrant could not open a web browser. Open the address below in any browser, approve, and this window continues.";
+export const ADDRESS_COPIED = "Address copied. Paste it into your browser's address bar.";
 export const REFRESHED = "Refreshed: the provider accepted the refresh token.";
 export const CONFIRM_DISCONNECT = "Remove this connection and its keyring entries?";
 
@@ -269,7 +291,7 @@ export function update(s: UiState, event: UiEvent): UiState {
       return { ...s, form: { ...s.form, clientId: s.app.demo.client_id, clientSecret: s.app.demo.client_secret } };
     case "connectStarted": {
       if (s.screen.name !== "credentials") return s;
-      const screen: Screen = { name: "waiting", choice: s.screen.choice, redirectUri: event.redirectUri };
+      const screen: Screen = { name: "waiting", choice: s.screen.choice, redirectUri: event.redirectUri, pasted: "" };
       const notices = s.notices.filter((n) => !n.local);
       const text = s.form.mode === "grant" ? "Checking your refresh token…" : "Waiting for your browser…";
       return announce({ ...s, screen, notices }, text);
@@ -370,6 +392,20 @@ export function update(s: UiState, event: UiEvent): UiState {
         profile ? `Connection removed. Showing ${profile.label}.` : "Connection removed.",
       );
     }
+    case "signInWaiting": {
+      if (s.screen.name !== "waiting") return s;
+      const screen = { ...s.screen, signIn: event.signIn, note: undefined };
+      return event.signIn.browser_opened ? { ...s, screen } : announce({ ...s, screen }, NO_BROWSER);
+    }
+    case "pasteTyped":
+      if (s.screen.name !== "waiting") return s;
+      return { ...s, screen: { ...s.screen, pasted: event.text, pasteError: undefined } };
+    case "pasteRefused":
+      if (s.screen.name !== "waiting") return s;
+      return announce({ ...s, screen: { ...s.screen, pasteError: event.error } }, event.error.message);
+    case "waitingNoted":
+      if (s.screen.name !== "waiting") return s;
+      return announce({ ...s, screen: { ...s.screen, note: event.text } }, event.text);
     case "noticeArrived": {
       const notices = mergeNotices(s, [event.notice]);
       return notices.length === s.notices.length ? s : announce({ ...s, notices }, event.notice.message);

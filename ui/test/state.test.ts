@@ -161,7 +161,7 @@ describe("wizard", () => {
   it("connecting waits, then clears the secrets and opens the connected screen", () => {
     const typed = run(fresh(), { type: "brokerChosen", choice: "demo" }, { type: "demoFilled" });
     const waiting = update(typed, { type: "connectStarted" });
-    expect(waiting.screen).toEqual({ name: "waiting", choice: "demo", redirectUri: undefined });
+    expect(waiting.screen).toEqual({ name: "waiting", choice: "demo", redirectUri: undefined, pasted: "" });
     expect(waiting.announcement.text).toBe("Waiting for your browser…");
     const done = update(waiting, { type: "connected", profile: PROFILE });
     expect(done.form.clientSecret).toBe("");

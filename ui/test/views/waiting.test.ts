@@ -5,12 +5,15 @@ import { initialState, type UiState } from "../../src/state";
 import { waitingView } from "../../src/views/waiting";
 import {
   $,
+  announced,
   argsOf,
   cmds,
   deferred,
+  emitEvent,
   FRESH,
   flush,
   ipc,
+  PROFILE,
   recordingActions,
   renderView,
   start,
@@ -64,5 +67,75 @@ describe("waiting", () => {
     expect(browser.querySelector("#redirect-sent")).toBeNull();
     (browser.querySelector("#cancel") as HTMLButtonElement).click();
     expect(a.log).toEqual(["cancel"]);
+  });
+
+  const ADDRESS =
+    "http://127.0.0.1:41234/auth.html?response_type=code&client_id=cid&state=st-1&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2Fcallback";
+
+  async function waitingForBrowser() {
+    await start(FRESH);
+    $("#broker-demo").click();
+    const pending = deferred<ProfileView>();
+    ipc.handlers.connect = () => pending.promise;
+    $("#connect").click();
+    await flush();
+    return pending;
+  }
+
+  it("with no browser, shows the address in plain words with Copy, Open again and the paste box", async () => {
+    await waitingForBrowser();
+    emitEvent("sign-in-waiting", { authorize_url: ADDRESS, browser_opened: false });
+    await flush();
+    const page = $("#waiting").textContent ?? "";
+    expect(page).toContain("Open this address in your browser");
+    expect(page).toContain("could not open a web browser");
+    expect(page).not.toMatch(/Launcher|ExitStatus|gio/);
+    expect(($("#sign-in-address") as HTMLTextAreaElement).value).toBe(ADDRESS);
+    expect(announced()).toContain("could not open a web browser");
+
+    ipc.handlers.copy_sign_in_address = () => null;
+    $("#copy-address").click();
+    await flush();
+    expect(cmds()).toContain("copy_sign_in_address");
+    expect($("#waiting-note").textContent).toContain("Address copied");
+
+    // Open again: this time a browser starts, and the page goes back to waiting for it.
+    ipc.handlers.open_sign_in_page = () => ({ authorize_url: ADDRESS, browser_opened: true });
+    $("#open-again").click();
+    await flush();
+    expect(cmds()).toContain("open_sign_in_page");
+    expect($("#waiting").textContent).toContain("Waiting for your browser");
+    expect(($("#trouble") as HTMLDetailsElement).open).toBe(false);
+    expect($("#trouble #sign-in-address")).toBeTruthy();
+  });
+
+  it("a pasted address finishes the sign-in; a refused one shows why on the field and keeps waiting", async () => {
+    const pending = await waitingForBrowser();
+    emitEvent("sign-in-waiting", { authorize_url: ADDRESS, browser_opened: false });
+    await flush();
+    expect(($("#finish-sign-in") as HTMLButtonElement).disabled).toBe(true);
+
+    const wrong = "This address belongs to another sign-in (its state does not match this one), so it was not used.";
+    ipc.handlers.finish_sign_in = () =>
+      Promise.reject({ kind: "invalid_input", message: wrong, field: "pasted_address" });
+    type("#pasted-address", "http://127.0.0.1:5000/callback?code=x&state=other");
+    $("#finish-sign-in").click();
+    await flush();
+    expect($("#error-pasted_address").textContent).toBe(wrong);
+    expect($("#pasted-address").getAttribute("aria-invalid")).toBe("true");
+    expect($("#waiting")).toBeTruthy();
+
+    // Typing again clears the error; Enter finishes with what was typed.
+    ipc.handlers.finish_sign_in = () => null;
+    const real = "http://127.0.0.1:5000/callback?code=abc&state=st-1";
+    type("#pasted-address", real);
+    expect(document.querySelector("#error-pasted_address")).toBeNull();
+    $("#pasted-address").dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
+    await flush();
+    const finishes = ipc.calls.filter((c) => c.cmd === "finish_sign_in").map((c) => c.args);
+    expect(finishes.at(-1)).toEqual({ address: real });
+    pending.resolve(PROFILE);
+    await flush();
+    expect(document.querySelector("#waiting")).toBeNull();
   });
 });
