@@ -74,23 +74,28 @@ impl Run {
         }
     }
 
-    /// Starts tauri-driver with the environment the app will inherit.
+    /// Starts tauri-driver with the environment the app will inherit; the scripted browser
+    /// approves every sign-in.
     fn driver(&self) -> Driver {
-        let port = free_port();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
         // keygrant:// links go to a second launch of the app, as the desktop's handler would.
-        let browser = format!(
+        self.driver_with_browser(&format!(
             "python3 {} --delay 2 --log {} --deep-link-handler {} %s",
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/browser/approve.py")
                 .display(),
             self.browser_log.display(),
             self.app.display()
-        );
+        ))
+    }
+
+    /// Starts tauri-driver with `$BROWSER` set to `browser` for the app.
+    fn driver_with_browser(&self, browser: &str) -> Driver {
+        let port = free_port();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
         let mut child = Command::new("tauri-driver")
             .process_group(0)
             .args([
@@ -514,6 +519,69 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
         !log.contains(refresh_token.expose()),
         "refresh token in the log"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
+async fn with_no_browser_the_address_and_the_paste_box_finish_the_sign_in() {
+    let run = Run::new(&run_name("no-browser"));
+    // A computer with no browser: the launcher cannot be started.
+    let driver = run.driver_with_browser("/nonexistent/no-browser %s");
+    let c = run.open(&driver).await;
+    wait_for(&c, "#broker-demo").await.click().await.unwrap();
+    wait_for(&c, "#fill-demo").await.click().await.unwrap();
+    wait_for(&c, "#connect").await.click().await.unwrap();
+    let said = text(&c, "#no-browser").await;
+    assert!(said.contains("could not open a web browser"), "{said}");
+    let page = text(&c, "#waiting").await;
+    assert!(
+        !page.contains("Launcher") && !page.contains("ExitStatus") && !page.contains("nonexistent"),
+        "no launcher text on the page: {page}"
+    );
+    let address = wait_for(&c, "#sign-in-address")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("the authorize address is on the page");
+    assert!(address.contains("state="), "{address}");
+    run.shot(&c, "01-no-browser-address").await;
+
+    // "Open again" still finds no browser and keeps waiting.
+    wait_for(&c, "#open-again").await.click().await.unwrap();
+    assert!(text(&c, "#no-browser").await.contains("could not open"));
+
+    // The user opens the address in a browser that cannot come back and copies the address
+    // it ended on; a wrong paste first is refused on the field.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg("--print-redirect")
+        .arg(&address)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let ended_on = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let field = wait_for(&c, "#pasted-address").await;
+    field
+        .send_keys("http://127.0.0.1:1/callback?code=x&state=not-this-one")
+        .await
+        .unwrap();
+    wait_for(&c, "#finish-sign-in").await.click().await.unwrap();
+    let refused = text(&c, "#error-pasted_address").await;
+    assert!(refused.contains("another sign-in"), "{refused}");
+    run.shot(&c, "02-wrong-address-refused").await;
+    field.clear().await.unwrap();
+    field.send_keys(&ended_on).await.unwrap();
+    wait_for(&c, "#finish-sign-in").await.click().await.unwrap();
+
+    let rows = account_rows(&c).await;
+    assert_eq!(rows.len(), 3);
+    run.shot(&c, "03-signed-in-by-pasted-address").await;
+    let id = run.profile_id();
+    assert!(keyring(&Vault::refresh_token_key(&id)).is_some());
+    disconnect_in_window(&c).await;
+    close(c).await;
 }
 
 /// Kills the standalone Demo broker when the test ends; keeps its stdout open meanwhile.
