@@ -53,7 +53,7 @@ function fallback(w: WaitingScreen, a: Actions): TemplateResult {
   return html`<div class="sign-in-fallback">
     <label class="field" for="sign-in-address">
       <span class="label">Sign-in address</span>
-      <textarea id="sign-in-address" class="address" readonly rows="3" spellcheck="false">${w.signIn?.authorize_url ?? ""}</textarea>
+      <textarea id="sign-in-address" class="address" readonly rows="4" spellcheck="false">${w.signIn?.authorize_url ?? ""}</textarea>
     </label>
     <div class="row">
       <button id="copy-address" @click=${() => void a.copySignInAddress()}>Copy address</button>
