@@ -285,7 +285,7 @@ impl Core {
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
         let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
-        self.vault.ensure_available()?;
+        self.vault.probe_write()?;
         let redirect = match (
             req.broker,
             environment,
@@ -370,7 +370,7 @@ impl Core {
         let (client_id, client_secret) =
             validate_client(&req.client_id, req.client_secret.expose())?;
         let refresh_token = validate_refresh_token(req.refresh_token.expose())?;
-        self.vault.ensure_available()?;
+        self.vault.probe_write()?;
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
