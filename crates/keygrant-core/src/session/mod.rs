@@ -225,6 +225,31 @@ impl Session {
         }
     }
 
+    /// Holds `token` as a refresh token the keyring has not taken yet (it refused the write
+    /// of a token the broker just issued); shown as unsaved until a write succeeds.
+    pub fn keep_unsaved_refresh_token(&self, token: RefreshToken) {
+        *self
+            .pending_refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(token);
+    }
+
+    /// Writes the refresh token waiting for the keyring now (the user's "Retry save"). Ok when
+    /// none is waiting. Errors: the keyring's [`crate::error::ErrorKind::Keyring`], the token
+    /// still held.
+    pub fn try_save_pending(&self) -> Result<()> {
+        let mut pending = self
+            .pending_refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(token) = pending.as_ref() {
+            self.vault.set_refresh_token(&self.profile.id, token)?;
+            tracing::info!(profile = %self.profile.id, "stored the waiting refresh token");
+            *pending = None;
+        }
+        Ok(())
+    }
+
     /// The newest refresh token: one waiting for the keyring, else the keyring's.
     pub fn newest_refresh_token(&self) -> Result<RefreshToken> {
         let pending = self

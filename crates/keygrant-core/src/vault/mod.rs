@@ -277,6 +277,13 @@ impl Vault {
             .map(RefreshToken::new)
     }
 
+    /// Stores profile `profile_id`'s client secret alone (a new profile whose rotated refresh
+    /// token the keyring refused). Errors: [`ErrorKind::Keyring`].
+    pub fn set_client_secret(&self, profile_id: &str, secret: &ClientSecret) -> Result<()> {
+        self.store
+            .set(&Self::client_secret_key(profile_id), secret.expose())
+    }
+
     /// Replaces profile `profile_id`'s refresh token (after a rotation). Errors:
     /// [`ErrorKind::Keyring`]; the caller keeps the token until a later write succeeds.
     pub fn set_refresh_token(&self, profile_id: &str, token: &RefreshToken) -> Result<()> {
