@@ -130,6 +130,7 @@ export type UiEvent =
   | { type: "tokenHidden" }
   | { type: "noted"; text: string }
   | { type: "refreshed"; profile: ProfileView }
+  | { type: "refreshTokenSaved"; profile: ProfileView }
   | { type: "renameStarted" }
   | { type: "renameTyped"; text: string }
   | { type: "renameCancelled" }
@@ -147,6 +148,7 @@ export const COPIED = (secs: number) => `Copied. The clipboard will be cleared i
 export const COPIED_WITH_SECRETS = (secs: number) =>
   `Copied with your secrets. The clipboard will be cleared in ${secs} seconds.`;
 export const REFRESHED = "Refreshed: the provider accepted the refresh token.";
+export const REFRESH_TOKEN_SAVED = "Saved: the system keyring now holds the new refresh token.";
 export const CONFIRM_DISCONNECT = "Remove this connection and its keyring entries?";
 
 export function initialForm(): Form {
@@ -332,6 +334,10 @@ export function update(s: UiState, event: UiEvent): UiState {
     case "noted": {
       const next = patchConnected(s, { note: event.text });
       return next === s ? s : announce(next, event.text);
+    }
+    case "refreshTokenSaved": {
+      const next = patchConnected(s, { profile: event.profile, note: REFRESH_TOKEN_SAVED }, event.profile.id);
+      return next === s ? s : announce(next, REFRESH_TOKEN_SAVED);
     }
     case "refreshed": {
       const next = patchConnected(s, { profile: event.profile, note: REFRESHED }, event.profile.id);
