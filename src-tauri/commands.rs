@@ -138,6 +138,13 @@ pub async fn refresh_now(core: State<'_, Core>) -> Result<ProfileView> {
     core.refresh_now().await
 }
 
+/// Writes the shown profile's refresh token that the keyring refused earlier ("Retry save");
+/// returns the profile, `refresh_token_unsaved` false once written. Errors: the keyring's.
+#[tauri::command]
+pub async fn retry_save_refresh_token(core: State<'_, Core>) -> Result<ProfileView> {
+    core.retry_save_refresh_token().await
+}
+
 /// One account's balances and positions; the page asks for every account at once.
 #[tauri::command]
 pub async fn account_detail(core: State<'_, Core>, number: String) -> Result<AccountDetail> {

@@ -39,6 +39,7 @@ export interface Actions {
   copyRefreshToken(): Promise<void>;
   copySnippet(kind: SnippetKind): Promise<void>;
   refreshNow(): Promise<void>;
+  retrySaveRefreshToken(): Promise<void>;
   selectProfile(id: string): Promise<void>;
   saveRename(): Promise<void>;
   disconnect(): Promise<void>;
@@ -269,6 +270,15 @@ export class Controller implements Actions {
   async copySnippet(kind: SnippetKind): Promise<void> {
     try {
       this.dispatch({ type: "noted", text: COPIED_WITH_SECRETS(await commands.copySnippet(kind)) });
+    } catch (e) {
+      this.dispatch({ type: "noted", text: asAppError(e).message });
+    }
+  }
+
+  /** Offers the refresh token the keyring refused to it again ("Retry save"). */
+  async retrySaveRefreshToken(): Promise<void> {
+    try {
+      this.dispatch({ type: "refreshTokenSaved", profile: await commands.retrySaveRefreshToken() });
     } catch (e) {
       this.dispatch({ type: "noted", text: asAppError(e).message });
     }

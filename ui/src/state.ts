@@ -145,6 +145,7 @@ export type UiEvent =
   | { type: "tokenHidden" }
   | { type: "noted"; text: string }
   | { type: "refreshed"; profile: ProfileView }
+  | { type: "refreshTokenSaved"; profile: ProfileView }
   | { type: "renameStarted" }
   | { type: "renameTyped"; text: string }
   | { type: "renameCancelled" }
@@ -169,6 +170,7 @@ export const NO_BROWSER =
   "Keygrant could not open a web browser. Open the address below in any browser, approve, and this window continues.";
 export const ADDRESS_COPIED = "Address copied. Paste it into your browser's address bar.";
 export const REFRESHED = "Refreshed: the provider accepted the refresh token.";
+export const REFRESH_TOKEN_SAVED = "Saved: the system keyring now holds the new refresh token.";
 export const CONFIRM_DISCONNECT = "Remove this connection and its keyring entries?";
 
 export function initialForm(): Form {
@@ -354,6 +356,10 @@ export function update(s: UiState, event: UiEvent): UiState {
     case "noted": {
       const next = patchConnected(s, { note: event.text });
       return next === s ? s : announce(next, event.text);
+    }
+    case "refreshTokenSaved": {
+      const next = patchConnected(s, { profile: event.profile, note: REFRESH_TOKEN_SAVED }, event.profile.id);
+      return next === s ? s : announce(next, REFRESH_TOKEN_SAVED);
     }
     case "refreshed": {
       const next = patchConnected(s, { profile: event.profile, note: REFRESHED }, event.profile.id);

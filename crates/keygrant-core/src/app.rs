@@ -286,7 +286,7 @@ impl Core {
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
         let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
-        self.vault.ensure_available()?;
+        self.vault.probe_write()?;
         let redirect = match (
             req.broker,
             environment,
@@ -371,7 +371,7 @@ impl Core {
         let (client_id, client_secret) =
             validate_client(&req.client_id, req.client_secret.expose())?;
         let refresh_token = validate_refresh_token(req.refresh_token.expose())?;
-        self.vault.ensure_available()?;
+        self.vault.probe_write()?;
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
@@ -396,7 +396,8 @@ impl Core {
         let keep = tokens.refresh_token.clone().unwrap_or(refresh_token);
         let scopes = brokers::default_scopes(req.broker);
         let profile = self.new_profile(req.broker, environment, client_id, scopes, None, custom);
-        self.save_new_profile(profile, &client_secret, &keep, endpoints, &tokens)
+        let rotated = tokens.refresh_token.is_some();
+        self.save_new_profile_keeping(profile, &client_secret, &keep, endpoints, &tokens, rotated)
             .await
     }
 
@@ -479,8 +480,42 @@ impl Core {
         endpoints: Endpoints,
         tokens: &oauth::TokenSet,
     ) -> Result<ProfileView> {
-        self.vault
-            .save_profile(&profile.id, client_secret, refresh_token)?;
+        self.save_new_profile_keeping(
+            profile,
+            client_secret,
+            refresh_token,
+            endpoints,
+            tokens,
+            false,
+        )
+        .await
+    }
+
+    /// Saves a new profile. With `rotated` (the broker just issued `refresh_token` and the
+    /// one it replaces may be dead), a keyring that refuses the refresh token does not lose it:
+    /// the profile is saved with its client secret and the token is kept in the session,
+    /// shown as unsaved with "Retry save" ([`Core::retry_save_refresh_token`]).
+    async fn save_new_profile_keeping(
+        &self,
+        profile: Profile,
+        client_secret: &ClientSecret,
+        refresh_token: &RefreshToken,
+        endpoints: Endpoints,
+        tokens: &oauth::TokenSet,
+        rotated: bool,
+    ) -> Result<ProfileView> {
+        let mut unsaved = false;
+        if let Err(e) = self
+            .vault
+            .save_profile(&profile.id, client_secret, refresh_token)
+        {
+            if !rotated || e.kind != ErrorKind::Keyring {
+                return Err(e);
+            }
+            tracing::warn!(profile = %profile.id, "the keyring refused the rotated refresh token; kept in memory");
+            self.vault.set_client_secret(&profile.id, client_secret)?;
+            unsaved = true;
+        }
         if let Err(e) = self.profiles.add(&profile) {
             let _ = self.vault.delete_profile(&profile.id);
             return Err(e);
@@ -493,6 +528,9 @@ impl Core {
             self.http.clone(),
             Some(tokens),
         );
+        if unsaved {
+            session.keep_unsaved_refresh_token(refresh_token.clone());
+        }
         let view = view_of(&profile, refresh_token, session.status());
         self.sessions
             .write()
@@ -741,6 +779,22 @@ impl Core {
                 "There is no such snippet for this connection.",
             )
         })
+    }
+
+    /// Writes the shown profile's refresh token that the keyring refused earlier (the token
+    /// card's "Retry save"), and returns the profile (`refresh_token_unsaved` false once
+    /// written). Errors: the keyring's [`ErrorKind::Keyring`] naming the cause; the token stays
+    /// in memory and on the page.
+    pub async fn retry_save_refresh_token(&self) -> Result<ProfileView> {
+        let s = self.session().await?;
+        s.try_save_pending()?;
+        // The label may have changed since the session was made: profiles.json has it.
+        let profile = self
+            .profiles
+            .current()?
+            .filter(|p| p.id == s.profile.id)
+            .unwrap_or_else(|| s.profile.clone());
+        self.view(&profile).await
     }
 
     /// The refresh token in clear, for the user who pressed Reveal or Copy.

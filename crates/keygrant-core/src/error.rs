@@ -27,8 +27,14 @@ pub enum ErrorKind {
     WrongEnvironment,
     /// The broker refused the access token (HTTP 401) after a fresh refresh.
     Unauthorized,
-    /// The broker could not be reached (DNS, connect, TLS, timeout).
+    /// The broker could not be reached (DNS, connect, TLS, timeout). Temporary: token requests
+    /// are retried, and nothing saved is dropped for it.
     Network,
+    /// The broker's token endpoint failed in a way that clears by itself (5xx, 429, a refusal
+    /// known to be intermittent such as the Tastytrade sandbox's "not a customer",
+    /// docs/brokers.md#tastytrade-token-errors). Retried with backoff; the grant is kept and
+    /// nothing has to be entered again.
+    Temporary,
     /// The broker answered 429 and asked for more patience than an automatic retry gives.
     RateLimited,
     /// The broker answered with something Keygrant cannot use; the message quotes it.
@@ -77,6 +83,12 @@ impl AppError {
     pub fn on_field(mut self, field: &str) -> Self {
         self.field = Some(field.to_string());
         self
+    }
+
+    /// Whether the failure clears by itself ([`ErrorKind::Temporary`], [`ErrorKind::Network`]):
+    /// worth retrying, and never a reason to drop a stored grant.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self.kind, ErrorKind::Temporary | ErrorKind::Network)
     }
 
     /// An [`ErrorKind::Internal`] error.

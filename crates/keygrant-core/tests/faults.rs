@@ -382,3 +382,71 @@ async fn dashboard_calls_do_not_reread_the_profile_file() {
     std::fs::write(&path, saved).unwrap();
     core.disconnect().await.unwrap();
 }
+
+/// A pasted grant whose verifying refresh rotates it, with a keyring that refuses the new
+/// token: the token is kept in memory and shown as unsaved, through switching profiles,
+/// removing another profile and renaming, until "Retry save" gets it into the keyring.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_pasted_grant_the_keyring_refuses_is_kept_until_retry_save() {
+    let Rotating {
+        demo,
+        dir: _dir,
+        flaky,
+        core,
+        key: other_key,
+    } = Rotating::connect().await;
+    let other = core.state().await.unwrap().profile.unwrap().id;
+    let pasted = keyring_get(&other_key).unwrap();
+    demo.rotate_refresh_tokens();
+    flaky.fail.store(true, Ordering::SeqCst);
+    let view = core
+        .connect_with_grant(keygrant_core::views::GrantRequest {
+            broker: BrokerKind::TradeStation,
+            environment: keygrant_core::brokers::Environment::Demo,
+            client_id: keygrant_demo::DEMO_CLIENT_ID.into(),
+            client_secret: keygrant_demo::DEMO_CLIENT_SECRET.into(),
+            refresh_token: pasted.clone().into(),
+            custom: None,
+        })
+        .await
+        .expect("a refused write does not lose the rotated token");
+    assert!(view.refresh_token_unsaved);
+    let key = Vault::refresh_token_key(&view.id);
+    assert_eq!(keyring_get(&key), None, "the keyring refused it");
+    let rotated = core.reveal_refresh_token().await.unwrap();
+    assert_ne!(
+        rotated.expose(),
+        pasted,
+        "the broker rotated the pasted token"
+    );
+
+    // Switch to the other profile, remove it, come back: the unsaved token is still there.
+    core.select_profile(&other).await.unwrap();
+    core.disconnect().await.unwrap();
+    let back = core.select_profile(&view.id).await.unwrap();
+    assert!(back.refresh_token_unsaved);
+    assert_eq!(core.reveal_refresh_token().await.unwrap(), rotated);
+    core.rename_profile(&view.id, "Pasted").await.unwrap();
+    assert_eq!(core.reveal_refresh_token().await.unwrap(), rotated);
+
+    // Retry save while the keyring still refuses: a keyring error, the token kept.
+    let e = core.retry_save_refresh_token().await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Keyring);
+    assert!(
+        core.state()
+            .await
+            .unwrap()
+            .profile
+            .unwrap()
+            .refresh_token_unsaved
+    );
+
+    // The keyring takes it: saved, no longer shown as unsaved, and it works.
+    flaky.fail.store(false, Ordering::SeqCst);
+    let saved = core.retry_save_refresh_token().await.unwrap();
+    assert!(!saved.refresh_token_unsaved && saved.label == "Pasted");
+    assert_eq!(keyring_get(&key).as_deref(), Some(rotated.expose()));
+    demo.expire_access_tokens();
+    assert_eq!(core.accounts().await.unwrap().len(), 3);
+    core.disconnect().await.unwrap();
+}

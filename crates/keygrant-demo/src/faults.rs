@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::{ApiFault, DemoBroker, TokenRequestRecord};
+use crate::{ApiFault, DemoBroker, TokenFault, TokenRequestRecord, TokenShape};
 
 impl DemoBroker {
     /// How many requests reached `path` (e.g. "/oauth/token").
@@ -58,5 +58,20 @@ impl DemoBroker {
         for (_, exp) in self.shared.lock().access_tokens.values_mut() {
             *exp = past;
         }
+    }
+
+    /// Puts `fault` on the next `times` token requests (either dialect), queued after any
+    /// already set; a faulted request is counted in [`DemoBroker::hits`] but not in
+    /// [`DemoBroker::token_requests`].
+    pub fn push_token_fault(&self, fault: TokenFault, times: usize) {
+        let mut s = self.shared.lock();
+        for _ in 0..times {
+            s.token_faults.push_back(fault);
+        }
+    }
+
+    /// Reshapes every successful token response from now on (`None`: the normal shape).
+    pub fn set_token_shape(&self, shape: Option<TokenShape>) {
+        self.shared.lock().token_shape = shape;
     }
 }

@@ -117,6 +117,34 @@ pub(crate) struct DemoState {
     /// Rotated refresh token -> the one it replaced.
     parents: HashMap<String, String>,
     retired: std::collections::HashSet<String>,
+    /// Faults for the next token requests (either dialect), in order.
+    token_faults: std::collections::VecDeque<TokenFault>,
+    /// How successful token responses are reshaped, when set.
+    token_shape: Option<TokenShape>,
+}
+
+/// A fault the Demo broker can put on a token request (`/oauth/token`, `/ts/oauth/token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFault {
+    /// Answer with this status (503, 502, 429, ...) and an HTML body, as a proxy or CDN does.
+    Status(u16),
+    /// 400 `{"error_code": "invalid_request", "error_description": "User is not a TastyTrade
+    /// customer"}`, the intermittent sandbox refusal that clears on retry
+    /// (docs/brokers.md#tastytrade-token-errors, tastyware/tastytrade#351).
+    NotACustomer,
+}
+
+/// How the Demo broker reshapes its successful token responses, to play the odd token
+/// servers of docs/brokers.md#oauth-2-token-response.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenShape {
+    /// JSON fields replaced (`Some`, any JSON value, e.g. `"3600"`, `-5`, `1e30`) or removed
+    /// (`None`) in the answer's body.
+    pub fields: Vec<(String, Option<serde_json::Value>)>,
+    /// The `Content-Type` to answer with instead of `application/json`.
+    pub content_type: Option<String>,
+    /// The 2xx status to answer with instead of 200.
+    pub status: Option<u16>,
 }
 
 /// A fault the Demo broker can put on an API request.
@@ -563,6 +591,23 @@ async fn track(
         "/ts/authorize",
     ]
     .contains(&path.as_str());
+    let token_path = ["/oauth/token", "/ts/oauth/token"].contains(&path.as_str());
+    if token_path {
+        let (fault, shape) = {
+            let mut s = shared.lock();
+            (s.token_faults.pop_front(), s.token_shape.clone())
+        };
+        if let Some(f) = fault {
+            // Counted like a request the handler served: the client did send it.
+            shared.count(&path);
+            return token_fault_response(f);
+        }
+        let response = next.run(request).await;
+        return match shape {
+            Some(shape) if response.status().is_success() => reshape(response, &shape).await,
+            _ => response,
+        };
+    }
     let fault = if sign_in {
         None
     } else {
@@ -572,6 +617,63 @@ async fn track(
         None => next.run(request).await,
         Some(f) => fault_response(f).await,
     }
+}
+
+fn token_fault_response(fault: TokenFault) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match fault {
+        TokenFault::Status(code) => (
+            axum::http::StatusCode::from_u16(code)
+                .unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+            axum::response::Html(format!(
+                "<html><body><h1>{code}</h1>The service is temporarily unavailable.</body></html>"
+            )),
+        )
+            .into_response(),
+        TokenFault::NotACustomer => (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({
+                "error_code": "invalid_request",
+                "error_description": "User is not a TastyTrade customer"
+            })),
+        )
+            .into_response(),
+    }
+}
+
+/// Rewrites a successful token response as `shape` says.
+async fn reshape(
+    response: axum::response::Response,
+    shape: &TokenShape,
+) -> axum::response::Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return axum::http::Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let mut json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).unwrap_or_default();
+    for (name, value) in &shape.fields {
+        match value {
+            Some(v) => json.insert(name.clone(), v.clone()),
+            None => json.remove(name),
+        };
+    }
+    if let Some(status) = shape
+        .status
+        .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+    {
+        parts.status = status;
+    }
+    if let Some(ct) = shape
+        .content_type
+        .as_deref()
+        .and_then(|c| axum::http::HeaderValue::from_str(c).ok())
+    {
+        parts.headers.insert(header::CONTENT_TYPE, ct);
+    }
+    let body = serde_json::to_vec(&json).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    axum::http::Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 async fn fault_response(fault: ApiFault) -> axum::response::Response {

@@ -25,6 +25,7 @@ export const commands = {
   listAccounts: () => invoke<Array<Account>>("list_accounts"),
   accountDetail: (number: string) => invoke<AccountDetail>("account_detail", { number }),
   refreshNow: () => invoke<ProfileView>("refresh_now"),
+  retrySaveRefreshToken: () => invoke<ProfileView>("retry_save_refresh_token"),
   revealRefreshToken: () => invoke<string>("reveal_refresh_token"),
   copyRefreshToken: () => invoke<number>("copy_refresh_token"),
   snippets: () => invoke<Array<Snippet>>("snippets"),

@@ -20,7 +20,15 @@ export function tokenCardView(s: ConnectedScreen, a: Actions): TemplateResult {
     </div>
     <p class="muted small">Kept in your system keyring with the client secret. Never written to a file.</p>
     ${health ? html`<p class="muted small" id="token-health">${health}</p>` : nothing}
-    ${p.refresh_token_unsaved ? html`<p class="error banner" id="unsaved" role="alert">${UNSAVED_REFRESH_TOKEN}</p>` : nothing}
+    ${
+      p.refresh_token_unsaved
+        ? html`<div class="error banner" id="unsaved" role="alert">
+            <p>${UNSAVED_REFRESH_TOKEN}</p>
+            <button id="unsaved-copy" @click=${() => void a.copyRefreshToken()}>Copy</button>
+            <button id="retry-save" @click=${() => void a.retrySaveRefreshToken()}>Retry save</button>
+          </div>`
+        : nothing
+    }
     ${s.note ? html`<p class="note" id="note">${s.note}</p>` : nothing}
   </section>`;
 }

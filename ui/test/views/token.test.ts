@@ -58,4 +58,25 @@ describe("token card", () => {
     await start(RETURNING({ ...PROFILE, refresh_token_unsaved: true }));
     expect($("#unsaved").textContent).toContain("unlock the keyring");
   });
+
+  it("retries saving the unsaved refresh token until the keyring takes it", async () => {
+    ipc.handlers.retry_save_refresh_token = () => {
+      throw { kind: "keyring", message: "The system keyring is locked." };
+    };
+    await start(RETURNING({ ...PROFILE, refresh_token_unsaved: true }));
+    $("#retry-save").click();
+    await flush();
+    expect(cmds()).toContain("retry_save_refresh_token");
+    expect($("#note").textContent).toBe("The system keyring is locked.");
+    expect($("#unsaved")).not.toBeNull();
+    $("#unsaved-copy").click();
+    await flush();
+    expect(cmds()).toContain("copy_refresh_token");
+    expect(document.body.innerHTML).not.toContain(TOKEN);
+    ipc.handlers.retry_save_refresh_token = () => ({ ...PROFILE, refresh_token_unsaved: false });
+    $("#retry-save").click();
+    await flush();
+    expect(document.querySelector("#unsaved")).toBeNull();
+    expect($("#note").textContent).toContain("Saved");
+  });
 });

@@ -34,6 +34,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     scopes: &[],
     read_scope: "",
     no_refresh_token: "The provider returned no refresh token. Many providers issue one only when asked: add a scope such as offline_access or an extra parameter such as access_type=offline (see the provider's documentation), then connect again. Nothing was saved.",
+    dead_grant_causes: "Likely causes: the grant was revoked or expired at the provider, or the client secret was changed.",
     grants_differ_by_environment: false,
     handoff: HandoffVars {
         client_id: Some("OAUTH_CLIENT_ID"),

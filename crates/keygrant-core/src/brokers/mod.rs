@@ -279,6 +279,9 @@ pub struct BrokerSpec {
     pub read_scope: &'static str,
     /// What to do when a sign-in returned no refresh token.
     pub no_refresh_token: &'static str,
+    /// Why a stored refresh token is refused with `invalid_grant`, in the broker's words, for
+    /// the "dead grant" message (one or two sentences, ending with a full stop).
+    pub dead_grant_causes: &'static str,
     /// Whether a grant of one environment is refused by the other (so a refused pasted
     /// token is worth trying against the other environment).
     pub grants_differ_by_environment: bool,

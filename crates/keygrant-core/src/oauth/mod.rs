@@ -49,6 +49,7 @@ pub struct TokenField {
 /// Names whose string values are never credentials.
 const PLAIN_FIELDS: &[&str] = &[
     "token_type",
+    "expires_in",
     "scope",
     "issued_token_type",
     "session_state",
@@ -264,6 +265,13 @@ pub async fn authorize(
 /// refresh token), with the body the broker documents: JSON for Tastytrade, form for
 /// TradeStation (see [`crate::brokers::RefreshBody`]). No `Authorization` header is sent: a
 /// stale one broke every refresh in the Tastytrade SDK once (tastyware/tastytrade PR #255).
+///
+/// A temporary failure ([`AppError::is_temporary`]: 5xx, 429, connection errors and timeouts,
+/// the Tastytrade sandbox's intermittent `invalid_request`,
+/// docs/brokers.md#tastytrade-token-errors) is retried with the API reads' backoff
+/// (`brokers::http::RETRY`: 3 tries in all, 250 ms then 500 ms, jittered). A refresh token is
+/// only spent by an answer that succeeded, so retrying cannot lose one. Errors: those of
+/// [`token::read`], the last one when every try failed.
 pub async fn refresh(
     http: &reqwest::Client,
     client_id: &str,
@@ -271,26 +279,38 @@ pub async fn refresh(
     endpoints: &Endpoints,
     refresh_token: &RefreshToken,
 ) -> Result<TokenSet> {
-    let body = match endpoints.refresh_body {
-        RefreshBody::Json => token::Body::Json(serde_json::json!({
-            "grant_type": "refresh_token",
-            "client_secret": client_secret.expose(),
-            "refresh_token": refresh_token.expose(),
-        })),
-        RefreshBody::Form => token::Body::Form(vec![
-            ("grant_type", "refresh_token".to_string()),
-            ("refresh_token", refresh_token.expose().to_string()),
-        ]),
-    };
-    token::request(
-        http,
-        endpoints,
-        client_id,
-        client_secret,
-        body,
-        TokenStep::Refresh,
-    )
-    .await
+    let policy = &crate::brokers::http::RETRY;
+    let mut attempt = 1;
+    loop {
+        let body = match endpoints.refresh_body {
+            RefreshBody::Json => token::Body::Json(serde_json::json!({
+                "grant_type": "refresh_token",
+                "client_secret": client_secret.expose(),
+                "refresh_token": refresh_token.expose(),
+            })),
+            RefreshBody::Form => token::Body::Form(vec![
+                ("grant_type", "refresh_token".to_string()),
+                ("refresh_token", refresh_token.expose().to_string()),
+            ]),
+        };
+        match token::request(
+            http,
+            endpoints,
+            client_id,
+            client_secret,
+            body,
+            TokenStep::Refresh,
+        )
+        .await
+        {
+            Err(e) if e.is_temporary() && attempt < policy.attempts => {
+                tracing::warn!(attempt, kind = ?e.kind, "temporary token endpoint failure; retrying");
+                tokio::time::sleep(policy.backoff(attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn authorize_error(error: &str, description: Option<String>) -> AppError {

@@ -39,9 +39,12 @@ pub enum Body {
 /// Sends one token request to `endpoints.token_url` and reads the answer with [`read`].
 /// Client authentication follows `endpoints.client_auth`: `client_id` and `client_secret` in
 /// the form body, or HTTP Basic with both parts form-encoded first (RFC 6749 section 2.3.1).
-/// No `Authorization` header is sent otherwise. Token requests are never retried.
+/// No `Authorization` header is sent otherwise. One request: retrying is the caller's choice
+/// ([`super::refresh`] retries temporary failures; a code exchange is never retried).
 ///
-/// Errors: [`ErrorKind::Network`] when the endpoint cannot be reached, else those of [`read`].
+/// Errors: [`ErrorKind::Network`] when the endpoint cannot be reached, else those of [`read`];
+/// a refused refresh token's message lists the broker's likely causes
+/// (`BrokerSpec::dead_grant_causes`).
 pub async fn request(
     http: &reqwest::Client,
     endpoints: &Endpoints,
@@ -72,22 +75,36 @@ pub async fn request(
     let resp = req.send().await.map_err(|e| {
         AppError::new(
             ErrorKind::Network,
-            format!("Could not reach the broker's token endpoint ({}). Check your connection and try again.", e.without_url()),
+            format!("Could not reach the broker's token endpoint ({}). Check your connection; your saved connection is kept, so just try again.", e.without_url()),
         )
     })?;
     let status = resp.status();
     let body = resp.bytes().await.map_err(AppError::network)?;
-    read(status.as_u16(), &body, step)
+    read_with(
+        status.as_u16(),
+        &body,
+        step,
+        endpoints.broker.spec().dead_grant_causes,
+    )
 }
 
 /// Reads a token endpoint's answer: `status` is the HTTP status, `body` the raw body.
 ///
 /// Returns the tokens (the access token required, the refresh token when present and not
-/// empty, `expires_in` in seconds when given) and every field masked for display.
-/// Errors: [`ErrorKind::InvalidClient`] (on the `client_secret` field),
-/// [`ErrorKind::InvalidGrant`], or [`ErrorKind::Broker`] for any other error code, for a
-/// success without an access token, and for a body that is not a token response.
+/// empty, `expires_in` in seconds when given, see [`expires_in_secs`]) and every field, unknown
+/// ones included, masked for display where a string (docs/brokers.md#oauth-2-token-response).
+/// Errors, by [`classify`]: [`ErrorKind::InvalidClient`] (on the `client_secret` field),
+/// [`ErrorKind::InvalidGrant`], [`ErrorKind::Temporary`], or [`ErrorKind::Broker`] for any
+/// other error code, for a success without an access token, and for a body that is not a
+/// token response.
 pub fn read(status: u16, body: &[u8], step: TokenStep) -> Result<TokenSet> {
+    read_with(status, body, step, GENERIC_DEAD_GRANT)
+}
+
+const GENERIC_DEAD_GRANT: &str =
+    "Likely causes: the grant was revoked or deleted, or it belongs to another environment.";
+
+fn read_with(status: u16, body: &[u8], step: TokenStep, causes: &str) -> Result<TokenSet> {
     if (200..300).contains(&status) {
         let no_token = || {
             AppError::new(
@@ -99,7 +116,7 @@ pub fn read(status: u16, body: &[u8], step: TokenStep) -> Result<TokenSet> {
         let raw: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(body).map_err(|_| no_token())?;
         if raw.contains_key("error") || raw.contains_key("error_code") {
-            return Err(error_of(status, body, step));
+            return Err(error_of(status, body, step, causes));
         }
         let text = |k: &str| {
             raw.get(k)
@@ -119,24 +136,100 @@ pub fn read(status: u16, body: &[u8], step: TokenStep) -> Result<TokenSet> {
             fields: token_fields(&raw),
         });
     }
-    Err(error_of(status, body, step))
+    Err(error_of(status, body, step, causes))
 }
 
-/// The error an unsuccessful answer means.
-fn error_of(status: u16, body: &[u8], step: TokenStep) -> AppError {
-    match rfc_error(body).or_else(|| broker_error(body)) {
-        Some((code, description)) => oauth_error(&code, description, step),
-        None => AppError::new(
-            ErrorKind::Broker,
-            format!("The broker's token endpoint answered {status} without an explanation. Try again in a minute."),
-        ),
+/// What a failed token request means, for the user and for retrying
+/// (docs/brokers.md#oauth-2-error-responses, docs/brokers.md#tastytrade-token-errors).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenErrorClass {
+    /// `invalid_client`, or a 401 without a known code: the client ID or secret is wrong.
+    BadClient,
+    /// `invalid_grant`: the code or the refresh token is dead.
+    DeadGrant,
+    /// 5xx, 429, or a refusal known to clear on retry (the Tastytrade sandbox's top-level
+    /// `error_code: invalid_request`, tastyware/tastytrade#351).
+    Temporary,
+    /// Anything else.
+    Unknown,
+}
+
+/// Classifies a token endpoint's error answer from its HTTP `status` and the error `code`
+/// read from the body (`None` when it carries none), and whether the code came in the
+/// top-level `error_code` shape of the Tastytrade sandbox.
+pub fn classify(status: u16, code: Option<&str>, top_level_error_code: bool) -> TokenErrorClass {
+    match code {
+        Some("invalid_client") => TokenErrorClass::BadClient,
+        Some("invalid_grant") => TokenErrorClass::DeadGrant,
+        _ if status == 429 || (500..600).contains(&status) => TokenErrorClass::Temporary,
+        Some("invalid_request") if top_level_error_code => TokenErrorClass::Temporary,
+        _ if status == 401 => TokenErrorClass::BadClient,
+        _ => TokenErrorClass::Unknown,
     }
 }
 
-/// `expires_in` as a number, or as a numeric string (some providers send one).
+/// The error an unsuccessful answer means.
+fn error_of(status: u16, body: &[u8], step: TokenStep, causes: &str) -> AppError {
+    let top_level = top_level_error_code(body);
+    let (code, description) = match rfc_error(body).or_else(|| broker_error(body)) {
+        Some((c, d)) => (Some(c), d),
+        None => (None, None),
+    };
+    let detail = description
+        .as_deref()
+        .map(|d| format!(" The broker said: {d}"))
+        .unwrap_or_default();
+    match classify(status, code.as_deref(), top_level) {
+        TokenErrorClass::BadClient => oauth_error("invalid_client", description, step, causes),
+        TokenErrorClass::DeadGrant => oauth_error("invalid_grant", description, step, causes),
+        TokenErrorClass::Temporary => AppError::new(
+            ErrorKind::Temporary,
+            format!(
+                "The broker's token endpoint is having a temporary problem (it answered {status}{}).{detail} \
+                 Your connection and its refresh token are kept; nothing needs to be entered again. \
+                 Try again in a minute.",
+                code.as_deref().map(|c| format!(" \"{c}\"")).unwrap_or_default()
+            ),
+        ),
+        TokenErrorClass::Unknown => match code {
+            Some(code) => oauth_error(&code, description, step, causes),
+            None => AppError::new(
+                ErrorKind::Broker,
+                format!("The broker's token endpoint answered {status} without an explanation. Try again in a minute."),
+            ),
+        },
+    }
+}
+
+/// `expires_in` in seconds: a number or a numeric string (some providers send one).
+/// Negative values read as 0; fractions and values past `u64::MAX` (`1e30`) saturate. The
+/// session clamps whatever this gives (`session::lifetime_and_margin`).
 pub(crate) fn expires_in_secs(v: &serde_json::Value) -> Option<u64> {
-    v.as_u64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    fn of_f64(f: f64) -> Option<u64> {
+        // `as` saturates: 1e30 becomes u64::MAX, negatives 0.
+        f.is_finite().then_some(f.max(0.0) as u64)
+    }
+    match v {
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_i64().map(|_| 0))
+            .or_else(|| n.as_f64().and_then(of_f64)),
+        serde_json::Value::String(s) => {
+            let s = s.trim();
+            s.parse::<u64>()
+                .ok()
+                .or_else(|| s.parse::<i64>().ok().map(|_| 0))
+                .or_else(|| s.parse::<f64>().ok().and_then(of_f64))
+        }
+        _ => None,
+    }
+}
+
+/// Whether the body is the top-level `{"error_code": ...}` shape.
+fn top_level_error_code(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("error_code").is_some_and(|c| c.is_string()))
 }
 
 fn form_encode(s: &str) -> String {
@@ -170,7 +263,7 @@ fn broker_error(body: &[u8]) -> Option<(String, Option<String>)> {
     Some((text(first, "code")?, text(first, "message")))
 }
 
-fn oauth_error(code: &str, description: Option<String>, step: TokenStep) -> AppError {
+fn oauth_error(code: &str, description: Option<String>, step: TokenStep, causes: &str) -> AppError {
     let detail = description
         .map(|d| format!(" The broker said: {d}"))
         .unwrap_or_default();
@@ -199,8 +292,8 @@ fn oauth_error(code: &str, description: Option<String>, step: TokenStep) -> AppE
             TokenStep::Refresh => AppError::new(
                 ErrorKind::InvalidGrant,
                 format!(
-                    "The refresh token is no longer accepted: the grant was revoked, deleted, or belongs \
-                     to another environment.{detail} Disconnect and connect again to get a new one."
+                    "The refresh token is no longer accepted.{detail} {causes} Disconnect and connect \
+                     again to get a new one."
                 ),
             ),
         }
@@ -227,7 +320,7 @@ mod tests {
             let (code, message) = broker_error(body).unwrap();
             assert_eq!(code, "invalid_grant");
             assert_eq!(message.as_deref(), Some("Grant revoked"));
-            let e = oauth_error(&code, message, TokenStep::Refresh);
+            let e = oauth_error(&code, message, TokenStep::Refresh, GENERIC_DEAD_GRANT);
             assert_eq!(e.kind, ErrorKind::InvalidGrant);
             assert!(e.message.contains("Disconnect and connect again"));
         }
@@ -237,7 +330,7 @@ mod tests {
 
     #[test]
     fn invalid_client_points_at_the_secret_field() {
-        let e = oauth_error("invalid_client", None, TokenStep::Exchange);
+        let e = oauth_error("invalid_client", None, TokenStep::Exchange, "");
         assert_eq!(e.kind, ErrorKind::InvalidClient);
         assert_eq!(e.field.as_deref(), Some("client_secret"));
     }
@@ -275,5 +368,63 @@ mod tests {
         let a = read(200, body, TokenStep::Exchange).unwrap();
         let b = read(200, body, TokenStep::Refresh).unwrap();
         assert_eq!((a.expires_in, a.fields), (b.expires_in, b.fields));
+    }
+
+    #[test]
+    fn token_errors_are_classified_by_code_then_status() {
+        use TokenErrorClass::*;
+        assert_eq!(classify(400, Some("invalid_client"), false), BadClient);
+        assert_eq!(classify(401, None, false), BadClient);
+        assert_eq!(classify(401, Some("unauthorized"), false), BadClient);
+        assert_eq!(classify(400, Some("invalid_grant"), false), DeadGrant);
+        assert_eq!(classify(403, Some("invalid_grant"), false), DeadGrant);
+        for status in [429, 500, 502, 503, 504] {
+            assert_eq!(classify(status, None, false), Temporary, "{status}");
+            assert_eq!(classify(status, Some("unavailable"), false), Temporary);
+        }
+        // The sandbox's top-level error_code is intermittent; the RFC shape is not.
+        assert_eq!(classify(400, Some("invalid_request"), true), Temporary);
+        assert_eq!(classify(400, Some("invalid_request"), false), Unknown);
+        assert_eq!(classify(400, Some("invalid_scope"), false), Unknown);
+        assert_eq!(classify(400, None, false), Unknown);
+
+        let e = read(503, b"<html>503</html>", TokenStep::Refresh).unwrap_err();
+        assert!(e.kind == ErrorKind::Temporary && e.is_temporary(), "{e:?}");
+        assert!(e.message.contains("nothing needs to be entered again"));
+        let e = read(
+            400,
+            br#"{"error_code":"invalid_request","error_description":"User is not a TastyTrade customer"}"#,
+            TokenStep::Refresh,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Temporary);
+        assert!(
+            e.message.contains("not a TastyTrade customer"),
+            "{}",
+            e.message
+        );
+        let e = read(401, b"<html>401</html>", TokenStep::Refresh).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidClient);
+        let e = read(400, br#"{"error":"invalid_scope"}"#, TokenStep::Refresh).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Broker);
+    }
+
+    #[test]
+    fn expires_in_is_read_from_any_number_or_numeric_string() {
+        let secs = |v: serde_json::Value| expires_in_secs(&v);
+        assert_eq!(secs(serde_json::json!(900)), Some(900));
+        assert_eq!(secs(serde_json::json!(" 900 ")), Some(900));
+        assert_eq!(secs(serde_json::json!(0)), Some(0));
+        assert_eq!(secs(serde_json::json!(-5)), Some(0));
+        assert_eq!(secs(serde_json::json!("-5")), Some(0));
+        assert_eq!(secs(serde_json::json!(899.7)), Some(899));
+        assert_eq!(secs(serde_json::json!(u64::MAX)), Some(u64::MAX));
+        assert_eq!(secs(serde_json::json!(1e30)), Some(u64::MAX));
+        assert_eq!(secs(serde_json::json!("1e30")), Some(u64::MAX));
+        let big: serde_json::Value = serde_json::from_str("18446744073709551616").unwrap();
+        assert_eq!(secs(big), Some(u64::MAX));
+        assert_eq!(secs(serde_json::json!("soon")), None);
+        assert_eq!(secs(serde_json::json!(null)), None);
+        assert_eq!(secs(serde_json::json!(true)), None);
     }
 }

@@ -15,10 +15,32 @@ use crate::profiles::Profile;
 use crate::secret::{AccessToken, RefreshToken};
 use crate::vault::Vault;
 
-/// Refresh this long before the broker's expiry (the Tastytrade SDK uses 60 s too).
-const EARLY: Duration = Duration::from_secs(60);
-/// When a token response has no `expires_in`: Tastytrade's documented 15 minutes.
-const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
+/// The most an access token is refreshed before its expiry (the Tastytrade SDK uses 60 s,
+/// docs/brokers.md#tastytrade-tokens-and-lifetimes).
+pub const MAX_MARGIN: Duration = Duration::from_secs(60);
+/// When a token response has no `expires_in`: Tastytrade's documented 15 minutes
+/// (docs/brokers.md#tastytrade-tokens-and-lifetimes).
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
+/// The shortest lifetime believed: a shorter `expires_in` (0, negative) is read as this, so
+/// a broker's odd answer cannot make every API call refresh.
+pub const MIN_LIFETIME: Duration = Duration::from_secs(60);
+/// The longest lifetime believed (24 h): a larger `expires_in` (up to `u64::MAX`, `1e30`)
+/// is read as this, so no deadline overflows and a token is re-checked at least daily.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long an access token is used, and how long before that it is refreshed, from the
+/// token response's `expires_in` (`None` when absent; docs/brokers.md#oauth-2-token-response).
+///
+/// Returns `(lifetime, margin)`: the lifetime is `expires_in` (or [`DEFAULT_LIFETIME`])
+/// clamped to [`MIN_LIFETIME`] ..= [`MAX_LIFETIME`]; the margin is the smaller of 10 % of
+/// that lifetime and [`MAX_MARGIN`] (60 s), so a 60 s token is used for 54 s and a 15-minute
+/// one for 14 minutes. Never panics, for any input.
+pub fn lifetime_and_margin(expires_in: Option<Duration>) -> (Duration, Duration) {
+    let lifetime = expires_in
+        .unwrap_or(DEFAULT_LIFETIME)
+        .clamp(MIN_LIFETIME, MAX_LIFETIME);
+    (lifetime, (lifetime / 10).min(MAX_MARGIN))
+}
 /// At most this many API requests in flight per session: enough for a 20-account dashboard's
 /// balances and positions in one wave, and a bound on what a very large login sends at once.
 pub const MAX_CONCURRENT_REQUESTS: usize = 40;
@@ -26,6 +48,8 @@ pub const MAX_CONCURRENT_REQUESTS: usize = 40;
 struct Cached {
     token: AccessToken,
     expires_at: Instant,
+    /// Refreshed this long before `expires_at` ([`lifetime_and_margin`]).
+    margin: Duration,
     /// Wall-clock times for the UI's token health.
     obtained: SystemTime,
     expires_wall: SystemTime,
@@ -62,12 +86,20 @@ pub struct Session {
     accounts: std::sync::Mutex<Vec<Account>>,
 }
 
+impl Cached {
+    /// Still usable without a refresh: not within its margin of expiry.
+    fn fresh(&self) -> bool {
+        self.expires_at > Instant::now() + self.margin
+    }
+}
+
 fn cached(set: &TokenSet) -> Cached {
-    let lifetime = set.expires_in.unwrap_or(DEFAULT_LIFETIME);
+    let (lifetime, margin) = lifetime_and_margin(set.expires_in);
     let now = SystemTime::now();
     Cached {
         token: set.access_token.clone(),
         expires_at: Instant::now() + lifetime,
+        margin,
         obtained: now,
         expires_wall: now + lifetime,
         fields: set.fields.clone(),
@@ -97,11 +129,17 @@ impl Session {
 
     /// A valid access token, refreshing it if needed (single flight).
     pub async fn access_token(&self) -> Result<AccessToken> {
+        self.token(false).await
+    }
+
+    /// The cached access token unless it is due (or `force`), else one refresh. A failed
+    /// refresh leaves the cached token in place: while it has not expired, calls go on using it.
+    async fn token(&self, force: bool) -> Result<AccessToken> {
         // A rotated refresh token the keyring refused earlier is offered to it on every call.
         self.save_pending();
         let mut slot = self.access.lock().await;
         if let Some(c) = slot.as_ref() {
-            if c.expires_at > Instant::now() + EARLY {
+            if !force && c.fresh() {
                 return Ok(c.token.clone());
             }
         }
@@ -164,8 +202,6 @@ impl Session {
             .map(|c| c.expires_at.saturating_duration_since(Instant::now()))
     }
 
-    /// The access token's health and the last token response, without refreshing. Does not
-    /// wait for a refresh in flight: it reports what is known now.
     /// Writes a rotated refresh token the keyring refused earlier, if any. Returns whether one
     /// is still waiting.
     pub fn save_pending(&self) -> bool {
@@ -187,6 +223,31 @@ impl Session {
                 true
             }
         }
+    }
+
+    /// Holds `token` as a refresh token the keyring has not taken yet (it refused the write
+    /// of a token the broker just issued); shown as unsaved until a write succeeds.
+    pub fn keep_unsaved_refresh_token(&self, token: RefreshToken) {
+        *self
+            .pending_refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(token);
+    }
+
+    /// Writes the refresh token waiting for the keyring now (the user's "Retry save"). Ok when
+    /// none is waiting. Errors: the keyring's [`crate::error::ErrorKind::Keyring`], the token
+    /// still held.
+    pub fn try_save_pending(&self) -> Result<()> {
+        let mut pending = self
+            .pending_refresh_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(token) = pending.as_ref() {
+            self.vault.set_refresh_token(&self.profile.id, token)?;
+            tracing::info!(profile = %self.profile.id, "stored the waiting refresh token");
+            *pending = None;
+        }
+        Ok(())
     }
 
     /// The newest refresh token: one waiting for the keyring, else the keyring's.
@@ -242,13 +303,10 @@ impl Session {
         Ok(due)
     }
 
-    /// Refreshes now, even if the cached token is still good (the user's "Refresh now").
+    /// Refreshes now, even if the cached token is still good (the user's "Refresh now"). If
+    /// the refresh fails, the cached token is kept for the calls that follow.
     pub async fn refresh_now(&self) -> Result<()> {
-        {
-            let mut slot = self.access.lock().await;
-            *slot = None;
-        }
-        self.access_token().await.map(drop)
+        self.token(true).await.map(drop)
     }
 
     /// Runs an API call with a valid access token, within the session's request bound. A 401
@@ -338,6 +396,41 @@ impl Session {
             balances: balances.ok(),
             positions: positions.ok(),
             error,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_are_clamped_and_the_margin_is_a_tenth_up_to_a_minute() {
+        let secs = Duration::from_secs;
+        let of = |s: u64| lifetime_and_margin(Some(secs(s)));
+        // Absent: Tastytrade's 15 minutes, refreshed a minute early.
+        assert_eq!(lifetime_and_margin(None), (secs(900), secs(60)));
+        // 0, 1, 30, 59: clamped up to 60 s, refreshed 6 s early.
+        for s in [0, 1, 30, 59, 60] {
+            assert_eq!(of(s), (secs(60), secs(6)), "{s}");
+        }
+        assert_eq!(of(61), (secs(61), Duration::from_millis(6100)));
+        assert_eq!(of(599), (secs(599), Duration::from_millis(59900)));
+        assert_eq!(of(600), (secs(600), secs(60)));
+        assert_eq!(of(1200), (secs(1200), secs(60)));
+        // Past a day, and the largest values: clamped to 24 h, no overflow.
+        for s in [86_400, 86_401, u64::MAX / 2, u64::MAX] {
+            assert_eq!(of(s), (secs(86_400), secs(60)), "{s}");
+        }
+        assert_eq!(
+            lifetime_and_margin(Some(Duration::MAX)),
+            (secs(86_400), secs(60))
+        );
+        // Whatever the input, a deadline can be computed and the token is used a while.
+        for s in [0, 30, 900, u64::MAX] {
+            let (lifetime, margin) = of(s);
+            let _ = Instant::now() + lifetime;
+            assert!(lifetime - margin >= secs(54));
         }
     }
 }

@@ -74,25 +74,110 @@ impl KeyringStore {
     }
 }
 
-fn keyring_error(e: keyring::Error) -> AppError {
-    let hint = if cfg!(target_os = "linux") {
-        " On Linux Keygrant needs a Secret Service keyring (GNOME Keyring or KWallet) that is \
-         running and unlocked: install gnome-keyring, log in to a desktop session, or unlock the \
-         \"Login\" keyring in Passwords and Keys, then try again."
-    } else {
-        " Unlock your system keychain and try again."
-    };
-    // keyring's Display names the failure, never the stored value.
+/// The most a Windows Credential Manager entry holds: 2,560 bytes, and the `keyring` crate
+/// stores text as UTF-16, so 1,280 UTF-16 code units (`CRED_MAX_CREDENTIAL_BLOB_SIZE`,
+/// keyring 3.6 `windows.rs`).
+pub const WINDOWS_MAX_SECRET_BYTES: usize = 2560;
+
+/// Refuses a value the Windows Credential Manager cannot hold ([`WINDOWS_MAX_SECRET_BYTES`]
+/// as UTF-16), before anything is written. Refused rather than split across entries: two
+/// writes are not atomic, and half of a rotated refresh token in the keyring is worse than
+/// the whole one kept in memory and shown for copying. Errors: [`ErrorKind::Keyring`].
+pub fn check_windows_length(value: &str) -> Result<()> {
+    let bytes = value.encode_utf16().count() * 2;
+    if bytes > WINDOWS_MAX_SECRET_BYTES {
+        return Err(too_long(
+            &format!("{bytes} bytes"),
+            WINDOWS_MAX_SECRET_BYTES as u64,
+        ));
+    }
+    Ok(())
+}
+
+fn too_long(size: &str, limit: u64) -> AppError {
     AppError::new(
         ErrorKind::Keyring,
         format!(
-            "The system keyring could not be used ({e}).{hint} Nothing was saved to disk instead."
+            "This value is too long for the system keyring here ({size}; Windows Credential \
+             Manager holds {limit}). It was not saved. Copy it from this page and keep it somewhere \
+             safe, and tell the Keygrant developers which broker issued it."
         ),
     )
 }
 
+/// The keyring crate's error as a message naming the real cause: locked, unlock prompt
+/// dismissed, no Secret Service running, value too long, or the platform's own words.
+/// Variants per the `keyring` 3 docs (`Error::NoStorageAccess`, `PlatformFailure`, `TooLong`);
+/// on Linux the inner error is dbus-secret-service's, whose text says which ("object
+/// locked", "unlock prompt was dismissed", "No DBus session or Secret Service provider
+/// found", a D-Bus error). Never holds the stored value.
+fn keyring_error(e: keyring::Error) -> AppError {
+    let saved = " Nothing was saved to disk instead.";
+    let inner = match &e {
+        keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
+            inner.to_string()
+        }
+        _ => String::new(),
+    };
+    let lower = inner.to_lowercase();
+    let unlock_where = if cfg!(target_os = "linux") {
+        "unlock the \"Login\" keyring in Passwords and Keys (Seahorse) or your desktop's keyring"
+    } else if cfg!(target_os = "macos") {
+        "unlock the login keychain in Keychain Access"
+    } else {
+        "sign in to Windows again so Credential Manager is available"
+    };
+    let message = match &e {
+        keyring::Error::TooLong(what, limit) => {
+            return too_long(&format!("the {what} is over the limit"), *limit as u64)
+        }
+        _ if lower.contains("prompt") => format!(
+            "The system keyring asked to be unlocked and the prompt was dismissed. Press the \
+             button again and enter your keyring password when asked, or {unlock_where} first.{saved}"
+        ),
+        // gnome-keyring answers a write to a locked collection with a D-Bus error, "Cannot
+        // create an item in a locked collection" (a PlatformFailure), not NoStorageAccess.
+        keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_)
+            if lower.contains("locked") || matches!(e, keyring::Error::NoStorageAccess(_)) =>
+        {
+            format!(
+            "The system keyring is locked ({inner}). {} and try again.{saved}",
+            capitalise(unlock_where)
+        )
+        }
+        keyring::Error::PlatformFailure(_)
+            if cfg!(target_os = "linux")
+                && (lower.contains("no dbus session")
+                    || lower.contains("secret service provider")
+                    || lower.contains("dbus")) =>
+        {
+            format!(
+                "No Secret Service is running, so there is no system keyring to keep secrets in \
+                 ({inner}). On Linux Keygrant needs a Secret Service keyring (GNOME Keyring or \
+                 KWallet) that is running and unlocked: install gnome-keyring and log in to a \
+                 desktop session, then try again.{saved}"
+            )
+        }
+        _ => format!(
+            "The system keyring could not be used ({e}). Make sure it is running and unlocked \
+             ({unlock_where}), then try again.{saved}"
+        ),
+    };
+    AppError::new(ErrorKind::Keyring, message)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 impl SecretStore for KeyringStore {
     fn set(&self, key: &str, value: &str) -> Result<()> {
+        if cfg!(windows) {
+            check_windows_length(value)?;
+        }
         self.entry(key)?.set_password(value).map_err(keyring_error)
     }
 
@@ -161,6 +246,18 @@ impl Vault {
         Ok(())
     }
 
+    /// The key [`Vault::probe_write`] writes and deletes.
+    pub const PROBE_KEY: &'static str = "keygrant-probe/write-check";
+
+    /// Proves the keyring can be written now: stores and deletes a probe entry
+    /// ([`Vault::PROBE_KEY`]). Called before a browser opens or a pasted grant is sent, so a
+    /// locked keyring, a dismissed unlock prompt or a missing Secret Service is found before
+    /// any code or refresh token is spent. Errors: [`ErrorKind::Keyring`] naming the cause.
+    pub fn probe_write(&self) -> Result<()> {
+        self.store.set(Self::PROBE_KEY, "write-check")?;
+        self.store.delete(Self::PROBE_KEY)
+    }
+
     /// Fails with the keyring's message when it cannot be used (no Secret Service, locked),
     /// so a sign-in is not started only to find nowhere to keep its result.
     pub fn ensure_available(&self) -> Result<()> {
@@ -178,6 +275,13 @@ impl Vault {
     pub fn refresh_token(&self, profile_id: &str) -> Result<RefreshToken> {
         self.require(&Self::refresh_token_key(profile_id), "refresh token")
             .map(RefreshToken::new)
+    }
+
+    /// Stores profile `profile_id`'s client secret alone (a new profile whose rotated refresh
+    /// token the keyring refused). Errors: [`ErrorKind::Keyring`].
+    pub fn set_client_secret(&self, profile_id: &str, secret: &ClientSecret) -> Result<()> {
+        self.store
+            .set(&Self::client_secret_key(profile_id), secret.expose())
     }
 
     /// Replaces profile `profile_id`'s refresh token (after a rotation). Errors:
@@ -202,5 +306,82 @@ impl Vault {
         let a = self.store.delete(&Self::client_secret_key(profile_id));
         let b = self.store.delete(&Self::refresh_token_key(profile_id));
         a.and(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boxed(text: &str) -> Box<dyn std::error::Error + Send + Sync> {
+        Box::new(std::io::Error::other(text.to_string()))
+    }
+
+    #[test]
+    fn keyring_errors_name_the_real_cause() {
+        let locked = keyring_error(keyring::Error::NoStorageAccess(boxed(
+            "Secret Service: object locked",
+        )));
+        assert_eq!(locked.kind, ErrorKind::Keyring);
+        assert!(locked.message.contains("is locked"), "{}", locked.message);
+        let prompt = keyring_error(keyring::Error::NoStorageAccess(boxed(
+            "Secret Service: unlock prompt was dismissed",
+        )));
+        assert!(
+            prompt.message.contains("prompt was dismissed"),
+            "{}",
+            prompt.message
+        );
+        let long = keyring_error(keyring::Error::TooLong(
+            "password encoded as UTF-16".into(),
+            2560,
+        ));
+        assert!(
+            long.message.contains("too long") && long.message.contains("2560"),
+            "{}",
+            long.message
+        );
+        let dbus_locked = keyring_error(keyring::Error::PlatformFailure(boxed(
+            "DBus error: Cannot create an item in a locked collection",
+        )));
+        assert!(
+            dbus_locked.message.contains("is locked"),
+            "{}",
+            dbus_locked.message
+        );
+        if cfg!(target_os = "linux") {
+            let none = keyring_error(keyring::Error::PlatformFailure(boxed(
+                "No DBus session or Secret Service provider found",
+            )));
+            assert!(
+                none.message.contains("No Secret Service is running"),
+                "{}",
+                none.message
+            );
+        }
+        for e in [locked, prompt, long] {
+            assert!(e.message.contains("Nothing was saved") || e.message.contains("not saved"));
+        }
+    }
+
+    #[test]
+    fn values_too_long_for_windows_are_refused_before_writing() {
+        assert!(check_windows_length(&"a".repeat(1280)).is_ok());
+        let e = check_windows_length(&"a".repeat(1281)).unwrap_err();
+        assert!(
+            e.message.contains("2562 bytes") && e.message.contains("2560"),
+            "{}",
+            e.message
+        );
+        // Counted as UTF-16, as the keyring crate stores it.
+        assert!(check_windows_length(&"é".repeat(1280)).is_ok());
+        assert!(check_windows_length(&"😀".repeat(641)).is_err());
+    }
+
+    #[test]
+    fn the_write_probe_leaves_nothing_behind() {
+        let store = Arc::new(MemoryStore::default());
+        Vault::new(store.clone()).probe_write().unwrap();
+        assert!(store.keys().is_empty());
     }
 }
