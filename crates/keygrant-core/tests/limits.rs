@@ -303,3 +303,30 @@ async fn sparse_balances_show_what_is_there_and_numbers_read_like_strings() {
         }
     }
 }
+
+/// Every named fault switch applies (what `keygrant demo-broker --fault NAME` reproduces by
+/// hand), and an unknown name lists the known ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_named_fault_applies_and_an_unknown_name_lists_them() {
+    assert!(keygrant_demo::FAULTS.len() >= 18);
+    for (name, description) in keygrant_demo::FAULTS {
+        let demo = DemoBroker::start(0).await.unwrap();
+        assert!(!description.is_empty(), "{name}");
+        demo.apply_fault(name)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let demo = DemoBroker::start(0).await.unwrap();
+    let e = demo.apply_fault("nope").unwrap_err();
+    assert!(
+        e.contains("nope") && e.contains("rate-limit-reset") && e.contains("sparse"),
+        "{e}"
+    );
+    // A named switch does what it says: "forbidden" makes the next read a 403.
+    let dir = tempfile::tempdir().unwrap();
+    let core = connected(&demo, dir.path(), BrokerKind::Tastytrade).await;
+    demo.apply_fault("forbidden").unwrap();
+    assert_eq!(
+        core.accounts().await.unwrap_err().kind,
+        ErrorKind::Forbidden
+    );
+}
