@@ -211,7 +211,8 @@ const EPOCH_THRESHOLD: u64 = 1_000_000_000;
 /// How long a 429 asks to wait: `Retry-After` in seconds (RFC 9110 section 10.2.3; the
 /// HTTP-date form counts as absent), else `X-RateLimit-Reset`, seconds until the reset
 /// (TradeStation, docs/brokers.md#tradestation-rate-limits) or, above 10^9, the Unix time of
-/// the reset, counted from `now`. `None` when neither header is usable.
+/// the reset, counted from `now` (docs/brokers.md#http-rate-limits). `None` when neither
+/// header is usable.
 pub fn limit_wait(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
     let number = |name: &str| -> Option<u64> {
         let v = headers.get(name)?.to_str().ok()?.trim();
