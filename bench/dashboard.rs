@@ -142,10 +142,10 @@ async fn main() {
             .await
             .unwrap();
         for a in &accounts {
-            brokers::fetch_balances(&http, &endpoints, &token, a)
+            brokers::fetch_balances(&http, &endpoints, &token, std::slice::from_ref(a))
                 .await
                 .unwrap();
-            brokers::fetch_positions(&http, &endpoints, &token, a)
+            brokers::fetch_positions(&http, &endpoints, &token, std::slice::from_ref(a))
                 .await
                 .unwrap();
         }

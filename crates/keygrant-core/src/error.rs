@@ -27,6 +27,10 @@ pub enum ErrorKind {
     WrongEnvironment,
     /// The broker refused the access token (HTTP 401) after a fresh refresh.
     Unauthorized,
+    /// The broker refused the request though the token is good (HTTP 403): the grant lacks
+    /// the scope for reading accounts, or the account is restricted. Never refreshed
+    /// (RFC 6750 section 3.1; docs/brokers.md#oauth-2-bearer-requests).
+    Forbidden,
     /// The broker could not be reached (DNS, connect, TLS, timeout). Temporary: token requests
     /// are retried, and nothing saved is dropped for it.
     Network,
@@ -35,7 +39,8 @@ pub enum ErrorKind {
     /// docs/brokers.md#tastytrade-token-errors). Retried with backoff; the grant is kept and
     /// nothing has to be entered again.
     Temporary,
-    /// The broker answered 429 and asked for more patience than an automatic retry gives.
+    /// The broker answered 429 and asked for more patience than an automatic retry gives;
+    /// `retry_after_secs` says how long, when the broker said.
     RateLimited,
     /// The broker answered with something Keygrant cannot use; the message quotes it.
     Broker,
@@ -67,6 +72,11 @@ pub struct AppError {
     #[ts(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For [`ErrorKind::RateLimited`]: seconds until the broker's limit resets, as its
+    /// `Retry-After` or `X-RateLimit-Reset` header said (docs/brokers.md#tradestation-rate-limits).
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl AppError {
@@ -76,6 +86,7 @@ impl AppError {
             kind,
             message: message.into(),
             field: None,
+            retry_after_secs: None,
         }
     }
 

@@ -304,9 +304,10 @@ async fn a_hundred_concurrent_calls_on_an_expired_token_share_one_refresh() {
                 if i % 2 == 0 {
                     core.accounts().await.map(|a| a.len())
                 } else {
-                    core.account_detail("5WX01234")
-                        .await
-                        .map(|d| usize::from(d.error.is_none()))
+                    core.account_detail("5WX01234").await.map(|d| {
+                        assert!(d.error.is_none(), "{:?}", d.error);
+                        1
+                    })
                 }
             })
         })

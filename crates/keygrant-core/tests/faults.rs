@@ -104,38 +104,33 @@ async fn rate_limits_are_waited_out_when_short_and_reported_when_long() {
     let dir = tempfile::tempdir().unwrap();
     let core = connected(&demo, dir.path()).await;
 
+    let before = demo.api_requests();
     demo.push_api_fault(ApiFault::RateLimited(1));
-    let started = std::time::Instant::now();
     assert_eq!(core.accounts().await.unwrap().len(), 3);
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After was honoured"
-    );
+    assert_eq!(demo.api_requests() - before, 2, "Retry-After: 1 waited out");
 
+    let before = demo.api_requests();
     demo.push_api_fault(ApiFault::RateLimited(120));
     let e = core.accounts().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
+    assert_eq!(e.retry_after_secs, Some(120));
     assert!(
-        e.message.contains("120 seconds") && e.message.contains("Nothing was lost"),
+        e.message.contains("try again in 120 s") && e.message.contains("Nothing was lost"),
         "{}",
         e.message
     );
     assert_eq!(
-        core.accounts().await.unwrap().len(),
-        3,
-        "a long Retry-After is not retried blindly"
+        demo.api_requests() - before,
+        1,
+        "a long Retry-After is not retried"
     );
 
-    // Per account: a rate-limited account shows its own message, the others load.
-    demo.push_api_fault(ApiFault::RateLimited(120));
+    // Inside the window the session sends nothing: every account says when to try again.
     let limited = core.account_detail("5WX01234").await.unwrap();
-    assert_eq!(limited.error.map(|e| e.kind), Some(ErrorKind::RateLimited));
-    assert!(core
-        .account_detail("5WX05678")
-        .await
-        .unwrap()
-        .error
-        .is_none());
+    let e = limited.error.unwrap();
+    assert_eq!(e.kind, ErrorKind::RateLimited);
+    assert!(e.message.contains(" s."), "{}", e.message);
+    assert_eq!(demo.api_requests() - before, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

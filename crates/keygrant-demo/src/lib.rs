@@ -21,6 +21,8 @@ mod portfolio;
 pub use pages::escape as escape_html;
 #[cfg(feature = "faults")]
 mod faults;
+#[cfg(feature = "faults")]
+pub use faults::FAULTS;
 mod tasty;
 mod ts;
 
@@ -121,6 +123,21 @@ pub(crate) struct DemoState {
     token_faults: std::collections::VecDeque<TokenFault>,
     /// How successful token responses are reshaped, when set.
     token_shape: Option<TokenShape>,
+    /// API requests received (every one, faulted or not; sign-in and token endpoints not).
+    api_requests: u64,
+    /// A rate-limit window: every API request is answered 429 while it lasts.
+    limit: Option<LimitWindow>,
+    /// API reads answer 403 (a grant without the read scope, a restricted account).
+    forbidden: bool,
+    /// Tastytrade dialect: the `Accept-Version` values accepted (a missing header always is);
+    /// any other is answered 406. `None` accepts every value.
+    accept_versions: Option<Vec<String>>,
+    /// Tastytrade dialect: every API request is answered 406, with or without a version.
+    reject_every_version: bool,
+    /// Tastytrade dialect: the `Accept-Version` of every API request, in order.
+    versions_seen: Vec<Option<String>>,
+    /// Sparse payloads: balances with few or none of the usual fields, quantities as numbers.
+    pub(crate) sparse: bool,
 }
 
 /// A fault the Demo broker can put on a token request (`/oauth/token`, `/ts/oauth/token`).
@@ -147,6 +164,38 @@ pub struct TokenShape {
     pub status: Option<u16>,
 }
 
+impl Shared {
+    /// Whether the `sparse` switch is on.
+    pub(crate) fn sparse(&self) -> bool {
+        self.lock().sparse
+    }
+}
+
+/// A rate-limit window of the Demo broker (fault switch `rate_limit`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LimitWindow {
+    /// API requests still let through before the window starts.
+    pub(crate) budget: u64,
+    /// How long the window lasts once it starts.
+    pub(crate) length: Duration,
+    /// When it ends; set by the first limited request.
+    pub(crate) until: Option<Instant>,
+    /// Which header tells the client when to come back.
+    pub(crate) header: LimitHeader,
+}
+
+/// How a 429 says when the limit resets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitHeader {
+    /// `Retry-After: <seconds>` (RFC 9110 section 10.2.3).
+    RetryAfter,
+    /// `X-RateLimit-Reset: <seconds>`, as TradeStation reportedly sends
+    /// (docs/brokers.md#tradestation-rate-limits).
+    ResetSeconds,
+    /// `X-RateLimit-Reset: <Unix time of the reset>`, the other convention of that header.
+    ResetEpoch,
+}
+
 /// A fault the Demo broker can put on an API request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiFault {
@@ -154,6 +203,9 @@ pub enum ApiFault {
     Status(u16),
     /// 429 with `Retry-After: <seconds>`.
     RateLimited(u64),
+    /// 429 with `X-RateLimit-Reset: <seconds>` and no `Retry-After` (TradeStation's way,
+    /// docs/brokers.md#tradestation-rate-limits).
+    RateLimitReset(u64),
     /// Start a 200 answer, then drop the connection mid-body.
     Reset,
     /// Answer only after this long (longer than the client waits: a timeout).
@@ -608,15 +660,108 @@ async fn track(
             _ => response,
         };
     }
-    let fault = if sign_in {
-        None
-    } else {
-        shared.lock().api_faults.pop_front()
-    };
-    match fault {
-        None => next.run(request).await,
-        Some(f) => fault_response(f).await,
+    if sign_in {
+        return next.run(request).await;
     }
+    let tasty = !path.starts_with("/ts/");
+    let version = request
+        .headers()
+        .get("accept-version")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    match api_refusal(&shared, tasty, version) {
+        None => next.run(request).await,
+        Some(Refusal::Fault(f)) => fault_response(f).await,
+        Some(Refusal::Now(r)) => r,
+    }
+}
+
+/// Why an API request does not reach its handler.
+enum Refusal {
+    /// A queued [`ApiFault`] (may take time: a stall).
+    Fault(ApiFault),
+    /// An answer ready now (429, 403, 406).
+    Now(axum::response::Response),
+}
+
+/// What the switches make of an API request before its handler sees it: a queued fault, a
+/// rate-limit window, a 403, a 406 for the Tastytrade `Accept-Version`; `None` lets it through.
+fn api_refusal(shared: &Shared, tasty: bool, version: Option<String>) -> Option<Refusal> {
+    use axum::response::IntoResponse;
+    let mut s = shared.lock();
+    s.api_requests += 1;
+    if tasty {
+        s.versions_seen.push(version.clone());
+    }
+    if let Some(f) = s.api_faults.pop_front() {
+        return Some(Refusal::Fault(f));
+    }
+    if let Some(r) = limit_response(&mut s) {
+        return Some(Refusal::Now(r));
+    }
+    if s.forbidden {
+        let body = if tasty {
+            serde_json::json!({"error": {"code": "insufficient_scope", "message": "This grant does not allow reading this account."}})
+        } else {
+            serde_json::json!({"Error": "Forbidden", "Message": "Request not authorized for this account."})
+        };
+        return Some(Refusal::Now(
+            (axum::http::StatusCode::FORBIDDEN, axum::Json(body)).into_response(),
+        ));
+    }
+    let refused_version = tasty
+        && (s.reject_every_version
+            || matches!((&s.accept_versions, &version), (Some(ok), Some(v)) if !ok.contains(v)));
+    if refused_version {
+        let body = serde_json::json!({"error": {"code": "unsupported_version", "message": "The requested API version is not supported."}});
+        return Some(Refusal::Now(
+            (axum::http::StatusCode::NOT_ACCEPTABLE, axum::Json(body)).into_response(),
+        ));
+    }
+    None
+}
+
+/// A 429 while the rate-limit window lasts (starting it once the budget is spent).
+fn limit_response(s: &mut DemoState) -> Option<axum::response::Response> {
+    let w = s.limit.as_mut()?;
+    if w.budget > 0 {
+        w.budget -= 1;
+        return None;
+    }
+    let now = Instant::now();
+    let until = *w.until.get_or_insert(now + w.length);
+    if now >= until {
+        s.limit = None;
+        return None;
+    }
+    let left = (until - now).as_secs_f64().ceil() as u64;
+    let (name, value) = match w.header {
+        LimitHeader::RetryAfter => (header::RETRY_AFTER.as_str(), left),
+        LimitHeader::ResetSeconds => ("x-ratelimit-reset", left),
+        LimitHeader::ResetEpoch => {
+            let epoch = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            ("x-ratelimit-reset", epoch + left)
+        }
+    };
+    Some(limited(name, value))
+}
+
+/// 429 with `name: value` and the error body.
+fn limited(name: &str, value: u64) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut r = (
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(serde_json::json!({"error": {"code": "rate_limited", "message": "Too many requests."}, "Error": "TooManyRequests", "Message": "Too many requests."})),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        axum::http::HeaderName::from_bytes(name.as_bytes()).expect("static header name"),
+        value.into(),
+    );
+    r
 }
 
 fn token_fault_response(fault: TokenFault) -> axum::response::Response {
@@ -690,11 +835,8 @@ async fn fault_response(fault: ApiFault) -> axum::response::Response {
     };
     match fault {
         ApiFault::Status(code) => error(code).into_response(),
-        ApiFault::RateLimited(secs) => {
-            let mut r = error(429).into_response();
-            r.headers_mut().insert(header::RETRY_AFTER, secs.into());
-            r
-        }
+        ApiFault::RateLimited(secs) => limited(header::RETRY_AFTER.as_str(), secs),
+        ApiFault::RateLimitReset(secs) => limited("x-ratelimit-reset", secs),
         ApiFault::Reset => {
             let body = axum::body::Body::from_stream(futures::stream::once(async {
                 Err::<axum::body::Bytes, _>(std::io::Error::new(

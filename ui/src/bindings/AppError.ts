@@ -17,4 +17,9 @@ message: string,
 /**
  * The wizard field the message belongs to, when there is one.
  */
-field?: string, };
+field?: string, 
+/**
+ * For [`ErrorKind::RateLimited`]: seconds until the broker's limit resets, as its
+ * `Retry-After` or `X-RateLimit-Reset` header said (docs/brokers.md#tradestation-rate-limits).
+ */
+retry_after_secs?: bigint, };

@@ -4,8 +4,10 @@
 import { html, nothing, type TemplateResult } from "lit-html";
 import { repeat } from "lit-html/directives/repeat.js";
 import type { Account } from "../bindings/Account";
+import type { AppError } from "../bindings/AppError";
 import type { Position } from "../bindings/Position";
 import type { Actions } from "../controller";
+import { retryHelps, retryLabel } from "../errors";
 import { formatMoney, formatMoneyOrDash, formatQuantity } from "../format";
 import type { AccountsState, DetailState } from "../state";
 
@@ -29,7 +31,7 @@ function accountsBody(acc: AccountsState, a: Actions): TemplateResult {
   if (acc.status === "error") {
     return html`<div class="error-box" id="accounts-error">
       <p>${acc.error.message}</p>
-      <button @click=${() => void a.loadAccounts()}>Try again</button>
+      ${retryButton(acc.error, "", () => void a.loadAccounts())}
     </div>`;
   }
   if (acc.accounts.length === 0) {
@@ -69,7 +71,7 @@ export function detailView(acc: Account, d: DetailState, a: Actions): TemplateRe
       ${head}
       <div class="error-box">
         <p>${d.error.message}</p>
-        <button class="retry" @click=${() => void a.retryDetail(acc.number)}>Try again</button>
+        ${retryButton(d.error, "retry", () => void a.retryDetail(acc.number))}
       </div>
     </div>`;
   }
@@ -79,7 +81,10 @@ export function detailView(acc: Account, d: DetailState, a: Actions): TemplateRe
   return html`<div class="detail" id="detail-${acc.number}">
     ${head}
     ${
-      b
+      b && b.lines.length === 0 ? html`<p class="muted small balances-empty">No balance figures reported.</p>` : nothing
+    }
+    ${
+      b && b.lines.length > 0
         ? html`<dl class="balances">
             ${repeat(
               b.lines,
@@ -99,6 +104,12 @@ export function detailView(acc: Account, d: DetailState, a: Actions): TemplateRe
           </table>`
     }
   </div>`;
+}
+
+/** "Try again" for an error it can help with (not a 403), with the broker's wait if any. */
+function retryButton(e: AppError, cls: string, retry: () => void): TemplateResult | typeof nothing {
+  if (!retryHelps(e)) return nothing;
+  return html`<button class=${cls} @click=${retry}>${retryLabel(e)}</button>`;
 }
 
 function side(p: Position): string {

@@ -120,4 +120,45 @@ describe("accounts", () => {
     // An account without an answer yet shows its placeholder.
     expect(ready.querySelector("#detail-5WX01234")?.classList.contains("loading")).toBe(true);
   });
+
+  it("a balance object with none of the usual figures shows that, not an error", async () => {
+    ipc.handlers.account_detail = (args) => ({
+      ...detailFor(args.number as string),
+      balances: { currency: "USD", lines: args.number === "5WX05678" ? [] : (detailFor("x").balances?.lines ?? []) },
+    });
+    await start(RETURNING(PROFILE));
+    const empty = $("#detail-5WX05678");
+    expect(empty.querySelector(".balances-empty")?.textContent).toBe("No balance figures reported.");
+    expect(empty.querySelector(".error-box")).toBeNull();
+    expect(empty.querySelector("dl.balances")).toBeNull();
+    const full = $("#detail-5WX01234");
+    expect(full.querySelector(".balances-empty")).toBeNull();
+    expect(full.querySelectorAll("dl.balances dt").length).toBe(2);
+  });
+
+  it("a 403 offers no Try again; a rate limit says when to try again", async () => {
+    ipc.handlers.account_detail = (args) =>
+      args.number === "5WX05678"
+        ? {
+            number: "5WX05678",
+            error: {
+              kind: "forbidden",
+              message:
+                "Tastytrade does not allow Keygrant to read the balances. The likely cause: the grant lacks the scope for reading accounts (read).",
+            },
+          }
+        : {
+            number: "5WX01234",
+            error: {
+              kind: "rate_limited",
+              message:
+                "Tastytrade is limiting how often Keygrant may ask (429). Nothing was lost; press Refresh to try again in 42 s.",
+              retry_after_secs: 42,
+            },
+          };
+    await start(RETURNING(PROFILE));
+    expect($("#detail-5WX05678 .error-box").textContent).toContain("scope for reading accounts");
+    expect(document.querySelector("#detail-5WX05678 .retry")).toBeNull();
+    expect($("#detail-5WX01234 .retry").textContent).toBe("Try again in 42 s");
+  });
 });

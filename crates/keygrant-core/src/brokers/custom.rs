@@ -43,6 +43,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     },
     python_snippet: None,
     api: None,
+    api_version: None,
 };
 
 /// One extra query parameter for the authorize URL (e.g. `audience`, `access_type=offline`).

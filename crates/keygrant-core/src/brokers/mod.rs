@@ -220,29 +220,36 @@ pub type AccountsFn = for<'a> fn(
     &'a Endpoints,
     &'a AccessToken,
 ) -> BoxFuture<'a, Result<Vec<Account>>>;
-/// The balances request of a broker's API, for one account.
+/// The balances request of a broker's API, for up to [`BrokerApi::accounts_per_call`]
+/// accounts at once: one result per account, in the order asked (an error for one account,
+/// e.g. a TradeStation `Errors` entry, leaves the others); the outer error fails them all.
 pub type BalancesFn = for<'a> fn(
     &'a reqwest::Client,
     &'a Endpoints,
     &'a AccessToken,
-    &'a Account,
-) -> BoxFuture<'a, Result<portfolio::Balances>>;
-/// The positions request of a broker's API, for one account.
+    &'a [Account],
+) -> BoxFuture<'a, Result<Vec<Result<portfolio::Balances>>>>;
+/// The positions request of a broker's API, for up to [`BrokerApi::accounts_per_call`]
+/// accounts at once; results as [`BalancesFn`].
 pub type PositionsFn = for<'a> fn(
     &'a reqwest::Client,
     &'a Endpoints,
     &'a AccessToken,
-    &'a Account,
-) -> BoxFuture<'a, Result<Vec<portfolio::Position>>>;
+    &'a [Account],
+) -> BoxFuture<'a, Result<Vec<Result<Vec<portfolio::Position>>>>>;
 
 /// A broker's account API, in the neutral model of [`portfolio`].
 pub struct BrokerApi {
     /// The open accounts.
     pub accounts: AccountsFn,
-    /// One account's balances.
+    /// Balances of up to `accounts_per_call` accounts.
     pub balances: BalancesFn,
-    /// One account's positions.
+    /// Positions of up to `accounts_per_call` accounts.
     pub positions: PositionsFn,
+    /// How many accounts one balances or positions request takes: 1 (Tastytrade, one path
+    /// per account) or more (TradeStation: 25, docs/brokers.md#tradestation-balances). Above
+    /// 1 the session fetches a whole dashboard's details in batches.
+    pub accounts_per_call: usize,
 }
 
 /// Everything Keygrant knows about one broker: the only place broker facts live.
@@ -292,6 +299,10 @@ pub struct BrokerSpec {
     pub python_snippet: Option<fn(&HandoffVars, bool) -> String>,
     /// The account API; `None` when Keygrant shows no dashboard.
     pub api: Option<BrokerApi>,
+    /// A header naming the API version the parsers were written for, sent on every API
+    /// read, as (name, value); a 406 to it is retried once without it
+    /// (docs/brokers.md#tastytrade-api-requests).
+    pub api_version: Option<(&'static str, &'static str)>,
 }
 
 /// Where a broker's OAuth pages and API live, and how its token endpoint wants to be spoken to.
@@ -432,24 +443,25 @@ pub async fn fetch_accounts(
     (endpoints.broker.api()?.accounts)(http, endpoints, access_token).await
 }
 
-/// One account's balances in the neutral model. Errors as [`fetch_accounts`].
+/// Balances of `accounts` (at most [`BrokerApi::accounts_per_call`]) in the neutral model,
+/// one result per account in their order. Errors as [`fetch_accounts`], for the whole call.
 pub async fn fetch_balances(
     http: &reqwest::Client,
     endpoints: &Endpoints,
     access_token: &AccessToken,
-    account: &Account,
-) -> Result<portfolio::Balances> {
-    (endpoints.broker.api()?.balances)(http, endpoints, access_token, account).await
+    accounts: &[Account],
+) -> Result<Vec<Result<portfolio::Balances>>> {
+    (endpoints.broker.api()?.balances)(http, endpoints, access_token, accounts).await
 }
 
-/// One account's positions in the neutral model. Errors as [`fetch_accounts`].
+/// Positions of `accounts` in the neutral model, as [`fetch_balances`].
 pub async fn fetch_positions(
     http: &reqwest::Client,
     endpoints: &Endpoints,
     access_token: &AccessToken,
-    account: &Account,
-) -> Result<Vec<portfolio::Position>> {
-    (endpoints.broker.api()?.positions)(http, endpoints, access_token, account).await
+    accounts: &[Account],
+) -> Result<Vec<Result<Vec<portfolio::Position>>>> {
+    (endpoints.broker.api()?.positions)(http, endpoints, access_token, accounts).await
 }
 
 #[cfg(test)]

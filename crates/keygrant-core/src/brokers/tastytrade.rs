@@ -13,6 +13,12 @@ use super::{Account, BrokerApi, BrokerSpec, Endpoints, HandoffVars, RefreshBody,
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::AccessToken;
 
+/// The `Accept-Version` the parsers were written for, sent on every API read
+/// (docs/brokers.md#tastytrade-api-requests: dated versions, `20251101` current for accounts,
+/// balances and positions, the one tastyware's SDK 13.2.3 sends; confirmed per BR). A 406 to
+/// it (the sandbox refused it once, tastyware/tastytrade#284) is retried once without it.
+pub const ACCEPT_VERSION: &str = "20251101";
+
 #[derive(Deserialize)]
 struct Envelope<T> {
     data: T,
@@ -136,17 +142,18 @@ fn format_error(what: &str, e: impl std::fmt::Display) -> AppError {
     )
 }
 
-/// Parses `GET /accounts/{n}/balances/{currency}` (`data`, decimals as strings).
+/// Parses `GET /accounts/{n}/balances/{currency}` (`data`, decimals as strings or numbers).
+/// Some balance objects carry only a few fields (docs/brokers.md#tastytrade-balances): the
+/// lines are those present, possibly none (`lines: []`, not an error). Errors:
+/// [`ErrorKind::Broker`] when the body is not JSON or has no `data` object.
 pub fn parse_balances(body: &str, currency: &str) -> Result<Balances> {
     let v: serde_json::Value =
         serde_json::from_str(body).map_err(|e| format_error("balances", e))?;
     let data = v
         .get("data")
+        .filter(|d| d.is_object())
         .ok_or_else(|| format_error("balances", "no data"))?;
     let lines = portfolio::lines(data, BALANCE_FIELDS);
-    if lines.is_empty() {
-        return Err(format_error("balances", "no balance fields"));
-    }
     let currency = data
         .get("currency")
         .and_then(|c| c.as_str())
@@ -195,49 +202,65 @@ pub fn parse_positions(body: &str) -> Result<Vec<Position>> {
         .collect()
 }
 
-/// `GET {api}/accounts/{n}/balances/USD`, as the SDK asks for it.
+/// `GET {api}/accounts/{n}/balances/USD` for each account, as the SDK asks for it
+/// (docs/brokers.md#tastytrade-balances): one request per account, all at once; the session
+/// asks for one account at a time (`accounts_per_call: 1`).
 fn fetch_balances<'a>(
     http: &'a reqwest::Client,
     endpoints: &'a Endpoints,
     token: &'a AccessToken,
-    account: &'a Account,
-) -> BoxFuture<'a, Result<Balances>> {
+    accounts: &'a [Account],
+) -> BoxFuture<'a, Result<Vec<Result<Balances>>>> {
     Box::pin(async move {
-        let number = account.number.as_str();
-        let path = format!("accounts/{}/balances/USD", urlencode(number));
-        let body = super::http::api_get(
-            http,
-            endpoints,
-            &path,
-            token,
-            "the balances",
-            api_error_message,
-        )
-        .await?;
-        parse_balances(&body, "USD")
+        let one = |account: &'a Account| async move {
+            let path = format!("accounts/{}/balances/USD", urlencode(&account.number));
+            let body = super::http::api_get(
+                http,
+                endpoints,
+                &path,
+                token,
+                "the balances",
+                api_error_message,
+            )
+            .await?;
+            parse_balances(&body, "USD")
+        };
+        each(accounts.iter().map(one)).await
     })
 }
 
+/// `GET {api}/accounts/{n}/positions` for each account (docs/brokers.md#tastytrade-positions).
 fn fetch_positions<'a>(
     http: &'a reqwest::Client,
     endpoints: &'a Endpoints,
     token: &'a AccessToken,
-    account: &'a Account,
-) -> BoxFuture<'a, Result<Vec<Position>>> {
+    accounts: &'a [Account],
+) -> BoxFuture<'a, Result<Vec<Result<Vec<Position>>>>> {
     Box::pin(async move {
-        let number = account.number.as_str();
-        let path = format!("accounts/{}/positions", urlencode(number));
-        let body = super::http::api_get(
-            http,
-            endpoints,
-            &path,
-            token,
-            "the positions",
-            api_error_message,
-        )
-        .await?;
-        parse_positions(&body)
+        let one = |account: &'a Account| async move {
+            let path = format!("accounts/{}/positions", urlencode(&account.number));
+            let body = super::http::api_get(
+                http,
+                endpoints,
+                &path,
+                token,
+                "the positions",
+                api_error_message,
+            )
+            .await?;
+            parse_positions(&body)
+        };
+        each(accounts.iter().map(one)).await
     })
+}
+
+/// Runs the per-account requests together. Any failure fails the call (so the session sees
+/// a 401 or 429 and acts on it); with one account per call that is that account's error.
+async fn each<T>(
+    calls: impl Iterator<Item = impl std::future::Future<Output = Result<T>>>,
+) -> Result<Vec<Result<T>>> {
+    let all = futures::future::try_join_all(calls).await?;
+    Ok(all.into_iter().map(Ok).collect())
 }
 
 fn urlencode(s: &str) -> String {
@@ -298,7 +321,10 @@ pub const SPEC: BrokerSpec = BrokerSpec {
         accounts: fetch_accounts,
         balances: fetch_balances,
         positions: fetch_positions,
+        // One account per path (docs/brokers.md#tastytrade-balances).
+        accounts_per_call: 1,
     }),
+    api_version: Some(("Accept-Version", ACCEPT_VERSION)),
 };
 
 /// The `tastytrade` SDK's session (`Session(secret, refresh_token[, is_test=True])`).
@@ -382,5 +408,24 @@ mod tests {
         );
         assert_eq!(p[1].average_price, Some(d("182.5")));
         assert!(parse_positions(r#"{"data":{}}"#).is_err());
+    }
+
+    #[test]
+    fn sparse_balances_show_what_is_there_and_none_is_no_error() {
+        use super::super::portfolio::BalanceKey;
+        let b = parse_balances(
+            r#"{"data":{"account-number":"5WT1","cash-balance":12.5,"pending-cash":"0.0"}}"#,
+            "USD",
+        )
+        .unwrap();
+        assert_eq!(b.lines.len(), 1);
+        assert_eq!(b.get(BalanceKey::Cash), Some("12.5".parse().unwrap()));
+        let b = parse_balances(
+            r#"{"data":{"account-number":"5WT1","day-trade-excess":"1.0"}}"#,
+            "USD",
+        )
+        .unwrap();
+        assert!(b.lines.is_empty());
+        assert!(parse_balances(r#"{"data":null}"#, "USD").is_err());
     }
 }

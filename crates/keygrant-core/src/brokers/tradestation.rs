@@ -206,52 +206,76 @@ pub fn parse_positions(body: &str, id: &str) -> Result<Vec<Position>> {
         .collect()
 }
 
-fn path_id(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+/// The most account IDs one balances or positions request takes
+/// (docs/brokers.md#tradestation-balances: 1 to 25, comma-separated).
+pub const ACCOUNTS_PER_CALL: usize = 25;
+
+/// `{id1,id2,...}` for the path: each ID percent-encoded, joined with literal commas.
+fn path_ids(accounts: &[Account]) -> String {
+    accounts
+        .iter()
+        .map(|a| url::form_urlencoded::byte_serialize(a.number.as_bytes()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
+/// GETs `brokerage/accounts/{ids}/{what}` for each chunk of 25 accounts, all chunks at once,
+/// and reads each account's part with `read(body, account)`, in the accounts' order.
+async fn per_chunk<T>(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    token: &AccessToken,
+    accounts: &[Account],
+    (what, label): (&str, &str),
+    read: fn(&str, &Account) -> Result<T>,
+) -> Result<Vec<Result<T>>> {
+    let calls = accounts.chunks(ACCOUNTS_PER_CALL).map(|chunk| async move {
+        let path = format!("brokerage/accounts/{}/{what}", path_ids(chunk));
+        let body =
+            super::http::api_get(http, endpoints, &path, token, label, api_error_message).await?;
+        Ok::<_, AppError>(chunk.iter().map(|a| read(&body, a)).collect::<Vec<_>>())
+    });
+    let mut out = Vec::with_capacity(accounts.len());
+    for chunk in futures::future::join_all(calls).await {
+        out.extend(chunk?);
+    }
+    Ok(out)
+}
+
+/// `GET {api}/brokerage/accounts/{ids}/balances`, 25 accounts per request
+/// (docs/brokers.md#tradestation-balances); an `Errors` entry fails that account only.
 fn fetch_balances<'a>(
     http: &'a reqwest::Client,
     endpoints: &'a Endpoints,
     token: &'a AccessToken,
-    account: &'a Account,
-) -> BoxFuture<'a, Result<Balances>> {
-    Box::pin(async move {
-        let (id, currency) = (account.number.as_str(), account.currency.as_str());
-        let path = format!("brokerage/accounts/{}/balances", path_id(id));
-        let body = super::http::api_get(
-            http,
-            endpoints,
-            &path,
-            token,
-            "the balances",
-            api_error_message,
-        )
-        .await?;
-        parse_balances(&body, id, currency)
-    })
+    accounts: &'a [Account],
+) -> BoxFuture<'a, Result<Vec<Result<Balances>>>> {
+    Box::pin(per_chunk(
+        http,
+        endpoints,
+        token,
+        accounts,
+        ("balances", "the balances"),
+        |body, a| parse_balances(body, &a.number, &a.currency),
+    ))
 }
 
+/// `GET {api}/brokerage/accounts/{ids}/positions`, 25 accounts per request
+/// (docs/brokers.md#tradestation-positions).
 fn fetch_positions<'a>(
     http: &'a reqwest::Client,
     endpoints: &'a Endpoints,
     token: &'a AccessToken,
-    account: &'a Account,
-) -> BoxFuture<'a, Result<Vec<Position>>> {
-    Box::pin(async move {
-        let id = account.number.as_str();
-        let path = format!("brokerage/accounts/{}/positions", path_id(id));
-        let body = super::http::api_get(
-            http,
-            endpoints,
-            &path,
-            token,
-            "the positions",
-            api_error_message,
-        )
-        .await?;
-        parse_positions(&body, id)
-    })
+    accounts: &'a [Account],
+) -> BoxFuture<'a, Result<Vec<Result<Vec<Position>>>>> {
+    Box::pin(per_chunk(
+        http,
+        endpoints,
+        token,
+        accounts,
+        ("positions", "the positions"),
+        |body, a| parse_positions(body, &a.number),
+    ))
 }
 
 /// TradeStation (docs/brokers.md#tradestation).
@@ -313,7 +337,10 @@ pub const SPEC: BrokerSpec = BrokerSpec {
         accounts: fetch_accounts,
         balances: fetch_balances,
         positions: fetch_positions,
+        accounts_per_call: ACCOUNTS_PER_CALL,
     }),
+    // No version header is known (docs/brokers.md#tradestation-api-requests).
+    api_version: None,
 };
 
 /// The `tradestation` SDK's session (`Session(api_key, secret_key, refresh_token, is_test=)`).

@@ -3,13 +3,16 @@
 //! refresh at a time: callers that find the token stale queue on the same lock and reuse the
 //! result. A rotated refresh token is written to the keyring before the old one is dropped.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{Mutex, Semaphore};
 
-use crate::brokers::portfolio::AccountDetail;
+use crate::brokers::http::{rate_limited, RETRY};
+use crate::brokers::portfolio::{AccountDetail, Balances, Position};
 use crate::brokers::{self, Account, Endpoints};
-use crate::error::{ErrorKind, Result};
+use crate::error::{AppError, ErrorKind, Result};
 use crate::oauth::{self, TokenField, TokenSet};
 use crate::profiles::Profile;
 use crate::secret::{AccessToken, RefreshToken};
@@ -44,6 +47,19 @@ pub fn lifetime_and_margin(expires_in: Option<Duration>) -> (Duration, Duration)
 /// At most this many API requests in flight per session: enough for a 20-account dashboard's
 /// balances and positions in one wave, and a bound on what a very large login sends at once.
 pub const MAX_CONCURRENT_REQUESTS: usize = 40;
+/// How long a batch of account details (brokers answering many accounts per request) serves
+/// the detail requests of one dashboard load.
+const WAVE_FRESH: Duration = Duration::from_secs(10);
+
+/// The details of one dashboard load for a broker that answers many accounts per request:
+/// fetched once, handed out one account at a time.
+struct Wave {
+    /// The account list generation it was fetched for.
+    generation: u64,
+    fetched: Instant,
+    /// Not yet handed out, by account number.
+    details: HashMap<String, AccountDetail>,
+}
 
 struct Cached {
     token: AccessToken,
@@ -84,6 +100,12 @@ pub struct Session {
     pending_refresh_token: std::sync::Mutex<Option<RefreshToken>>,
     /// The last account list, for the account each detail request names.
     accounts: std::sync::Mutex<Vec<Account>>,
+    /// Bumped by every account list: details fetched for an older one are not handed out.
+    generation: AtomicU64,
+    /// Batched details of the current dashboard load (single flight: held while fetching).
+    wave: Mutex<Option<Wave>>,
+    /// Until when the broker's rate limit holds this session's requests back.
+    limited_until: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Cached {
@@ -124,6 +146,9 @@ impl Session {
             slots: Semaphore::new(MAX_CONCURRENT_REQUESTS),
             pending_refresh_token: Default::default(),
             accounts: Default::default(),
+            generation: AtomicU64::new(0),
+            wave: Mutex::new(None),
+            limited_until: Default::default(),
         }
     }
 
@@ -309,8 +334,14 @@ impl Session {
         self.token(true).await.map(drop)
     }
 
-    /// Runs an API call with a valid access token, within the session's request bound. A 401
-    /// leads to one refresh and one retry, never a loop; concurrent 401s share one refresh.
+    /// Runs an API call with a valid access token, within the session's request bound.
+    ///
+    /// A 401 leads to one refresh and one retry, never a loop; concurrent 401s share one
+    /// refresh; a 403 is returned as it is (never refreshed). A 429 holds the whole session
+    /// back until the limit resets ([`Session::hold_back`]): a short limit (up to
+    /// [`RETRY`]`.max_retry_after`) is waited out once, a longer one fails this call and every
+    /// later one until then without sending anything, [`ErrorKind::RateLimited`] with the
+    /// seconds left (docs/brokers.md#tradestation-rate-limits).
     async fn authorized<T, F, Fut>(&self, call: F) -> Result<T>
     where
         F: Fn(AccessToken) -> Fut,
@@ -321,17 +352,74 @@ impl Session {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let token = self.access_token().await?;
-        match call(token.clone()).await {
-            Err(e) if e.kind == ErrorKind::Unauthorized => {
-                self.invalidate(&token).await;
-                call(self.access_token().await?).await
+        let (mut refreshed, mut waited) = (false, false);
+        loop {
+            waited |= self.wait_out_limit().await?;
+            let token = self.access_token().await?;
+            match call(token.clone()).await {
+                Err(e) if e.kind == ErrorKind::Unauthorized && !refreshed => {
+                    refreshed = true;
+                    self.invalidate(&token).await;
+                }
+                Err(e) if e.kind == ErrorKind::RateLimited => {
+                    let wait = e
+                        .retry_after_secs
+                        .map(Duration::from_secs)
+                        .unwrap_or(if waited {
+                            RETRY.unknown_limit
+                        } else {
+                            RETRY.backoff(1)
+                        });
+                    self.hold_back(wait);
+                    if waited || wait > RETRY.max_retry_after {
+                        return Err(self.limit_error(wait));
+                    }
+                }
+                other => return other,
             }
-            other => other,
         }
     }
 
-    /// The account list.
+    /// Holds every request of this session back for `wait` (or longer, if already held).
+    fn hold_back(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut slot = self.limited_until.lock().unwrap_or_else(|p| p.into_inner());
+        if !slot.is_some_and(|u| u >= until) {
+            *slot = Some(until);
+        }
+        tracing::info!(
+            profile = %self.profile.id,
+            secs = wait.as_secs(),
+            "rate limited; holding this session's requests back"
+        );
+    }
+
+    /// Before a request: nothing when no limit holds; a short one is slept out (`true`); a
+    /// longer one is [`ErrorKind::RateLimited`] with the seconds left, nothing sent.
+    async fn wait_out_limit(&self) -> Result<bool> {
+        let left = self
+            .limited_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map_or(Duration::ZERO, |u| {
+                u.saturating_duration_since(Instant::now())
+            });
+        if left.is_zero() {
+            return Ok(false);
+        }
+        if left > RETRY.max_retry_after {
+            return Err(self.limit_error(left));
+        }
+        tokio::time::sleep(left).await;
+        Ok(true)
+    }
+
+    fn limit_error(&self, wait: Duration) -> AppError {
+        rate_limited(self.endpoints.broker.display_name(), Some(wait))
+    }
+
+    /// The account list. Starts a new dashboard load: batched details of the previous list
+    /// are not handed out any more.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         let list = self
             .authorized(|t| async move {
@@ -339,64 +427,145 @@ impl Session {
             })
             .await?;
         *self.accounts.lock().unwrap_or_else(|p| p.into_inner()) = list.clone();
+        self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(list)
     }
 
-    /// One account's balances and positions, fetched concurrently. Failures are reported in
-    /// the result, never as an error, so one account cannot blank the others.
+    /// One account's balances and positions. Failures are reported in the result, never as
+    /// an error, so one account cannot blank the others. For a broker answering many accounts
+    /// per request (`BrokerApi::accounts_per_call` > 1, TradeStation) the first call of a
+    /// dashboard load fetches every known account's details at once and later calls are
+    /// served from that batch; otherwise the account's balances and positions are fetched
+    /// together.
     pub async fn account_detail(&self, number: &str) -> AccountDetail {
-        let failed = |e| AccountDetail {
-            number: number.into(),
-            balances: None,
-            positions: None,
-            error: Some(e),
+        let account = match self.known_account(number).await {
+            Ok(a) => a,
+            Err(e) => return detail(number, Err(e.clone()), Err(e)),
         };
-        let known = self
+        let per_call = self
+            .endpoints
+            .broker
+            .api()
+            .map_or(1, |api| api.accounts_per_call);
+        if per_call > 1 {
+            self.detail_from_wave(&account).await
+        } else {
+            let mut one = self.fetch_details(std::slice::from_ref(&account)).await;
+            one.remove(number)
+                .expect("fetch_details answers every account")
+        }
+    }
+
+    /// The account `number` of the last list, fetching the list if it is not there. Errors:
+    /// those of the list, or [`ErrorKind::InvalidInput`] for an account not in it.
+    async fn known_account(&self, number: &str) -> Result<Account> {
+        let find = |list: &[Account]| list.iter().find(|a| a.number == number).cloned();
+        let known = find(&self.accounts.lock().unwrap_or_else(|p| p.into_inner()));
+        if let Some(a) = known {
+            return Ok(a);
+        }
+        find(&self.accounts().await?).ok_or_else(|| {
+            AppError::new(
+                ErrorKind::InvalidInput,
+                format!("Account {number} is not in this login's account list. Press Refresh."),
+            )
+        })
+    }
+
+    /// `account`'s detail from the current batch, or from a new batch of every known account
+    /// (single flight: concurrent callers wait for the one fetch).
+    async fn detail_from_wave(&self, account: &Account) -> AccountDetail {
+        let mut wave = self.wave.lock().await;
+        let generation = self.generation.load(Ordering::SeqCst);
+        if !wave
+            .as_ref()
+            .is_some_and(|w| w.generation == generation && w.fetched.elapsed() < WAVE_FRESH)
+        {
+            *wave = None;
+        }
+        if let Some(w) = wave.as_mut() {
+            if let Some(d) = w.details.remove(&account.number) {
+                if w.details.is_empty() {
+                    *wave = None;
+                }
+                return d;
+            }
+        }
+        let mut accounts = self
             .accounts
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .find(|a| a.number == number)
-            .cloned();
-        let account = match known {
-            Some(a) => a,
-            None => match self
-                .accounts()
-                .await
-                .map(|l| l.into_iter().find(|a| a.number == number))
-            {
-                Ok(Some(a)) => a,
-                Ok(None) => {
-                    return failed(crate::error::AppError::new(
-                        ErrorKind::InvalidInput,
-                        format!(
-                            "Account {number} is not in this login's account list. Press Refresh."
-                        ),
-                    ))
-                }
-                Err(e) => return failed(e),
-            },
-        };
-        let account = &account;
+            .clone();
+        if !accounts.iter().any(|a| a.number == account.number) {
+            accounts.push(account.clone());
+        }
+        let mut details = self.fetch_details(&accounts).await;
+        let mine = details
+            .remove(&account.number)
+            .expect("fetch_details answers every account");
+        *wave = (!details.is_empty()).then(|| Wave {
+            generation,
+            fetched: Instant::now(),
+            details,
+        });
+        mine
+    }
+
+    /// Balances and positions of `accounts`, the two requests (or batches) concurrently; one
+    /// detail per account, each with its own error.
+    async fn fetch_details(&self, accounts: &[Account]) -> HashMap<String, AccountDetail> {
         let (balances, positions) = futures::join!(
             self.authorized(|t| async move {
-                brokers::fetch_balances(&self.http, &self.endpoints, &t, account).await
+                brokers::fetch_balances(&self.http, &self.endpoints, &t, accounts).await
             }),
             self.authorized(|t| async move {
-                brokers::fetch_positions(&self.http, &self.endpoints, &t, account).await
+                brokers::fetch_positions(&self.http, &self.endpoints, &t, accounts).await
             }),
         );
-        let error = balances
-            .as_ref()
-            .err()
-            .or(positions.as_ref().err())
-            .cloned();
-        AccountDetail {
-            number: number.into(),
-            balances: balances.ok(),
-            positions: positions.ok(),
-            error,
-        }
+        let mut balances = spread(balances, accounts.len()).into_iter();
+        let mut positions = spread(positions, accounts.len()).into_iter();
+        accounts
+            .iter()
+            .map(|a| {
+                let b = balances.next().unwrap_or_else(too_few);
+                let p = positions.next().unwrap_or_else(too_few);
+                (a.number.clone(), detail(&a.number, b, p))
+            })
+            .collect()
+    }
+}
+
+/// A broker module answered fewer results than accounts asked (a bug).
+fn too_few<T>() -> Result<T> {
+    Err(AppError::internal(
+        "The broker module answered too few accounts; please report this.",
+    ))
+}
+
+/// One result per account: the call's own, or its failure for each of `n` accounts.
+fn spread<T>(r: Result<Vec<Result<T>>>, n: usize) -> Vec<Result<T>> {
+    match r {
+        Ok(v) => v,
+        Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
+    }
+}
+
+/// An account's detail from its balances and positions; the first failure is its error.
+fn detail(
+    number: &str,
+    balances: Result<Balances>,
+    positions: Result<Vec<Position>>,
+) -> AccountDetail {
+    let error = balances
+        .as_ref()
+        .err()
+        .or(positions.as_ref().err())
+        .cloned();
+    AccountDetail {
+        number: number.into(),
+        balances: balances.ok(),
+        positions: positions.ok(),
+        error,
     }
 }
 
