@@ -51,7 +51,7 @@ pub fn run() {
             let core = Core::new(
                 &config_dir,
                 Vault::keyring(),
-                DemoSource::Embedded,
+                DemoSource::from_env(),
                 DEFAULT_FLOW_TIMEOUT,
             )
             .with_about(about());

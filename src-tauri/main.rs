@@ -1,37 +1,55 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-const USAGE: &str = "Usage:
-  keygrant                         open the app
-  keygrant demo-broker [--port N]  run the Demo broker alone on 127.0.0.1 and print its address
-  keygrant --version";
+use clap::{Parser, Subcommand};
+
+/// Keygrant: from a broker's OAuth application to a working refresh token. With no
+/// command, opens the app.
+#[derive(Parser)]
+#[command(name = "keygrant", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Demo broker alone on 127.0.0.1 and print its address, endpoints and client.
+    DemoBroker {
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Switch on a broker fault, to reproduce it by hand (repeat for several). See
+        /// --list-faults.
+        #[arg(long = "fault", value_name = "NAME")]
+        faults: Vec<String>,
+        /// List the fault switches and exit.
+        #[arg(long)]
+        list_faults: bool,
+    },
+}
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("demo-broker") => {
-            let port = match args.get(1).map(String::as_str) {
-                None => 0,
-                Some("--port") => match args.get(2).and_then(|p| p.parse::<u16>().ok()) {
-                    Some(p) => p,
-                    None => exit_usage("--port needs a number from 0 to 65535"),
-                },
-                Some(other) => exit_usage(&format!("unknown option {other}")),
-            };
+    let cli = Cli::parse();
+    match cli.command {
+        None => keygrant::run(),
+        Some(Command::DemoBroker {
+            port,
+            faults,
+            list_faults,
+        }) => {
+            if list_faults {
+                for (name, what) in keygrant_demo::FAULTS {
+                    println!("{name:<22} {what}");
+                }
+                return;
+            }
             keygrant::init_logging();
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
-            if let Err(e) = rt.block_on(keygrant_demo::run_standalone(port)) {
+            if let Err(e) = rt.block_on(keygrant_demo::run_standalone(port, &faults)) {
                 eprintln!("keygrant demo-broker: {e}");
                 std::process::exit(1);
             }
         }
-        Some("--version") | Some("-V") => println!("keygrant {}", env!("CARGO_PKG_VERSION")),
-        Some("--help") | Some("-h") => println!("{USAGE}"),
-        _ => keygrant::run(),
     }
-}
-
-fn exit_usage(msg: &str) -> ! {
-    eprintln!("keygrant: {msg}\n{USAGE}");
-    std::process::exit(2);
 }

@@ -35,6 +35,34 @@ pub enum DemoSource {
     At(Url),
 }
 
+impl DemoSource {
+    /// The environment variable naming a Demo broker to use instead of the embedded one.
+    pub const ENV: &'static str = "KEYGRANT_DEMO_BROKER";
+
+    /// `KEYGRANT_DEMO_BROKER` when it names an `http://127.0.0.1:<port>/` (or `localhost`)
+    /// address, such as the one `keygrant demo-broker --fault NAME` prints, so its faults can
+    /// be watched in the window; else the embedded Demo broker. Any other address is ignored
+    /// with a warning: the Demo broker is always on this computer.
+    pub fn from_env() -> DemoSource {
+        let Ok(value) = std::env::var(Self::ENV) else {
+            return DemoSource::Embedded;
+        };
+        match Url::parse(value.trim()) {
+            Ok(url)
+                if url.scheme() == "http"
+                    && matches!(url.host_str(), Some("127.0.0.1") | Some("localhost")) =>
+            {
+                tracing::info!(%url, "using the Demo broker at {}", Self::ENV);
+                DemoSource::At(url)
+            }
+            _ => {
+                tracing::warn!("{} is not an http://127.0.0.1:<port>/ address; using the embedded Demo broker", Self::ENV);
+                DemoSource::Embedded
+            }
+        }
+    }
+}
+
 /// Keygrant's behaviour behind every front end: one per process, shared by the window's
 /// commands and the command line. Holds the profile store, the vault, the HTTP client and the
 /// in-memory sessions (access tokens never leave it). Every method returns [`AppError`] with a

@@ -907,10 +907,22 @@ pub(crate) const SEED_ACCOUNTS: &[SeedAccount] = &[
     },
 ];
 
-/// Runs the Demo broker in the foreground for `keygrant demo-broker [--port N]`.
-pub async fn run_standalone(port: u16) -> std::io::Result<()> {
+/// Runs the Demo broker in the foreground for `keygrant demo-broker [--port N] [--fault
+/// NAME]...`, with the named fault switches on (names: `FAULTS`, feature `faults`). Errors:
+/// the port cannot be bound, or a fault name is unknown (the message lists the known ones).
+pub async fn run_standalone(port: u16, faults: &[String]) -> std::io::Result<()> {
     let broker = DemoBroker::start(port).await?;
     let base = broker.base_url();
+    #[cfg(feature = "faults")]
+    for name in faults {
+        broker.apply_fault(name).map_err(std::io::Error::other)?;
+    }
+    #[cfg(not(feature = "faults"))]
+    if !faults.is_empty() {
+        return Err(std::io::Error::other(
+            "this build has no fault switches (feature `faults`)",
+        ));
+    }
     // A closed stdout (`keygrant demo-broker | head -1`) must not stop the server.
     macro_rules! say {
         ($($arg:tt)*) => {{
@@ -923,6 +935,15 @@ pub async fn run_standalone(port: u16) -> std::io::Result<()> {
     say!("  TradeStation dialect: authorize {base}ts/authorize  token {base}ts/oauth/token  API {base}ts/v3/");
     say!("  client ID:      {DEMO_CLIENT_ID}");
     say!("  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)");
+    #[cfg(feature = "faults")]
+    for name in faults {
+        let what = FAULTS
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, w)| *w)
+            .unwrap_or_default();
+        say!("  fault on:       {name}: {what}");
+    }
     say!("Press Ctrl-C to stop.");
     let _ = std::io::Write::flush(&mut std::io::stdout());
     tokio::signal::ctrl_c().await?;
