@@ -56,7 +56,10 @@ impl DemoSource {
                 DemoSource::At(url)
             }
             _ => {
-                tracing::warn!("{} is not an http://127.0.0.1:<port>/ address; using the embedded Demo broker", Self::ENV);
+                tracing::warn!(
+                    "{} is not an http://127.0.0.1:<port>/ address; using the embedded Demo broker",
+                    Self::ENV
+                );
                 DemoSource::Embedded
             }
         }

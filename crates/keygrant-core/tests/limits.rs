@@ -203,13 +203,19 @@ async fn tastytrade_sends_its_api_version_and_falls_back_once_on_406() {
         [Some(tastytrade::ACCEPT_VERSION.to_string()), None],
         "the retry goes without the header"
     );
+    // The refusal is remembered: later reads go without the header at once.
+    let before = demo.api_requests();
+    let seen = demo.accept_versions_seen().len();
+    assert_eq!(core.accounts().await.unwrap().len(), 3);
+    assert_eq!(demo.api_requests() - before, 1);
+    assert_eq!(demo.accept_versions_seen()[seen..], [None]);
 
     demo.reject_every_version();
     let before = demo.api_requests();
     let e = core.accounts().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Broker);
     assert!(e.message.contains("Update Keygrant"), "{}", e.message);
-    assert_eq!(demo.api_requests() - before, 2);
+    assert_eq!(demo.api_requests() - before, 1);
 }
 
 /// TradeStation's balances and positions take 25 accounts per request: a dashboard of 20

@@ -32,23 +32,49 @@ pub async fn api_get(
         .api_base
         .join(path)
         .map_err(|e| AppError::internal(format!("bad API path: {e}")))?;
-    let version = endpoints.broker.spec().api_version;
+    let version = endpoints
+        .broker
+        .spec()
+        .api_version
+        .filter(|_| !version_refused(&endpoints.api_base));
     let mut answer = get_with_retries(http, &url, access_token, version).await?;
     if answer.status == StatusCode::NOT_ACCEPTABLE && version.is_some() {
         tracing::info!(broker = ?endpoints.broker, "406 to the API version header; retrying without it");
         answer = get_with_retries(http, &url, access_token, None).await?;
-        if answer.status == StatusCode::NOT_ACCEPTABLE {
-            return Err(AppError::new(
-                ErrorKind::Broker,
-                format!(
-                    "{} no longer serves the API version this Keygrant was written for (406 for {what}). \
-                     Update Keygrant to the newest version.",
-                    endpoints.broker.display_name()
-                ),
-            ));
+        if answer.status != StatusCode::NOT_ACCEPTABLE {
+            // Remembered for this run, so later reads do not pay for the refusal again.
+            refuse_version(&endpoints.api_base);
         }
     }
+    if answer.status == StatusCode::NOT_ACCEPTABLE {
+        return Err(AppError::new(
+            ErrorKind::Broker,
+            format!(
+                "{} no longer serves the API version this Keygrant was written for (406 for {what}). \
+                 Update Keygrant to the newest version.",
+                endpoints.broker.display_name()
+            ),
+        ));
+    }
     read_answer(endpoints, answer, what, error_message)
+}
+
+/// API bases (one per broker environment) that refused the version header this run.
+static VERSION_REFUSED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn version_refused(api_base: &url::Url) -> bool {
+    VERSION_REFUSED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .any(|b| b == api_base.as_str())
+}
+
+fn refuse_version(api_base: &url::Url) {
+    let mut refused = VERSION_REFUSED.lock().unwrap_or_else(|p| p.into_inner());
+    if !refused.iter().any(|b| b == api_base.as_str()) {
+        refused.push(api_base.to_string());
+    }
 }
 
 /// One answer of the API: status, how long a 429 asked to wait, body.
@@ -208,8 +234,8 @@ impl RetryPolicy {
 /// almost 32 years; the epoch passed it in 2001).
 const EPOCH_THRESHOLD: u64 = 1_000_000_000;
 
-/// How long a 429 asks to wait: `Retry-After` in seconds (RFC 9110 section 10.2.3; the
-/// HTTP-date form counts as absent), else `X-RateLimit-Reset`, seconds until the reset
+/// How long a 429 asks to wait: `Retry-After` in seconds or as an HTTP date (RFC 9110
+/// section 10.2.3), else `X-RateLimit-Reset`, seconds until the reset
 /// (TradeStation, docs/brokers.md#tradestation-rate-limits) or, above 10^9, the Unix time of
 /// the reset, counted from `now` (docs/brokers.md#http-rate-limits). `None` when neither
 /// header is usable.
@@ -225,6 +251,14 @@ pub fn limit_wait(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Opti
     };
     if let Some(secs) = number("retry-after") {
         return Some(Duration::from_secs(secs));
+    }
+    // Retry-After may also be an HTTP date (RFC 9110 section 10.2.3).
+    let date = headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v.trim()).ok());
+    if let Some(at) = date {
+        return Some(at.duration_since(now).unwrap_or_default());
     }
     let reset = number("x-ratelimit-reset")?;
     if reset <= EPOCH_THRESHOLD {
@@ -289,7 +323,18 @@ mod tests {
             Some(Duration::ZERO),
             "a reset in the past means now"
         );
-        assert_eq!(w(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]), None);
+        let in_a_minute = httpdate::fmt_http_date(now + Duration::from_secs(60));
+        assert_eq!(
+            w(&[("retry-after", &in_a_minute)]),
+            Some(Duration::from_secs(60)),
+            "an HTTP date is counted from now"
+        );
+        assert_eq!(
+            w(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(w(&[("retry-after", "soon")]), None);
         assert_eq!(w(&[]), None);
     }
 

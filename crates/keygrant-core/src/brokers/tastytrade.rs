@@ -308,7 +308,8 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     read_scope: "read",
     no_refresh_token: "Tastytrade returned no refresh token. Check your OAuth application's settings, then connect again. Nothing was saved.",
     // Production and sandbox are separate services with separate grants.
-    dead_grant_causes: "Likely causes: the grant was deleted on the Tastytrade site, or the OAuth application's client secret was regenerated, which invalidates every grant of the application (docs/brokers.md#tastytrade-tokens-and-lifetimes).",
+    // docs/brokers.md#tastytrade-tokens-and-lifetimes
+    dead_grant_causes: "Likely causes: the grant was deleted on the Tastytrade site, or the OAuth application's client secret was regenerated, which invalidates every grant of the application.",
     grants_differ_by_environment: true,
     // docs/brokers.md#tastytrade-hand-off-variables
     handoff: HandoffVars {

@@ -324,7 +324,8 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     read_scope: "ReadAccount",
     no_refresh_token: "TradeStation returned no refresh token: the offline_access scope was not granted. Make sure your API key allows it, then connect again. Nothing was saved.",
     // Live and sim share one sign-in: a grant is not tied to either.
-    dead_grant_causes: "Likely causes: the refresh token was revoked (revoking revokes every refresh token of the API key), or the API key rotates refresh tokens and this one was left unused too long or passed its 24-hour absolute lifetime (docs/brokers.md#tradestation-tokens-and-lifetimes).",
+    // docs/brokers.md#tradestation-tokens-and-lifetimes
+    dead_grant_causes: "Likely causes: the refresh token was revoked (revoking revokes every refresh token of the API key), or the API key rotates refresh tokens and this one was left unused too long or passed its 24-hour absolute lifetime.",
     grants_differ_by_environment: false,
     // Keygrant's own names: the SDK reads no environment (docs/brokers.md#tradestation-hand-off-variables).
     handoff: HandoffVars {
