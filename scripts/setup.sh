@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev libsecret-1-dev pkg-config
-  xvfb webkit2gtk-driver gnome-keyring dbus-x11 python3 python3-venv curl
+  xvfb webkit2gtk-driver gnome-keyring dbus-x11 dbus-bin python3 python3-venv python3-dbus curl
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
