@@ -15,9 +15,14 @@ use keygrant::cli::ScriptCommand;
                   4 keyring or settings, 5 credentials refused (connect again), 6 temporary (network, \
                   broker, rate limit). `exec` returns its command's status."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// A `keygrant://` link to hand to the app (the desktop runs `keygrant %u` for one; a
+    /// running app receives it through the single-instance plugin).
+    #[arg(value_name = "LINK")]
+    link: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -75,5 +80,23 @@ fn main() {
                 std::process::exit(1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_from_the_desktop_opens_the_app_and_commands_still_parse() {
+        let cli = Cli::try_parse_from(["keygrant", "keygrant://callback?code=c&state=s"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.link.as_deref(),
+            Some("keygrant://callback?code=c&state=s")
+        );
+        let cli = Cli::try_parse_from(["keygrant", "token", "--format", "json"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Script(_))));
+        assert!(Cli::try_parse_from(["keygrant", "token", "--format", "yaml"]).is_err());
     }
 }
