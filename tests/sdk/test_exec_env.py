@@ -6,14 +6,14 @@ names live in one place, exec_env_names.json (the Rust unit test
 Here a child Python process starts with that environment and nothing else, against the Demo
 broker, and:
 
-- the tastyware `tastytrade` SDK builds its `Session()` with no arguments (it reads
-  TT_SECRET / TT_REFRESH), refreshes and lists the accounts, used as the hand-off snippet shows
-  (`async with Session() as session`);
+- the tastyware `tastytrade` SDK, run as the hand-off's Python snippet (snippets/tastytrade.py,
+  `async with Session() as session`), builds its `Session()` with no arguments (it reads
+  TT_SECRET / TT_REFRESH), refreshes and lists the accounts;
 - without TT_SECRET / TT_REFRESH (only TastyPy's TASTY_* names) `Session()` fails, so the SDK
   really reads those two names;
-- the `tradestation` SDK, given KEYGRANT_ACCESS_TOKEN as the snippet shows, lists the accounts
-  without refreshing (its sign-in address points nowhere), so a rotating key's refresh token
-  stays unspent.
+- the `tradestation` SDK, run as the hand-off's Python snippet (snippets/tradestation_sim.py,
+  `access_token=os.environ["KEYGRANT_ACCESS_TOKEN"]`), lists the accounts without refreshing
+  (its sign-in address points nowhere), so a rotating key's refresh token stays unspent.
 
 The SDKs have no setting for their API address: the child points them at
 KEYGRANT_API_BASE_URL, as a user's script would to use the Demo broker.
@@ -63,23 +63,17 @@ def run_child(script, env):
     return out.returncode, out.stdout, out.stderr
 
 
+SNIPPETS = pathlib.Path(__file__).parent / "snippets"
+
+# The hand-off's Python snippet as the page shows it for a production profile (the Rust unit
+# test `handoff::tests::python_snippets_are_the_ones_the_sdk_tests_run` keeps the file equal
+# to it), after a prelude pointing the SDK at the Demo broker: the SDK has no setting for its
+# address, so a script has to do the same to use the Demo broker.
 TASTYTRADE_CHILD = """
-import asyncio, os
+import os
 import tastytrade.session
-from tastytrade import Account, Session
-
-# The SDK has no setting for its address: point it at the Demo broker.
 tastytrade.session.API_URL = os.environ["KEYGRANT_API_BASE_URL"].rstrip("/")
-
-
-async def main():
-    async with Session() as session:
-        for account in await Account.get(session):
-            print(account.account_number)
-
-
-asyncio.run(main())
-"""
+""" + (SNIPPETS / "tastytrade.py").read_text()
 
 
 def test_tastytrade_sdk_session_from_the_environment_alone(demo):
@@ -103,27 +97,14 @@ def test_tastytrade_sdk_session_from_the_environment_alone(demo):
     assert code != 0 and "KeyError: 'TT_SECRET'" in err
 
 
+# The snippet for a sim profile (kept equal to the Rust one as above), after a prelude pointing
+# the SDK's API at the Demo broker and its sign-in nowhere, so that a refresh would fail.
 TRADESTATION_CHILD = """
 import os
 import tradestation.session
-from tradestation import Session
-from tradestation.account import Account
-
-# The SDK has no setting for its address: point it at the Demo broker; and its sign-in
-# nowhere, so a refresh would fail.
 tradestation.session.API_URL_SIM = os.environ["KEYGRANT_API_BASE_URL"].rstrip("/")
 tradestation.session.OAUTH_URL = "http://127.0.0.1:9"
-
-session = Session(
-    os.environ["TRADESTATION_API_KEY"],
-    os.environ["TRADESTATION_SECRET_KEY"],
-    os.environ["TRADESTATION_REFRESH_TOKEN"],
-    access_token=os.environ["KEYGRANT_ACCESS_TOKEN"],
-    is_test=True,
-)
-for account in Account.get_accounts(session):
-    print(account.account_id)
-"""
+""" + (SNIPPETS / "tradestation_sim.py").read_text()
 
 
 def test_tradestation_sdk_uses_the_access_token_without_refreshing(demo):

@@ -572,4 +572,20 @@ mod tests {
             assert_eq!(got, want, "{key}");
         }
     }
+
+    /// The Python snippets as tests/sdk/test_exec_env.py runs them, with the public SDKs,
+    /// in a child process holding only the `exec_env` environment.
+    #[test]
+    fn python_snippets_are_the_ones_the_sdk_tests_run() {
+        let t = profile(BrokerKind::Tastytrade, Environment::Production);
+        assert_eq!(
+            python_snippet(&t).unwrap(),
+            include_str!("../../../tests/sdk/snippets/tastytrade.py")
+        );
+        let s = profile(BrokerKind::TradeStation, Environment::Sandbox);
+        assert_eq!(
+            python_snippet(&s).unwrap(),
+            include_str!("../../../tests/sdk/snippets/tradestation_sim.py")
+        );
+    }
 }
