@@ -13,8 +13,10 @@ pub async fn run(core: &Core, name: Option<&str>, command: &[String]) -> Result<
     let (program, args) = command
         .split_first()
         .ok_or_else(|| AppError::new(ErrorKind::InvalidInput, "Name a command after --."))?;
-    let (grant, client_secret, refresh_token) = core.exec_credentials(name).await?;
-    let env = child_env(&grant, &client_secret, &refresh_token);
+    let (profile, env) = core.exec_env(name).await?;
+    if let Some(warning) = keygrant_core::handoff::rotation_warning(profile.broker.spec()) {
+        eprintln!("keygrant: {warning}");
+    }
     let spawned = tokio::process::Command::new(program)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.expose())))
@@ -33,47 +35,7 @@ pub async fn run(core: &Core, name: Option<&str>, command: &[String]) -> Result<
     Ok(exit_code(status))
 }
 
-use keygrant_core::app::TokenGrant;
-use keygrant_core::secret::{ClientSecret, Expose, RefreshToken, SecretText};
-
-/// The child's credential variables: the broker's hand-off names, the access token and the
-/// API base URL.
-fn child_env(
-    grant: &TokenGrant,
-    client_secret: &ClientSecret,
-    refresh_token: &RefreshToken,
-) -> Vec<(String, SecretText)> {
-    let vars = grant.profile.broker.spec().handoff;
-    let mut env = vec![
-        (
-            vars.client_secret.to_string(),
-            SecretText::new(client_secret.expose()),
-        ),
-        (
-            vars.refresh_token.to_string(),
-            SecretText::new(refresh_token.expose()),
-        ),
-        (
-            "KEYGRANT_ACCESS_TOKEN".to_string(),
-            SecretText::new(grant.access_token.expose()),
-        ),
-        (
-            "KEYGRANT_API_BASE_URL".to_string(),
-            SecretText::new(grant.api_base.as_str()),
-        ),
-        (
-            "KEYGRANT_PROFILE".to_string(),
-            SecretText::new(grant.profile.label.as_str()),
-        ),
-    ];
-    if let Some(id) = vars.client_id {
-        env.push((
-            id.to_string(),
-            SecretText::new(grant.profile.client_id.as_str()),
-        ));
-    }
-    env
-}
+use keygrant_core::secret::Expose;
 
 #[cfg(unix)]
 async fn wait_passing_signals(

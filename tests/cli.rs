@@ -300,3 +300,56 @@ async fn exec_hands_the_credentials_to_the_child_only_and_passes_its_status_and_
     })
     .await;
 }
+
+/// The issue's "done when": with a connection made as the window makes it, the public
+/// `tastytrade` SDK lists the accounts under `keygrant exec`, with no secret written to any
+/// file. Needs the SDK's virtual environment (scripts/test.sh makes it and sets
+/// `KEYGRANT_SDK_PYTHON`).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the tastytrade SDK's virtualenv: run by scripts/test.sh"]
+async fn exec_runs_the_public_tastytrade_sdk_with_no_secret_in_a_file() {
+    let python = std::env::var("KEYGRANT_SDK_PYTHON")
+        .expect("KEYGRANT_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
+    let w = std::sync::Arc::new(World::connected("SDK bot").await);
+    let w2 = w.clone();
+    blocking(move || {
+        let w = w2;
+        // The hand-off's Python snippet, after the one line a script needs to use the Demo
+        // broker (the SDK has no setting for its address).
+        let script = format!(
+            "import os\nimport tastytrade.session\n\
+             tastytrade.session.API_URL = os.environ['KEYGRANT_API_BASE_URL'].rstrip('/')\n{}",
+            std::fs::read_to_string(root().join("tests/sdk/snippets/tastytrade.py")).unwrap()
+        );
+        let out = w.run(&["exec", "--", &python, "-c", &script]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let printed: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+        assert_eq!(printed, ["5WX01234", "5WX05678", "5WX09012"]);
+
+        // No file under the user's settings holds a secret.
+        let rt = Vault::keyring().refresh_token(&w.profile_id).unwrap();
+        for entry in walk(w.home.path()) {
+            let text = String::from_utf8_lossy(&std::fs::read(&entry).unwrap()).to_string();
+            assert!(
+                !text.contains(rt.expose()) && !text.contains(DEMO_CLIENT_SECRET),
+                "a secret in {}",
+                entry.display()
+            );
+        }
+        w.cleanup();
+    })
+    .await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p);
+        }
+    }
+    files
+}

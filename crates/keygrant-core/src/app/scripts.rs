@@ -158,17 +158,27 @@ impl Core {
         })
     }
 
-    /// What `keygrant exec` hands a child process: a fresh access token (as
-    /// [`Core::token_for`]), the client secret and the newest refresh token. Errors: as
+    /// What `keygrant exec` hands a child process, as
+    /// [`crate::handoff::exec_env`] names it: a fresh access token (as [`Core::token_for`]),
+    /// the client secret, the newest refresh token and the API base. Errors: as
     /// [`Core::token_for`].
-    pub async fn exec_credentials(
+    pub async fn exec_env(
         &self,
         name: Option<&str>,
-    ) -> Result<(TokenGrant, ClientSecret, RefreshToken)> {
+    ) -> Result<(Profile, Vec<(String, crate::handoff::EnvValue)>)> {
         let grant = self.token_for(name).await?;
         let session = self.session_for(grant.profile.clone()).await?;
         let refresh_token = session.newest_refresh_token()?;
         let client_secret = self.vault.client_secret(&grant.profile.id)?;
-        Ok((grant, client_secret, refresh_token))
+        let env = crate::handoff::exec_env(
+            &grant.profile,
+            session.endpoints(),
+            &crate::handoff::Filled {
+                client_secret: &client_secret,
+                refresh_token: &refresh_token,
+            },
+            &grant.access_token,
+        );
+        Ok((grant.profile, env))
     }
 }
