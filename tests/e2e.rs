@@ -133,10 +133,10 @@ impl Run {
         for _ in 0..10 {
             // A launch that handed over to another instance can leave the session request
             // waiting for a window that never comes: bounded.
-            let connect = ClientBuilder::native()
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{}", driver.port));
-            match tokio::time::timeout(Duration::from_secs(60), connect).await {
+            let mut builder = ClientBuilder::native();
+            builder.capabilities(caps.clone());
+            let url = format!("http://127.0.0.1:{}", driver.port);
+            match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
                 Ok(Ok(c)) => return c,
                 Ok(Err(e)) => last = Some(format!("{e:?}")),
                 Err(_) => panic!(
