@@ -67,6 +67,9 @@ echo "== The public SDKs (PyPI tastytrade, tradestation) parse the Demo broker's
 [ -x target/sdk-venv/bin/python ] || python3 -m venv target/sdk-venv
 target/sdk-venv/bin/pip install -q --disable-pip-version-check -r tests/sdk/requirements.txt
 KEYGRANT_BIN="$PWD/target/debug/keygrant" target/sdk-venv/bin/python -m pytest tests/sdk -q -p no:cacheprovider
+echo "== keygrant exec runs the public tastytrade SDK (real keyring, no secret in a file)"
+dbus-run-session -- scripts/with-keyring.sh env KEYGRANT_SDK_PYTHON="$PWD/target/sdk-venv/bin/python" \
+  cargo test --locked --test cli -- --ignored -q
 
 echo "== Build the app and its installers (.deb, .rpm)"
 npx tauri build --bundles deb,rpm

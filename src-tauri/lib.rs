@@ -2,7 +2,9 @@
 //! app state. Everything the app does lives in `keygrant-core` (no Tauri) and the Demo broker
 //! in `keygrant-demo`; this crate only connects them to a window.
 
+pub mod cli;
 mod commands;
+mod exec;
 pub mod ipc;
 
 use keygrant_core::app::{Core, DemoSource, DEFAULT_FLOW_TIMEOUT};
@@ -13,13 +15,17 @@ use tauri_plugin_deep_link::DeepLinkExt;
 
 pub use keygrant_core::init_logging;
 
+/// The app's identifier, as in tauri.conf.json (tests/config.rs checks): it names the
+/// settings folder the window and the command line share.
+pub const IDENTIFIER: &str = "app.keygrant.desktop";
+
 /// The product as the About box shows it: the same values as Cargo.toml, package.json and
 /// tauri.conf.json (tests/config.rs checks).
 pub fn about() -> About {
     About {
         name: "Keygrant".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        identifier: "app.keygrant.desktop".into(),
+        identifier: IDENTIFIER.into(),
         license: env!("CARGO_PKG_LICENSE").into(),
         description: env!("CARGO_PKG_DESCRIPTION").into(),
     }

@@ -1,19 +1,39 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+use keygrant::cli::ScriptCommand;
 
 /// Keygrant: from a broker's OAuth application to a working refresh token. With no
-/// command, opens the app.
+/// command, opens the app; the other commands never open a window.
 #[derive(Parser)]
-#[command(name = "keygrant", version, about)]
+#[command(
+    name = "keygrant",
+    version,
+    about,
+    after_help = "Exit status: 0 done, 1 other error, 2 usage, 3 not connected or no such connection, \
+                  4 keyring or settings, 5 credentials refused (connect again), 6 temporary (network, \
+                  broker, rate limit). `exec` returns its command's status."
+)]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// A `keygrant://` link to hand to the app (the desktop runs `keygrant %u` for one; a
+    /// running app receives it through the single-instance plugin).
+    #[arg(value_name = "LINK")]
+    link: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Script(ScriptCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Run the Demo broker alone on 127.0.0.1 and print its address, endpoints and client.
     DemoBroker {
         /// The port to listen on (0 picks a free one).
@@ -33,6 +53,15 @@ fn main() {
     let cli = Cli::parse();
     match cli.command {
         None => keygrant::run(),
+        Some(Command::Script(command)) => std::process::exit(keygrant::cli::run(command)),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "keygrant",
+                &mut std::io::stdout(),
+            );
+        }
         Some(Command::DemoBroker {
             port,
             faults,
@@ -51,5 +80,23 @@ fn main() {
                 std::process::exit(1);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_from_the_desktop_opens_the_app_and_commands_still_parse() {
+        let cli = Cli::try_parse_from(["keygrant", "keygrant://callback?code=c&state=s"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.link.as_deref(),
+            Some("keygrant://callback?code=c&state=s")
+        );
+        let cli = Cli::try_parse_from(["keygrant", "token", "--format", "json"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Script(_))));
+        assert!(Cli::try_parse_from(["keygrant", "token", "--format", "yaml"]).is_err());
     }
 }

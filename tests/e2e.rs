@@ -131,13 +131,17 @@ impl Run {
         // a new launch hands over to it and quits, and the session fails. Retry briefly.
         let mut last = None;
         for _ in 0..10 {
-            match ClientBuilder::native()
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{}", driver.port))
-                .await
-            {
-                Ok(c) => return c,
-                Err(e) => last = Some(e),
+            // A launch that handed over to another instance can leave the session request
+            // waiting for a window that never comes: bounded.
+            let mut builder = ClientBuilder::native();
+            builder.capabilities(caps.clone());
+            let url = format!("http://127.0.0.1:{}", driver.port);
+            match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
+                Ok(Ok(c)) => return c,
+                Ok(Err(e)) => last = Some(format!("{e:?}")),
+                Err(_) => panic!(
+                    "no WebDriver session with the app within 60 s (another Keygrant running?)"
+                ),
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
@@ -698,13 +702,24 @@ async fn a_custom_oauth2_provider_in_the_real_window() {
 fn a_second_launch_with_a_link_hands_it_to_the_running_app() {
     let run = Run::new(&run_name("deep-link"));
     let log = std::fs::File::create(&run.log).unwrap();
-    let mut first = Command::new(&run.app)
-        .env("XDG_CONFIG_HOME", run.config.path())
-        .env("RUST_LOG", "keygrant=info")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
+    // Killed however the test ends, so a failure leaves no app holding the single-instance
+    // name for the next test.
+    struct KillOnDrop(Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut first = KillOnDrop(
+        Command::new(&run.app)
+            .env("XDG_CONFIG_HOME", run.config.path())
+            .env("RUST_LOG", "keygrant=info")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap(),
+    );
     // Wait until the first instance has set up its deep-link handling.
     let up = (0..100).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
@@ -721,7 +736,8 @@ fn a_second_launch_with_a_link_hands_it_to_the_running_app() {
         .unwrap();
     assert!(
         second.status.success(),
-        "the second launch hands over and exits 0"
+        "the second launch hands over and exits 0: {}",
+        String::from_utf8_lossy(&second.stderr)
     );
     let handled = (0..50).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
@@ -729,9 +745,8 @@ fn a_second_launch_with_a_link_hands_it_to_the_running_app() {
             .unwrap_or_default()
             .contains("refused a keygrant:// link")
     });
-    let alive = first.try_wait().unwrap().is_none();
-    let _ = first.kill();
-    let _ = first.wait();
+    let alive = first.0.try_wait().unwrap().is_none();
+    drop(first);
     let log = std::fs::read_to_string(&run.log).unwrap();
     assert!(handled, "the running app received the link: {log}");
     assert!(log.contains("no sign-in is waiting"), "{log}");

@@ -37,7 +37,7 @@ export interface Actions {
   retryDetail(number: string): Promise<void>;
   toggleReveal(): Promise<void>;
   copyRefreshToken(): Promise<void>;
-  copySnippet(kind: SnippetKind): Promise<void>;
+  copySnippet(kind: SnippetKind, hasSecrets: boolean): Promise<void>;
   refreshNow(): Promise<void>;
   retrySaveRefreshToken(): Promise<void>;
   selectProfile(id: string): Promise<void>;
@@ -266,10 +266,11 @@ export class Controller implements Actions {
     }
   }
 
-  /** Copies a snippet with the secrets filled in, in the backend. */
-  async copySnippet(kind: SnippetKind): Promise<void> {
+  /** Copies a snippet with the secrets filled in (where it has any), in the backend. */
+  async copySnippet(kind: SnippetKind, hasSecrets: boolean): Promise<void> {
     try {
-      this.dispatch({ type: "noted", text: COPIED_WITH_SECRETS(await commands.copySnippet(kind)) });
+      const secs = await commands.copySnippet(kind);
+      this.dispatch({ type: "noted", text: hasSecrets ? COPIED_WITH_SECRETS(secs) : COPIED(secs) });
     } catch (e) {
       this.dispatch({ type: "noted", text: asAppError(e).message });
     }

@@ -111,8 +111,27 @@ export const ACCOUNTS: Account[] = [
   { number: "5WX05678", nickname: "Roth IRA", account_type: "Roth IRA", margin_or_cash: "Cash", currency: "USD" },
 ];
 export const SNIPPETS: Snippet[] = [
-  { kind: "env", title: ".env", hint: "Save as .env", text: "TASTY_CLIENT_SECRET=<paste: Copy with secrets>\n" },
-  { kind: "curl", title: "curl", hint: "Run it", text: "curl -sS -X POST 'https://api.tastyworks.com/oauth/token'\n" },
+  {
+    kind: "exec",
+    title: "keygrant exec (recommended)",
+    hint: "Recommended.",
+    text: "keygrant exec -- python bot.py\n",
+    has_secrets: false,
+  },
+  {
+    kind: "env",
+    title: ".env",
+    hint: "Save as .env",
+    text: "TT_SECRET=<paste: Copy with secrets>\nTASTY_CLIENT_SECRET=<paste: Copy with secrets>\n",
+    has_secrets: true,
+  },
+  {
+    kind: "curl",
+    title: "curl",
+    hint: "Run it",
+    text: "curl -sS -X POST 'https://api.tastyworks.com/oauth/token'\n",
+    has_secrets: true,
+  },
 ];
 
 export function detailFor(number: string): AccountDetail {

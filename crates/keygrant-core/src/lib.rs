@@ -11,7 +11,8 @@
 //! - [`brokers`]: one module per broker ([`brokers::tastytrade`], [`brokers::tradestation`],
 //!   [`brokers::custom`]), HTTP with retries ([`brokers::http`]), the neutral portfolio model.
 //! - [`profiles`]: the settings that are not secret (`profiles.json`, atomic writes).
-//! - [`handoff`]: the `.env`, Python SDK and curl snippets.
+//! - [`handoff`]: the environment `keygrant exec` gives a child (`exec_env`), and the
+//!   `keygrant exec`, `.env`, Python SDK and curl snippets.
 //! - [`views`]: the types the front ends send and receive; [`validate`]: pasted input.
 //! - [`error`]: the one error type; [`secret`]: the secret types, redacted in `Debug`.
 //!

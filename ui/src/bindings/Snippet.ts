@@ -14,10 +14,15 @@ kind: SnippetKind,
  */
 title: string, 
 /**
- * What to do with it, in one sentence.
+ * What to do with it, in one or two sentences.
  */
 hint: string, 
 /**
  * The text with placeholders (or environment variables) where the secrets go.
  */
-text: string, };
+text: string, 
+/**
+ * Whether the copied version has secrets filled in (the button says "Copy with secrets");
+ * false when the text is the same either way.
+ */
+has_secrets: boolean, };

@@ -3,4 +3,4 @@
 /**
  * Which hand-off format a snippet is in.
  */
-export type SnippetKind = "env" | "python" | "curl";
+export type SnippetKind = "exec" | "env" | "python" | "curl";

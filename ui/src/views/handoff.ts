@@ -10,7 +10,7 @@ export function handoffView(snippets: Snippet[] | undefined, a: Actions): Part {
   if (!snippets || snippets.length === 0) return nothing;
   return html`<section class="card" id="handoff">
     <h2>Use it in your own code</h2>
-    <p class="muted small">Shown with placeholders. Copy with secrets puts the real client secret and refresh token on your clipboard only, and clears it after a short time.</p>
+    <p class="muted small">Recommended: run your script with <code>keygrant exec</code>, which hands it the credentials in its environment and writes nothing to disk. The other snippets are shown with placeholders; Copy with secrets puts the real client secret and refresh token on your clipboard only, and clears it after a short time.</p>
     ${repeat(
       snippets,
       (sn) => sn.kind,
@@ -23,7 +23,7 @@ function snippetView(sn: Snippet, a: Actions): TemplateResult {
   return html`<div class="snippet" id="snippet-${sn.kind}">
     <div class="row-between">
       <strong>${sn.title}</strong>
-      <button id="copy-snippet-${sn.kind}" @click=${() => void a.copySnippet(sn.kind)}>Copy with secrets</button>
+      <button id="copy-snippet-${sn.kind}" @click=${() => void a.copySnippet(sn.kind, sn.has_secrets)}>${sn.has_secrets ? "Copy with secrets" : "Copy"}</button>
     </div>
     <pre class="mono">${sn.text}</pre>
     <small class="muted">${sn.hint}</small>

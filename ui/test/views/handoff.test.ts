@@ -8,13 +8,26 @@ describe("hand-off snippets", () => {
   it("show placeholders and copy with secrets through the backend", async () => {
     ipc.handlers.copy_snippet = () => 45;
     await start(RETURNING(PROFILE));
-    expect($("#snippet-env").textContent).toContain("TASTY_CLIENT_SECRET=<paste: Copy with secrets>");
+    const order = [...document.querySelectorAll("#handoff .snippet")].map((e) => e.id);
+    expect(order).toEqual(["snippet-exec", "snippet-env", "snippet-curl"]);
+    expect($("#copy-snippet-exec").textContent).toBe("Copy");
+    expect($("#copy-snippet-env").textContent).toBe("Copy with secrets");
+    expect($("#snippet-env").textContent).toContain("TT_SECRET=<paste: Copy with secrets>");
     $("#copy-snippet-curl").click();
     await flush();
     expect(argsOf("copy_snippet")).toEqual({ kind: "curl" });
     expect($("#note").textContent).toContain("cleared in 45 seconds");
     expect(announced()).toBe("Copied with your secrets. The clipboard will be cleared in 45 seconds.");
     expect(document.body.innerHTML).not.toContain(TOKEN);
+  });
+
+  it("copy the keygrant exec snippet without claiming secrets", async () => {
+    ipc.handlers.copy_snippet = () => 45;
+    await start(RETURNING(PROFILE));
+    $("#copy-snippet-exec").click();
+    await flush();
+    expect(argsOf("copy_snippet")).toEqual({ kind: "exec" });
+    expect(announced()).toBe("Copied. The clipboard will be cleared in 45 seconds.");
   });
 
   it("are left out when the backend has none to give", async () => {

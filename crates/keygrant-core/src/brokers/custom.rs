@@ -36,10 +36,14 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     no_refresh_token: "The provider returned no refresh token. Many providers issue one only when asked: add a scope such as offline_access or an extra parameter such as access_type=offline (see the provider's documentation), then connect again. Nothing was saved.",
     dead_grant_causes: "Likely causes: the grant was revoked or expired at the provider, or the client secret was changed.",
     grants_differ_by_environment: false,
+    // Keygrant's own names: no SDK.
     handoff: HandoffVars {
-        client_id: Some("OAUTH_CLIENT_ID"),
-        client_secret: "OAUTH_CLIENT_SECRET",
-        refresh_token: "OAUTH_REFRESH_TOKEN",
+        client_id: &["OAUTH_CLIENT_ID"],
+        client_secret: &["OAUTH_CLIENT_SECRET"],
+        refresh_token: &["OAUTH_REFRESH_TOKEN"],
+        // A provider may issue a new refresh token on any refresh (RFC 6749 section 6).
+        refresh_may_rotate: true,
+        example_api_path: None,
     },
     python_snippet: None,
     api: None,

@@ -203,15 +203,44 @@ pub struct ScopeSpec {
     pub required: bool,
 }
 
-/// The environment variables a hand-off `.env` uses for this broker.
+/// The environment variable names a hand-off gives this broker's credentials under: the
+/// `.env` snippet writes every name, and `keygrant exec` sets every name in the child's
+/// environment ([`crate::handoff::exec_env`]). Each list is in order of preference; the first
+/// name is the one the curl snippet reads. Which SDK reads which name, with sources:
+/// `docs/brokers.md#tastytrade-hand-off-variables`, `#tradestation-hand-off-variables`.
 #[derive(Debug, Clone, Copy)]
 pub struct HandoffVars {
-    /// The client ID's variable, where the SDK reads one.
-    pub client_id: Option<&'static str>,
-    /// The client secret's variable.
-    pub client_secret: &'static str,
-    /// The refresh token's variable.
-    pub refresh_token: &'static str,
+    /// The client ID's names; empty when no SDK reads one and the refresh request needs none.
+    pub client_id: &'static [&'static str],
+    /// The client secret's names (at least one).
+    pub client_secret: &'static [&'static str],
+    /// The refresh token's names (at least one).
+    pub refresh_token: &'static [&'static str],
+    /// Whether the provider may rotate refresh tokens, so that a child process refreshing with
+    /// its copy may spend the token Keygrant holds (TradeStation keys opted in to rotation,
+    /// `docs/brokers.md#tradestation-tokens-and-lifetimes`; any OAuth 2 provider, RFC 6749
+    /// section 6). Drives [`crate::handoff::rotation_warning`].
+    pub refresh_may_rotate: bool,
+    /// A read-only API path under the API base for the raw-HTTP example (the account list),
+    /// relative, without a leading `/`; `None` when Keygrant knows no API of the provider.
+    pub example_api_path: Option<&'static str>,
+}
+
+impl HandoffVars {
+    /// The name the curl snippet reads the client ID from, if any.
+    pub fn primary_client_id(&self) -> Option<&'static str> {
+        self.client_id.first().copied()
+    }
+
+    /// The name the curl snippet reads the client secret from.
+    pub fn primary_client_secret(&self) -> &'static str {
+        self.client_secret[0]
+    }
+
+    /// The name the curl snippet reads the refresh token from.
+    pub fn primary_refresh_token(&self) -> &'static str {
+        self.refresh_token[0]
+    }
 }
 
 /// The account list request of a broker's API.
@@ -292,10 +321,11 @@ pub struct BrokerSpec {
     /// Whether a grant of one environment is refused by the other (so a refused pasted
     /// token is worth trying against the other environment).
     pub grants_differ_by_environment: bool,
-    /// The hand-off `.env` variable names.
+    /// The hand-off environment variable names.
     pub handoff: HandoffVars,
-    /// The public Python SDK's session, given the `.env` names and whether it is the test
-    /// environment; `None` when there is no SDK.
+    /// A Python script using the public SDK as `keygrant exec -- python bot.py` runs it
+    /// (credentials from the environment, [`HandoffVars`]), given the names and whether it is
+    /// the test environment; `None` when there is no SDK.
     pub python_snippet: Option<fn(&HandoffVars, bool) -> String>,
     /// The account API; `None` when Keygrant shows no dashboard.
     pub api: Option<BrokerApi>,

@@ -311,11 +311,16 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     // docs/brokers.md#tastytrade-tokens-and-lifetimes
     dead_grant_causes: "Likely causes: the grant was deleted on the Tastytrade site, or the OAuth application's client secret was regenerated, which invalidates every grant of the application.",
     grants_differ_by_environment: true,
-    // docs/brokers.md#tastytrade-hand-off-variables
+    // docs/brokers.md#tastytrade-hand-off-variables: the tastyware SDK reads TT_SECRET and
+    // TT_REFRESH (tt13 `session.py`); TASTY_* are TastyPy's (seed 002). No SDK reads a client
+    // ID and the refresh body needs none.
     handoff: HandoffVars {
-        client_id: None,
-        client_secret: "TASTY_CLIENT_SECRET",
-        refresh_token: "TASTY_REFRESH_TOKEN",
+        client_id: &[],
+        client_secret: &["TT_SECRET", "TASTY_CLIENT_SECRET"],
+        refresh_token: &["TT_REFRESH", "TASTY_REFRESH_TOKEN"],
+        // docs/brokers.md#tastytrade-tokens-and-lifetimes
+        refresh_may_rotate: false,
+        example_api_path: Some("customers/me/accounts"),
     },
     python_snippet: Some(python_snippet),
     api: Some(BrokerApi {
@@ -328,14 +333,22 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     api_version: Some(("Accept-Version", ACCEPT_VERSION)),
 };
 
-/// The `tastytrade` SDK's session (`Session(secret, refresh_token[, is_test=True])`).
+/// The tastyware `tastytrade` SDK (13.2.3, async since 12.0): `Session()` with no credential
+/// arguments reads `TT_SECRET` and `TT_REFRESH` from the environment; `is_test=True` for the
+/// sandbox (docs/brokers.md#tastytrade-hand-off-variables).
 fn python_snippet(v: &HandoffVars, sandbox: bool) -> String {
     format!(
-        "import os\nfrom tastytrade import Session  # pip install tastytrade\n\n\
-         session = Session(os.environ[\"{}\"], os.environ[\"{}\"]{})\n",
-        v.client_secret,
-        v.refresh_token,
-        if sandbox { ", is_test=True" } else { "" }
+        "import asyncio\n\
+         from tastytrade import Account, Session  # pip install \"tastytrade>=12\" (async)\n\n\n\
+         async def main():\n    \
+         # Session() reads {} and {} from the environment.\n    \
+         async with Session({}) as session:\n        \
+         for account in await Account.get(session):\n            \
+         print(account.account_number)\n\n\n\
+         asyncio.run(main())\n",
+        v.primary_client_secret(),
+        v.primary_refresh_token(),
+        if sandbox { "is_test=True" } else { "" }
     )
 }
 

@@ -327,11 +327,15 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     // docs/brokers.md#tradestation-tokens-and-lifetimes
     dead_grant_causes: "Likely causes: the refresh token was revoked (revoking revokes every refresh token of the API key), or the API key rotates refresh tokens and this one was left unused too long or passed its 24-hour absolute lifetime.",
     grants_differ_by_environment: false,
-    // Keygrant's own names: the SDK reads no environment (docs/brokers.md#tradestation-hand-off-variables).
+    // Keygrant's own names, after the SDK's parameter names: the SDK reads no environment
+    // (docs/brokers.md#tradestation-hand-off-variables).
     handoff: HandoffVars {
-        client_id: Some("TRADESTATION_API_KEY"),
-        client_secret: "TRADESTATION_SECRET_KEY",
-        refresh_token: "TRADESTATION_REFRESH_TOKEN",
+        client_id: &["TRADESTATION_API_KEY"],
+        client_secret: &["TRADESTATION_SECRET_KEY"],
+        refresh_token: &["TRADESTATION_REFRESH_TOKEN"],
+        // Rotation is opt-in per API key (docs/brokers.md#tradestation-tokens-and-lifetimes).
+        refresh_may_rotate: true,
+        example_api_path: Some("brokerage/accounts"),
     },
     python_snippet: Some(python_snippet),
     api: Some(BrokerApi {
@@ -344,14 +348,28 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     api_version: None,
 };
 
-/// The `tradestation` SDK's session (`Session(api_key, secret_key, refresh_token, is_test=)`).
+/// The `tradestation` SDK (0.2, sync): `Session(api_key, secret_key, refresh_token,
+/// access_token=None, ..., is_test=False)`; it reads no environment and, given an
+/// `access_token`, does not refresh when constructed, so the script spends no refresh token
+/// (docs/brokers.md#tradestation-hand-off-variables).
 fn python_snippet(v: &HandoffVars, sandbox: bool) -> String {
     format!(
-        "import os\nfrom tradestation import Session  # pip install tradestation\n\n\
-         session = Session(\n    os.environ[\"{}\"],\n    os.environ[\"{}\"],\n    os.environ[\"{}\"],\n    is_test={},\n)\n",
-        v.client_id.unwrap_or_default(),
-        v.client_secret,
-        v.refresh_token,
+        "import os\n\
+         from tradestation import Account, Session  # pip install tradestation\n\n\
+         # keygrant exec sets these; the SDK reads no environment itself. With access_token\n\
+         # it does not refresh, so a rotating API key's refresh token stays unspent.\n\
+         session = Session(\n    \
+         os.environ[\"{}\"],\n    \
+         os.environ[\"{}\"],\n    \
+         os.environ[\"{}\"],\n    \
+         access_token=os.environ[\"{}\"],\n    \
+         is_test={},\n)\n\
+         for account in Account.get_accounts(session):\n    \
+         print(account.account_id)\n",
+        v.primary_client_id().unwrap_or_default(),
+        v.primary_client_secret(),
+        v.primary_refresh_token(),
+        crate::handoff::ACCESS_TOKEN_VAR,
         if sandbox { "True" } else { "False" }
     )
 }

@@ -35,7 +35,7 @@ type Client =
 
 /// One field of a token response as the UI may show it: tokens and any other string whose
 /// name is not known to be harmless are masked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, TS)]
 #[ts(export)]
 pub struct TokenField {
     /// The field's name as the broker sent it.

@@ -3,7 +3,10 @@
 //! refresh at a time: callers that find the token stale queue on the same lock and reuse the
 //! result. A rotated refresh token is written to the keyring before the old one is dropped.
 
+pub mod shared;
+
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -15,7 +18,7 @@ use crate::brokers::{self, Account, Endpoints};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::oauth::{self, TokenField, TokenSet};
 use crate::profiles::Profile;
-use crate::secret::{AccessToken, RefreshToken};
+use crate::secret::{AccessToken, Expose, RefreshToken};
 use crate::vault::Vault;
 
 /// The most an access token is refreshed before its expiry (the Tastytrade SDK uses 60 s,
@@ -106,6 +109,8 @@ pub struct Session {
     wave: Mutex<Option<Wave>>,
     /// Until when the broker's rate limit holds this session's requests back.
     limited_until: std::sync::Mutex<Option<Instant>>,
+    /// Where the cross-process refresh lock lives ([`shared`]); `None`: this process only.
+    lock_dir: Option<PathBuf>,
 }
 
 impl Cached {
@@ -149,6 +154,50 @@ impl Session {
             generation: AtomicU64::new(0),
             wave: Mutex::new(None),
             limited_until: Default::default(),
+            lock_dir: None,
+        }
+    }
+
+    /// Shares refreshes with other Keygrant processes through a lock file under `config_dir`
+    /// and the keyring's shared access token ([`shared`]).
+    pub fn with_lock_dir(mut self, config_dir: PathBuf) -> Self {
+        self.lock_dir = Some(config_dir);
+        self
+    }
+
+    /// The access token another process left in the keyring, if it is not due yet.
+    fn shared_token(&self) -> Option<Cached> {
+        let stored =
+            shared::SharedToken::parse(&self.vault.shared_access_token(&self.profile.id)?)?;
+        let left = stored.usable_for(SystemTime::now())?;
+        let lifetime = Duration::from_secs(stored.expires.saturating_sub(stored.obtained));
+        let (_, margin) = lifetime_and_margin(Some(lifetime));
+        let obtained = std::time::UNIX_EPOCH + Duration::from_secs(stored.obtained);
+        Some(Cached {
+            token: AccessToken::new(stored.access_token),
+            expires_at: Instant::now() + left + margin,
+            margin,
+            obtained,
+            expires_wall: std::time::UNIX_EPOCH + Duration::from_secs(stored.expires),
+            fields: stored.fields,
+        })
+    }
+
+    /// Leaves `c` in the keyring for other processes (best effort: they refresh otherwise).
+    fn share(&self, c: &Cached) {
+        if self.lock_dir.is_none() {
+            return;
+        }
+        let lifetime = c
+            .expires_wall
+            .duration_since(c.obtained)
+            .unwrap_or_default();
+        let stored = shared::SharedToken::new(&c.token, c.obtained, lifetime, &c.fields);
+        if let Err(e) = self
+            .vault
+            .set_shared_access_token(&self.profile.id, &stored.to_json())
+        {
+            tracing::debug!(kind = ?e.kind, "could not share the access token; other processes will refresh");
         }
     }
 
@@ -169,6 +218,19 @@ impl Session {
             }
         }
         let id = &self.profile.id;
+        // One refresh across processes: wait for the others, then use what they obtained.
+        let _lock = match &self.lock_dir {
+            Some(dir) => Some(shared::RefreshLock::acquire(dir, id).await?),
+            None => None,
+        };
+        if !force && self.lock_dir.is_some() {
+            if let Some(c) = self.shared_token() {
+                tracing::debug!(profile = %id, "using the access token another process obtained");
+                let token = c.token.clone();
+                *slot = Some(c);
+                return Ok(token);
+            }
+        }
         // The newest refresh token: one the keyring has not taken yet, else the keyring's.
         let pending = self
             .pending_refresh_token
@@ -200,6 +262,7 @@ impl Session {
             self.save_pending();
         }
         let c = cached(&set);
+        self.share(&c);
         let token = c.token.clone();
         *slot = Some(c);
         Ok(token)
@@ -210,6 +273,16 @@ impl Session {
         let mut slot = self.access.lock().await;
         if slot.as_ref().is_some_and(|c| c.token == *token) {
             *slot = None;
+        }
+        // Other processes must not be handed it either.
+        if self.lock_dir.is_some() {
+            let stored = self
+                .vault
+                .shared_access_token(&self.profile.id)
+                .and_then(|json| shared::SharedToken::parse(&json));
+            if stored.is_some_and(|s| s.access_token == token.expose()) {
+                let _ = self.vault.delete_shared_access_token(&self.profile.id);
+            }
         }
     }
 

@@ -227,6 +227,34 @@ impl Vault {
         format!("{profile_id}/refresh_token")
     }
 
+    /// The key of a profile's shared access token: `<profile_id>/access_token` (see
+    /// [`crate::session::shared`]).
+    pub fn access_token_key(profile_id: &str) -> String {
+        format!("{profile_id}/access_token")
+    }
+
+    /// The access token another Keygrant process obtained for `profile_id`, as stored by
+    /// [`Vault::set_shared_access_token`] (JSON, see [`crate::session::shared::SharedToken`]).
+    /// `None` when there is none or it cannot be read: the caller refreshes instead.
+    pub fn shared_access_token(&self, profile_id: &str) -> Option<String> {
+        self.store
+            .get(&Self::access_token_key(profile_id))
+            .ok()
+            .flatten()
+    }
+
+    /// Stores `json` (a [`crate::session::shared::SharedToken`]) as profile `profile_id`'s
+    /// shared access token. Errors: [`ErrorKind::Keyring`]; callers go on without sharing.
+    pub fn set_shared_access_token(&self, profile_id: &str, json: &str) -> Result<()> {
+        self.store.set(&Self::access_token_key(profile_id), json)
+    }
+
+    /// Forgets profile `profile_id`'s shared access token (the broker refused it). Errors:
+    /// [`ErrorKind::Keyring`].
+    pub fn delete_shared_access_token(&self, profile_id: &str) -> Result<()> {
+        self.store.delete(&Self::access_token_key(profile_id))
+    }
+
     /// Stores both secrets of a new profile, or neither.
     pub fn save_profile(
         &self,
@@ -300,12 +328,13 @@ impl Vault {
         })
     }
 
-    /// Deletes both secrets of a profile; a missing one is not an error. Errors:
-    /// [`ErrorKind::Keyring`].
+    /// Deletes both secrets of a profile and its shared access token; a missing one is not an
+    /// error. Errors: [`ErrorKind::Keyring`].
     pub fn delete_profile(&self, profile_id: &str) -> Result<()> {
         let a = self.store.delete(&Self::client_secret_key(profile_id));
         let b = self.store.delete(&Self::refresh_token_key(profile_id));
-        a.and(b)
+        let c = self.store.delete(&Self::access_token_key(profile_id));
+        a.and(b).and(c)
     }
 }
 

@@ -23,6 +23,9 @@ use crate::vault::Vault;
 use crate::views::*;
 use keygrant_demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
+mod scripts;
+pub use scripts::{Listing, TokenGrant};
+
 /// How long the app waits for the browser before giving up and freeing the port.
 pub const DEFAULT_FLOW_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -155,6 +158,15 @@ impl Core {
             sessions: RwLock::new(HashMap::new()),
             active: Mutex::new(None),
         }
+    }
+
+    /// The folder of `profiles.json`, where the cross-process refresh locks live too.
+    pub fn config_dir(&self) -> std::path::PathBuf {
+        self.profiles
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 
     /// The Demo broker's base URL, starting it on 127.0.0.1 the first time it is needed.
@@ -558,7 +570,8 @@ impl Core {
             self.vault.clone(),
             self.http.clone(),
             Some(tokens),
-        );
+        )
+        .with_lock_dir(self.config_dir());
         if unsaved {
             session.keep_unsaved_refresh_token(refresh_token.clone());
         }
@@ -651,6 +664,12 @@ impl Core {
                 "No broker is connected yet. Use the setup wizard to connect one.",
             )
         })?;
+        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = Some(profile.id.clone());
+        self.session_for(profile).await
+    }
+
+    /// `profile`'s session, made on first use and kept for the run.
+    async fn session_for(&self, profile: Profile) -> Result<Arc<Session>> {
         if let Some(s) = self.sessions.read().await.get(&profile.id) {
             return Ok(s.clone());
         }
@@ -658,16 +677,18 @@ impl Core {
         if let Some(s) = all.get(&profile.id) {
             return Ok(s.clone());
         }
-        *self.active.lock().unwrap_or_else(|p| p.into_inner()) = Some(profile.id.clone());
         let endpoints = self.profile_endpoints(&profile).await?;
         let id = profile.id.clone();
-        let s = Arc::new(Session::new(
-            profile,
-            endpoints,
-            self.vault.clone(),
-            self.http.clone(),
-            None,
-        ));
+        let s = Arc::new(
+            Session::new(
+                profile,
+                endpoints,
+                self.vault.clone(),
+                self.http.clone(),
+                None,
+            )
+            .with_lock_dir(self.config_dir()),
+        );
         all.insert(id, s.clone());
         Ok(s)
     }
