@@ -4,4 +4,4 @@
  * What went wrong, stable for code (the UI chooses its remedy by it); serialised in
  * `snake_case`.
  */
-export type ErrorKind = "invalid_input" | "cancelled" | "timeout" | "access_denied" | "invalid_client" | "invalid_grant" | "wrong_environment" | "unauthorized" | "forbidden" | "network" | "rate_limited" | "broker" | "keyring" | "config" | "not_connected" | "port_in_use" | "busy" | "internal";
+export type ErrorKind = "invalid_input" | "cancelled" | "timeout" | "access_denied" | "invalid_client" | "invalid_grant" | "wrong_environment" | "unauthorized" | "forbidden" | "network" | "temporary" | "rate_limited" | "broker" | "keyring" | "config" | "not_connected" | "port_in_use" | "busy" | "internal";
