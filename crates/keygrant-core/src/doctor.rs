@@ -1,12 +1,14 @@
 //! `keygrant doctor`: checks of one saved connection, each with a verdict and a fix, for the
 //! window's Diagnose panel and the command line ([`crate::app::Core::diagnose`]).
 //!
-//! The checks: the token endpoint reachable over HTTPS (DNS, TLS, clock skew from `Date`);
-//! the client secret and the refresh token accepted (one refresh through the session's
-//! single-flight path, so a rotated refresh token is saved like any other); the tokens
-//! belonging to this client and environment (JWT claims, the payload only: signatures are
-//! never checked or shown); the scopes granted against those asked; the keyring readable and
-//! writable; the `keygrant://` handler registered to this program.
+//! The checks: the token endpoint reachable over HTTPS (DNS, TLS, clock skew from `Date`,
+//! docs/brokers.md#http-date-and-clock-skew); the client secret and the refresh token
+//! accepted (one refresh through the session's single-flight path, so a rotated refresh token
+//! is saved like any other; docs/brokers.md#oauth-2-error-responses); the tokens belonging to
+//! this client and environment (JWT claims, the payload only: signatures are never checked or
+//! shown; docs/brokers.md#tastytrade-environments, docs/brokers.md#tradestation-tokens-and-lifetimes);
+//! the scopes granted against those asked (docs/brokers.md#oauth-2-token-response); the
+//! keyring readable and writable; the `keygrant://` handler registered to this program.
 //!
 //! Nothing here shows a secret: [`Diagnosis`] holds no token, no client secret and only the
 //! last four characters of the client ID, and [`Diagnosis::report`] is safe to paste into a
