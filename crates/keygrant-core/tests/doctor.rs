@@ -2,6 +2,9 @@
 //! check, and each planted fault is found by the check meant for it (wrong environment, wrong
 //! client, refused client secret, locked keyring, `keygrant://` handler pointing elsewhere),
 //! with a report that never holds the client secret, a token or the full client ID.
+//! Linux only: the handler check reads `xdg-mime` (a fake one here) and is skipped elsewhere.
+
+#![cfg(target_os = "linux")]
 
 mod common;
 
