@@ -348,10 +348,18 @@ fn unreachable(host: &str, e: &reqwest::Error) -> Check {
             format!("The name {host} could not be looked up (DNS)."),
             "Check your internet connection and DNS settings (a VPN or company network may block it), then run the check again.",
         )
-    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
+    } else if [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "alert",
+    ]
+    .iter()
+    .any(|w| chain.contains(w))
     {
         (
-            format!("The secure connection (TLS) to {host} failed: its certificate was not accepted."),
+            format!("The secure connection (TLS) to {host} failed: its certificate was not accepted, or it did not speak TLS."),
             "A proxy or antivirus that inspects HTTPS can cause this; check your system date and time, and try another network.",
         )
     } else if e.is_timeout() {

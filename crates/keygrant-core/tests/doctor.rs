@@ -508,3 +508,69 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_endpoint_is_told_apart_dns_from_tls_and_the_grant_is_kept() {
+    let prod = DemoBroker::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, store) = memory();
+    let xdg = our_xdg();
+    let connect = ConnectRequest {
+        broker: BrokerKind::Tastytrade,
+        environment: Environment::Production,
+        client_id: DEMO_CLIENT_ID.into(),
+        client_secret: DEMO_CLIENT_SECRET.into(),
+        redirect_uri: Some(format!("http://127.0.0.1:{}", free_port())),
+        scopes: None,
+        custom: None,
+    };
+    let view = core_at(&prod, dir.path(), &vault, &xdg)
+        .with_override(
+            BrokerKind::Tastytrade,
+            Environment::Production,
+            prod.base_url(),
+        )
+        .connect(connect, scripted_browser("approve"))
+        .await
+        .unwrap();
+    let saved = store.read(&Vault::refresh_token_key(&view.id)).unwrap();
+    let at = |base: &str| {
+        core_at(&prod, dir.path(), &vault, &xdg).with_override(
+            BrokerKind::Tastytrade,
+            Environment::Production,
+            url::Url::parse(base).unwrap(),
+        )
+    };
+    // A name that never resolves (RFC 6761 reserves .invalid).
+    let d = at("https://keygrant-doctor-test.invalid/")
+        .diagnose(None)
+        .await
+        .unwrap();
+    let e = check(&d, "endpoint");
+    assert_eq!(e.verdict, Verdict::Fail, "{e:?}");
+    assert!(e.detail.contains("DNS"), "{e:?}");
+    assert_eq!(
+        verdict(&d, "refresh_token"),
+        Verdict::Warn,
+        "{}",
+        d.report()
+    );
+    // TLS spoken to a plain-HTTP server.
+    let d = at(&format!("https://127.0.0.1:{}/", prod.addr().port()))
+        .diagnose(None)
+        .await
+        .unwrap();
+    let e = check(&d, "endpoint");
+    assert_eq!(e.verdict, Verdict::Fail, "{e:?}");
+    assert!(e.detail.contains("TLS"), "{e:?}");
+    // Plain http off this computer is refused before anything is sent.
+    let d = at("http://broker.example/").diagnose(None).await.unwrap();
+    let e = check(&d, "endpoint");
+    assert_eq!(e.verdict, Verdict::Fail, "{e:?}");
+    assert!(e.detail.contains("not HTTPS"), "{e:?}");
+    // Nothing was lost on the way.
+    assert_eq!(
+        store.read(&Vault::refresh_token_key(&view.id)).unwrap(),
+        saved
+    );
+}
