@@ -14,6 +14,7 @@
 //! | 4 | the system keyring is locked, missing or refused; or a settings file is unreadable |
 //! | 5 | the broker refused the credentials: connect again (`invalid_grant`, `invalid_client`, wrong environment, 401/403) |
 //! | 6 | temporary: the network, the broker's token endpoint or its rate limit; try again later |
+//! | 7 | `doctor`: at least one check failed (each says how to fix it) |
 //!
 //! `exec` returns the child's own status, and dies of the child's signal when it does.
 
@@ -57,6 +58,21 @@ pub enum ScriptCommand {
     Status {
         #[command(flatten)]
         profile: ProfileArg,
+    },
+    /// Check everything a connection needs, each with a verdict and a fix: the token endpoint
+    /// (DNS, TLS, clock), the client secret, the refresh token, whose client and environment
+    /// the tokens are, the scopes, the keyring, the keygrant:// handler. Exit 7 when a check
+    /// fails.
+    Doctor {
+        #[command(flatten)]
+        profile: ProfileArg,
+        /// Print a masked report to paste into a support request (no secret, no token, the
+        /// client ID cut to its last four characters), with the version and system.
+        #[arg(long, conflicts_with = "json")]
+        report: bool,
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -135,6 +151,11 @@ async fn dispatch(core: &Core, command: ScriptCommand) -> keygrant_core::error::
             Ok(0)
         }
         ScriptCommand::Status { profile } => status(core, profile.profile.as_deref()).await,
+        ScriptCommand::Doctor {
+            profile,
+            report,
+            json,
+        } => doctor(core, profile.profile.as_deref(), report, json).await,
         ScriptCommand::Exec { profile, command } => {
             crate::exec::run(core, profile.profile.as_deref(), &command).await
         }
@@ -228,4 +249,31 @@ async fn status(core: &Core, name: Option<&str>) -> keygrant_core::error::Result
         p.broker.env_name(p.environment)
     );
     Ok(0)
+}
+
+async fn doctor(
+    core: &Core,
+    name: Option<&str>,
+    report: bool,
+    json: bool,
+) -> keygrant_core::error::Result<i32> {
+    let profile = core.profile_named(name)?;
+    let diagnosis = core.diagnose(Some(&profile.id)).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&diagnosis).unwrap_or_default()
+        );
+    } else {
+        if report {
+            println!(
+                "Keygrant {} on {} {}",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            );
+        }
+        print!("{}", diagnosis.report());
+    }
+    Ok(if diagnosis.failed() { 7 } else { 0 })
 }

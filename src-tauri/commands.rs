@@ -11,6 +11,7 @@ use url::Url;
 use keygrant_core::app::Core;
 use keygrant_core::brokers::portfolio::AccountDetail;
 use keygrant_core::brokers::{Account, BrokerKind, Environment};
+use keygrant_core::doctor::Diagnosis;
 use keygrant_core::error::{AppError, ErrorKind, Result};
 use keygrant_core::handoff::{Snippet, SnippetKind};
 use keygrant_core::oauth::browser;
@@ -136,6 +137,13 @@ pub async fn cancel_connect(core: State<'_, Core>) -> Result<bool> {
 #[tauri::command]
 pub async fn refresh_now(core: State<'_, Core>) -> Result<ProfileView> {
     core.refresh_now().await
+}
+
+/// The doctor's checks on the shown connection (the token card's Diagnose panel): one
+/// refresh, the tokens' claims, scopes, keyring, `keygrant://` handler. No secret in it.
+#[tauri::command]
+pub async fn diagnose(core: State<'_, Core>) -> Result<Diagnosis> {
+    core.diagnose(None).await
 }
 
 /// Writes the shown profile's refresh token that the keyring refused earlier ("Retry save");

@@ -5,6 +5,7 @@
 
 use keygrant_core::brokers::portfolio::AccountDetail;
 use keygrant_core::brokers::{Account, BrokerKind, Environment};
+use keygrant_core::doctor::Diagnosis;
 use keygrant_core::handoff::{Snippet, SnippetKind};
 use keygrant_core::oauth::waiting::SignInWaiting;
 use keygrant_core::views::{AppState, ConnectRequest, GrantRequest, Notice, ProfileView};

@@ -15,6 +15,7 @@ ipc_table! {
         list_accounts() -> Vec<Account>;
         account_detail(number: String) -> AccountDetail;
         refresh_now() -> ProfileView;
+        diagnose() -> Diagnosis;
         retry_save_refresh_token() -> ProfileView;
         reveal_refresh_token() -> String;
         copy_refresh_token() -> u32;

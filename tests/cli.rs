@@ -353,3 +353,60 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     files
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_passes_a_healthy_connection_and_fails_a_dead_grant_with_no_secret_printed() {
+    let w = std::sync::Arc::new(World::connected("Checked").await);
+    let w2 = w.clone();
+    blocking(move || {
+        let w = w2;
+        // The desktop's handler for keygrant:// is this very binary.
+        let data = w.home.path().join("data");
+        std::fs::create_dir_all(data.join("applications")).unwrap();
+        std::fs::write(
+            data.join("applications/keygrant-handler.desktop"),
+            format!(
+                "[Desktop Entry]\nType=Application\nName=Keygrant\nExec={} %u\n",
+                env!("CARGO_BIN_EXE_keygrant")
+            ),
+        )
+        .unwrap();
+        let fake_xdg_mime = w.home.path().join("xdg-mime");
+        std::fs::write(&fake_xdg_mime, "#!/bin/sh\necho keygrant-handler.desktop\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake_xdg_mime, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let doctor = |args: &[&str]| {
+            w.keygrant(args)
+                .env("KEYGRANT_XDG_MIME", &fake_xdg_mime)
+                .env("XDG_DATA_HOME", &data)
+                .output()
+                .unwrap()
+        };
+
+        let out = doctor(&["doctor", "--report"]);
+        let report = stdout(&out);
+        assert_eq!(out.status.code(), Some(0), "{report}\n{}", stderr(&out));
+        assert!(report.starts_with("Keygrant "), "{report}");
+        assert!(report.contains("PASS"), "{report}");
+        assert!(!report.contains("FAIL"), "{report}");
+        let rt = Vault::keyring().refresh_token(&w.profile_id).unwrap();
+        for secret in [rt.expose(), DEMO_CLIENT_SECRET, DEMO_CLIENT_ID] {
+            assert!(
+                !report.contains(secret),
+                "a secret or the full client ID in the report"
+            );
+        }
+
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&doctor(&["doctor", "--json"]))).unwrap();
+        assert_eq!(json["checks"].as_array().unwrap().len(), 7);
+
+        // A dead grant: the doctor says so, with a fix, and exits 7.
+        w.demo.revoke_grants();
+        let out = doctor(&["doctor"]);
+        assert_eq!(out.status.code(), Some(7), "{}", stdout(&out));
+        assert!(stdout(&out).contains("FAIL"), "{}", stdout(&out));
+        w.cleanup();
+    })
+    .await;
+}

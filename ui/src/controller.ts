@@ -39,6 +39,7 @@ export interface Actions {
   copyRefreshToken(): Promise<void>;
   copySnippet(kind: SnippetKind, hasSecrets: boolean): Promise<void>;
   refreshNow(): Promise<void>;
+  diagnose(): Promise<void>;
   retrySaveRefreshToken(): Promise<void>;
   selectProfile(id: string): Promise<void>;
   saveRename(): Promise<void>;
@@ -274,6 +275,22 @@ export class Controller implements Actions {
     } catch (e) {
       this.dispatch({ type: "noted", text: asAppError(e).message });
     }
+  }
+
+  /** Runs the doctor's checks on the shown connection (the token card's Diagnose button). Its
+   *  refresh may renew the access token, so token health is re-read afterwards. */
+  async diagnose(): Promise<void> {
+    const s = this.state.screen;
+    if (s.name !== "connected" || s.diagnose?.status === "loading") return;
+    const profileId = s.profile.id;
+    this.dispatch({ type: "diagnoseStarted", profileId });
+    try {
+      this.dispatch({ type: "diagnosed", profileId, diagnosis: await commands.diagnose() });
+    } catch (e) {
+      this.dispatch({ type: "diagnoseFailed", profileId, error: asAppError(e) });
+      return;
+    }
+    await this.tick();
   }
 
   /** Offers the refresh token the keyring refused to it again ("Retry save"). */

@@ -9,6 +9,7 @@ import type { BrokerKind } from "./bindings/BrokerKind";
 import type { ClientAuth } from "./bindings/ClientAuth";
 import type { ConnectRequest } from "./bindings/ConnectRequest";
 import type { CustomProvider } from "./bindings/CustomProvider";
+import type { Diagnosis } from "./bindings/Diagnosis";
 import type { Environment } from "./bindings/Environment";
 import type { GrantRequest } from "./bindings/GrantRequest";
 import type { Notice } from "./bindings/Notice";
@@ -60,6 +61,12 @@ export type AccountsState =
   | { status: "ready"; accounts: Account[]; details: Record<string, DetailState>; updatedAt: Date }
   | { status: "error"; error: AppError };
 
+/** The token card's Diagnose panel: running, its checks, or why it could not run. */
+export type DiagnoseState =
+  | { status: "loading" }
+  | { status: "ready"; diagnosis: Diagnosis }
+  | { status: "error"; error: AppError };
+
 export interface ConnectedScreen {
   name: "connected";
   profile: ProfileView;
@@ -72,6 +79,8 @@ export interface ConnectedScreen {
   /** The new name being typed, while renaming. */
   renaming?: string;
   snippets?: Snippet[];
+  /** The Diagnose panel, while open. */
+  diagnose?: DiagnoseState;
 }
 
 /** Step 3: waiting for the browser's answer (or for a pasted grant to be checked). */
@@ -146,6 +155,10 @@ export type UiEvent =
   | { type: "noted"; text: string }
   | { type: "refreshed"; profile: ProfileView }
   | { type: "refreshTokenSaved"; profile: ProfileView }
+  | { type: "diagnoseStarted"; profileId: string }
+  | { type: "diagnosed"; profileId: string; diagnosis: Diagnosis }
+  | { type: "diagnoseFailed"; profileId: string; error: AppError }
+  | { type: "diagnoseClosed" }
   | { type: "renameStarted" }
   | { type: "renameTyped"; text: string }
   | { type: "renameCancelled" }
@@ -171,6 +184,24 @@ export const NO_BROWSER =
 export const ADDRESS_COPIED = "Address copied. Paste it into your browser's address bar.";
 export const REFRESHED = "Refreshed: the provider accepted the refresh token.";
 export const REFRESH_TOKEN_SAVED = "Saved: the system keyring now holds the new refresh token.";
+export const DIAGNOSING = "Running the checks: one token refresh and a few lookups…";
+
+/** One line on a finished diagnosis: all passed, or the counts that need attention. */
+export function diagnosisSummary(d: Diagnosis): string {
+  const count = (v: string) => d.checks.filter((c) => c.verdict === v).length;
+  const [fail, warn, skipped] = [count("fail"), count("warn"), count("skipped")];
+  if (fail === 0 && warn === 0) {
+    return skipped === 0
+      ? `All ${d.checks.length} checks passed.`
+      : `No problem found (${skipped} ${skipped === 1 ? "check" : "checks"} skipped).`;
+  }
+  const parts = [
+    fail > 0 ? `${fail} failed` : "",
+    warn > 0 ? `${warn} ${warn === 1 ? "warning" : "warnings"}` : "",
+  ].filter(Boolean);
+  return `${parts.join(", ")}: see the fixes below.`;
+}
+
 export const CONFIRM_DISCONNECT = "Remove this connection and its keyring entries?";
 
 export function initialForm(): Form {
@@ -365,6 +396,20 @@ export function update(s: UiState, event: UiEvent): UiState {
       const next = patchConnected(s, { profile: event.profile, note: REFRESHED }, event.profile.id);
       return next === s ? s : announce(next, REFRESHED);
     }
+    case "diagnoseStarted": {
+      const next = patchConnected(s, { diagnose: { status: "loading" } }, event.profileId);
+      return next === s ? s : announce(next, DIAGNOSING);
+    }
+    case "diagnosed": {
+      const next = patchConnected(s, { diagnose: { status: "ready", diagnosis: event.diagnosis } }, event.profileId);
+      return next === s ? s : announce(next, diagnosisSummary(event.diagnosis));
+    }
+    case "diagnoseFailed": {
+      const next = patchConnected(s, { diagnose: { status: "error", error: event.error } }, event.profileId);
+      return next === s ? s : announce(next, event.error.message);
+    }
+    case "diagnoseClosed":
+      return patchConnected(s, { diagnose: undefined });
     case "renameStarted":
       if (s.screen.name !== "connected") return s;
       return patchConnected(s, { renaming: s.screen.profile.label });

@@ -278,6 +278,7 @@ export function recordingActions(): Actions & { log: string[]; events: UiEvent[]
     copyRefreshToken: rec("copyRefreshToken"),
     copySnippet: rec("copySnippet"),
     refreshNow: rec("refreshNow"),
+    diagnose: rec("diagnose"),
     retrySaveRefreshToken: rec("retrySaveRefreshToken"),
     selectProfile: rec("selectProfile"),
     saveRename: rec("saveRename"),

@@ -14,6 +14,7 @@
 //! - [`handoff`]: the environment `keygrant exec` gives a child (`exec_env`), and the
 //!   `keygrant exec`, `.env`, Python SDK and curl snippets.
 //! - [`views`]: the types the front ends send and receive; [`validate`]: pasted input.
+//! - [`doctor`]: the checks of a saved connection and their pasteable report.
 //! - [`error`]: the one error type; [`secret`]: the secret types, redacted in `Debug`.
 //!
 //! Wire facts about the brokers are recorded, with their sources, in `docs/brokers.md`.
@@ -22,6 +23,7 @@
 
 pub mod app;
 pub mod brokers;
+pub mod doctor;
 pub mod error;
 pub mod handoff;
 pub mod oauth;

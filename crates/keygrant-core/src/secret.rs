@@ -93,6 +93,11 @@ secret_type!(
     AccessToken
 );
 secret_type!(
+    /// An OpenID Connect ID token (a JWT) from the last token response. Kept in memory only;
+    /// the doctor reads its claims (never its signature) and never shows it.
+    IdToken
+);
+secret_type!(
     /// A text with secrets filled in (a hand-off snippet), bound for the clipboard.
     SecretText
 );

@@ -77,7 +77,10 @@ async fn approve_exchanges_the_code_stores_secrets_in_the_keyring_and_lists_acco
 
     let rt =
         keyring_get(&Vault::refresh_token_key(&view.id)).expect("refresh token in the keyring");
-    assert!(rt.starts_with("demo-rt-"));
+    // Tastytrade-shaped: a JWT with header typ rt+jwt naming this client (docs/brokers.md#demo-broker).
+    let jwt = keygrant_core::doctor::decode_jwt(&rt).expect("a JWT refresh token");
+    assert_eq!(jwt.header["typ"], "rt+jwt");
+    assert_eq!(jwt.claims["aud"], DEMO_CLIENT_ID);
     assert_eq!(
         keyring_get(&Vault::client_secret_key(&view.id)).as_deref(),
         Some(DEMO_CLIENT_SECRET),

@@ -12,7 +12,11 @@
 //!
 //! Refresh tokens are self-verifying (an HMAC under a key fixed for the Demo broker), so a
 //! restarted Demo broker, such as the one inside a reopened app, accepts the tokens an earlier
-//! one issued, the way a real broker's refresh tokens outlive a session.
+//! one issued, the way a real broker's refresh tokens outlive a session. They are shaped like
+//! the real ones (docs/brokers.md#demo-broker): Tastytrade's are JWTs with header
+//! `typ: rt+jwt` and claims `iss`, `aud` (the client ID), `sub`, `iat`, `jti`, `scope`;
+//! TradeStation's are opaque (`demo-ts-rt-<nonce>.<mac>`), and its token responses carry an
+//! `id_token` JWT whose `aud` is the client ID.
 
 #![warn(missing_docs)]
 
@@ -45,6 +49,9 @@ use url::Url;
 pub const DEMO_CLIENT_ID: &str = "5a3c0d2e-demo-4b1f-9c7a-keygrant0001";
 /// The client secret the Demo broker accepts (a published fake, not a credential).
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret-7f3a9c2b41d84e0f9b6a5c1d2e3f4a5b";
+/// The `iss` of the tokens a Demo broker issues unless [`DemoConfig::issuer`] names another
+/// (an instance standing in for a real broker's environment takes that broker's issuer).
+pub const DEMO_ISSUER: &str = "keygrant-demo";
 /// Access tokens the Demo broker issues last as long as Tastytrade's: 15 minutes.
 pub const ACCESS_TOKEN_SECS: u64 = 900;
 
@@ -59,6 +66,10 @@ pub struct DemoConfig {
     /// How many accounts each login has: the three seeded ones per dialect when `None`, else
     /// that many generated ones (the benchmark asks for 20).
     pub accounts: Option<usize>,
+    /// The `iss` claim of its JWTs (refresh tokens, ID tokens); [`DEMO_ISSUER`] when `None`.
+    /// Tests give the instance standing in for production or sandbox that environment's
+    /// issuer, so a token says where it came from as a real one does.
+    pub issuer: Option<String>,
 }
 
 impl Default for DemoConfig {
@@ -67,6 +78,7 @@ impl Default for DemoConfig {
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: DEMO_CLIENT_SECRET.into(),
             accounts: None,
+            issuer: None,
         }
     }
 }
@@ -351,18 +363,67 @@ impl Shared {
     }
 
     fn refresh_mac(&self, dialect: Dialect) -> Hmac<Sha256> {
-        let key = Sha256::digest(format!(
-            "keygrant-demo-refresh-v1:{}:{}",
-            dialect.refresh_prefix(),
-            self.config.client_secret
-        ));
+        self.mac_for(&format!(
+            "keygrant-demo-refresh-v1:{}",
+            dialect.refresh_prefix()
+        ))
+    }
+
+    /// An HMAC keyed by `purpose` and the client secret: fixed for the Demo broker, so a
+    /// restarted one verifies what an earlier one with the same secret issued.
+    fn mac_for(&self, purpose: &str) -> Hmac<Sha256> {
+        let key = Sha256::digest(format!("{purpose}:{}", self.config.client_secret));
         Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length")
     }
 
-    /// A refresh token that any Demo broker with the same secret can verify:
-    /// `<prefix><nonce>.<mac>`.
-    fn issue_refresh_token(&self, dialect: Dialect) -> String {
+    /// The issuer its JWTs name.
+    pub(crate) fn issuer(&self) -> &str {
+        self.config.issuer.as_deref().unwrap_or(DEMO_ISSUER)
+    }
+
+    /// A JWT `header.payload.signature`, base64url without padding, signed with HMAC-SHA256
+    /// under the key for `purpose`.
+    fn jwt(&self, purpose: &str, header: serde_json::Value, claims: serde_json::Value) -> String {
+        let signing = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(claims.to_string())
+        );
+        let mut mac = self.mac_for(purpose);
+        mac.update(signing.as_bytes());
+        format!("{signing}.{}", B64.encode(mac.finalize().into_bytes()))
+    }
+
+    /// The claims of a JWT signed under `purpose`'s key, if the signature verifies.
+    fn verified_claims(&self, purpose: &str, token: &str) -> Option<serde_json::Value> {
+        let (signing, tag) = token.rsplit_once('.')?;
+        let (_, payload) = signing.split_once('.')?;
+        let tag = B64.decode(tag).ok()?;
+        let mut mac = self.mac_for(purpose);
+        mac.update(signing.as_bytes());
+        mac.verify_slice(&tag).ok()?;
+        serde_json::from_slice(&B64.decode(payload).ok()?).ok()
+    }
+
+    /// A refresh token that any Demo broker with the same secret can verify. Tastytrade
+    /// dialect: a JWT (`typ: rt+jwt`, `aud` the client ID, `iss` this instance's issuer,
+    /// `scope` the scopes granted). TradeStation dialect: opaque `<prefix><nonce>.<mac>`.
+    fn issue_refresh_token(&self, dialect: Dialect, scope: &str) -> String {
         let nonce = random_token(24);
+        if dialect == Dialect::Tasty {
+            return self.jwt(
+                TASTY_RT_PURPOSE,
+                serde_json::json!({"alg": "HS256", "typ": "rt+jwt"}),
+                serde_json::json!({
+                    "iss": self.issuer(),
+                    "aud": self.config.client_id,
+                    "sub": "demo-tasty-customer",
+                    "iat": unix_now(),
+                    "jti": nonce,
+                    "scope": scope,
+                }),
+            );
+        }
         let mut mac = self.refresh_mac(dialect);
         mac.update(nonce.as_bytes());
         format!(
@@ -373,11 +434,14 @@ impl Shared {
     }
 
     /// A refresh: the token must verify and not be retired or revoked. Using a rotated token
-    /// retires the one it replaced; with rotation on, the answer carries a new token.
-    fn redeem_refresh(&self, dialect: Dialect, token: &str) -> Result<Option<String>, ()> {
-        if !self.refresh_token_is_valid(dialect, token) {
-            return Err(());
-        }
+    /// retires the one it replaced; with rotation on, the answer carries a new token. Returns
+    /// the new token, if any, and the scopes the grant has.
+    fn redeem_refresh(
+        &self,
+        dialect: Dialect,
+        token: &str,
+    ) -> Result<(Option<String>, Option<String>), ()> {
+        let scope = self.verify_refresh_token(dialect, token).ok_or(())?;
         let rotate = {
             let mut s = self.lock();
             if s.revoked || s.retired.contains(token) {
@@ -389,30 +453,59 @@ impl Shared {
             s.rotate
         };
         if !rotate {
-            return Ok(None);
+            return Ok((None, scope));
         }
-        let child = self.issue_refresh_token(dialect);
+        let child =
+            self.issue_refresh_token(dialect, scope.as_deref().unwrap_or(DEFAULT_TASTY_SCOPE));
         self.lock().parents.insert(child.clone(), token.to_string());
-        Ok(Some(child))
+        Ok((Some(child), scope))
     }
 
     fn omits_refresh_token(&self) -> bool {
         self.lock().omit_refresh_token
     }
 
-    fn refresh_token_is_valid(&self, dialect: Dialect, token: &str) -> bool {
-        let Some(rest) = token.strip_prefix(dialect.refresh_prefix()) else {
-            return false;
-        };
-        let Some((nonce, tag)) = rest.split_once('.') else {
-            return false;
-        };
-        let Ok(tag) = B64.decode(tag) else {
-            return false;
-        };
+    /// Whether `token` is a refresh token of this client: `Some(scope)` when it verifies
+    /// (the scope a Tastytrade JWT names, `None` for an opaque token). A JWT must name this
+    /// client in `aud`. Tastytrade-dialect tokens of the older opaque form (`demo-rt-...`)
+    /// are still accepted, so grants saved before the JWT form keep working.
+    fn verify_refresh_token(&self, dialect: Dialect, token: &str) -> Option<Option<String>> {
+        if dialect == Dialect::Tasty && !token.starts_with(dialect.refresh_prefix()) {
+            let claims = self.verified_claims(TASTY_RT_PURPOSE, token)?;
+            if claims.get("aud").and_then(|a| a.as_str()) != Some(self.config.client_id.as_str()) {
+                return None;
+            }
+            return Some(
+                claims
+                    .get("scope")
+                    .and_then(|s| s.as_str())
+                    .map(str::to_owned),
+            );
+        }
+        let rest = token.strip_prefix(dialect.refresh_prefix())?;
+        let (nonce, tag) = rest.split_once('.')?;
+        let tag = B64.decode(tag).ok()?;
         let mut mac = self.refresh_mac(dialect);
         mac.update(nonce.as_bytes());
-        mac.verify_slice(&tag).is_ok()
+        mac.verify_slice(&tag).ok().map(|_| None)
+    }
+
+    /// An ID token (a JWT: `iss`, `aud` the client ID, `sub`, `name`, `iat`, `exp`), signed
+    /// like the refresh tokens; SDKs decode it without verifying.
+    pub(crate) fn id_token(&self, sub: &str) -> String {
+        let now = unix_now();
+        self.jwt(
+            "keygrant-demo-id-token-v1",
+            serde_json::json!({"alg": "HS256", "typ": "JWT"}),
+            serde_json::json!({
+                "iss": self.issuer(),
+                "aud": self.config.client_id,
+                "sub": sub,
+                "name": "Demo Trader",
+                "iat": now,
+                "exp": now + ACCESS_TOKEN_SECS,
+            }),
+        )
     }
 
     fn issue_access_token(&self, dialect: Dialect, lifetime: Duration) -> String {
@@ -484,17 +577,19 @@ fn random_token(bytes: usize) -> String {
     B64.encode(buf)
 }
 
-/// An unsigned JWT-shaped ID token, as SDKs decode it without verification.
-fn id_token(sub: &str) -> String {
-    format!(
-        "{}.{}.{}",
-        B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
-        B64.encode(format!(
-            r#"{{"sub":"{sub}","name":"Demo Trader","iss":"keygrant-demo"}}"#
-        )),
-        random_token(16)
-    )
+/// Seconds since the Unix epoch (JWT `iat`).
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
+
+/// The key purpose of Tastytrade-dialect refresh-token JWTs.
+const TASTY_RT_PURPOSE: &str = "keygrant-demo-refresh-v2:rt+jwt";
+/// The scopes a Tastytrade-dialect refresh token without a `scope` claim (the older opaque
+/// form) is taken to have.
+pub(crate) const DEFAULT_TASTY_SCOPE: &str = "read openid";
 
 /// The checks every authorize request gets, with the client this broker knows.
 fn check_authorize(config: &DemoConfig, params: &HashMap<String, String>) -> Result<Url, String> {

@@ -12,7 +12,8 @@ use axum::{Form, Json, Router};
 use serde_json::json;
 
 use super::{
-    check_authorize, decision_redirect, id_token, pages, Dialect, Shared, ACCESS_TOKEN_SECS,
+    check_authorize, decision_redirect, pages, Dialect, Shared, ACCESS_TOKEN_SECS,
+    DEFAULT_TASTY_SCOPE,
 };
 
 pub(crate) fn router(shared: Shared) -> Router {
@@ -134,7 +135,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
             match shared.redeem_code(Dialect::Tasty, &p) {
                 Ok(pending) => (
                     (!shared.omits_refresh_token())
-                        .then(|| shared.issue_refresh_token(Dialect::Tasty)),
+                        .then(|| shared.issue_refresh_token(Dialect::Tasty, &pending.scope)),
                     pending.scope,
                 ),
                 Err(message) => {
@@ -144,7 +145,10 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
         }
         Some("refresh_token") => {
             match shared.redeem_refresh(Dialect::Tasty, get("refresh_token").unwrap_or_default()) {
-                Ok(rotated) => (rotated, "read openid".to_string()),
+                Ok((rotated, scope)) => (
+                    rotated,
+                    scope.unwrap_or_else(|| DEFAULT_TASTY_SCOPE.to_string()),
+                ),
                 Err(()) => {
                     return oauth_error(
                         StatusCode::BAD_REQUEST,
@@ -168,8 +172,11 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     if let Some(rt) = refresh_token {
         out["refresh_token"] = json!(rt);
     }
+    // Whether Tastytrade lists the granted scopes here is unverified
+    // (docs/brokers.md#demo-broker); the Demo broker does, as RFC 6749 section 5.1 allows.
+    out["scope"] = json!(scope);
     if scope.split_whitespace().any(|s| s == "openid") {
-        out["id_token"] = json!(id_token("demo-tasty"));
+        out["id_token"] = json!(shared.id_token("demo-tasty"));
     }
     (
         StatusCode::OK,

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Form, Json, Router};
 use serde_json::json;
 
-use super::{check_authorize, decision_redirect, id_token, pages, Dialect, Shared};
+use super::{check_authorize, decision_redirect, pages, Dialect, Shared};
 
 /// TradeStation access tokens last 20 minutes.
 pub const TS_ACCESS_TOKEN_SECS: u64 = 1200;
@@ -133,7 +133,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
                     .any(|s| s == "offline_access");
                 (
                     (offline && !shared.omits_refresh_token())
-                        .then(|| shared.issue_refresh_token(Dialect::Ts)),
+                        .then(|| shared.issue_refresh_token(Dialect::Ts, &pending.scope)),
                     pending.scope,
                 )
             }
@@ -141,7 +141,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
         },
         Some("refresh_token") => {
             match shared.redeem_refresh(Dialect::Ts, get("refresh_token").unwrap_or_default()) {
-                Ok(rotated) => (
+                Ok((rotated, _)) => (
                     rotated,
                     "openid offline_access profile ReadAccount".to_string(),
                 ),
@@ -165,7 +165,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     let access = shared.issue_access_token(Dialect::Ts, Duration::from_secs(TS_ACCESS_TOKEN_SECS));
     let mut out = json!({
         "access_token": access,
-        "id_token": id_token("demo-ts"),
+        "id_token": shared.id_token("demo-ts"),
         "expires_in": TS_ACCESS_TOKEN_SECS,
         "scope": scope,
         "token_type": "Bearer",

@@ -221,3 +221,82 @@ async fn the_authorize_page_refuses_an_unknown_client_and_escapes_what_it_echoes
         "echoed values are escaped"
     );
 }
+
+/// The JSON of a JWT's part `i` (0 header, 1 claims), base64url without padding.
+fn jwt_part(token: &str, i: usize) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(i).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+#[tokio::test]
+async fn tastytrade_refresh_tokens_are_rt_jwts_naming_client_and_issuer_and_outlive_a_restart() {
+    let b = DemoBroker::start_with(
+        0,
+        keygrant_demo::DemoConfig {
+            issuer: Some("api.example-production.test".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let code = approve(&b, &http, &[]).await;
+    let tokens: Value = http
+        .post(b.base_url().join("oauth/token").unwrap())
+        .header("User-Agent", "x/1")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", DEMO_CLIENT_ID),
+            ("client_secret", DEMO_CLIENT_SECRET),
+            ("redirect_uri", "http://127.0.0.1:9/callback"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rt = tokens["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(rt.split('.').count(), 3, "header.payload.signature");
+    assert_eq!(jwt_part(&rt, 0)["typ"], "rt+jwt");
+    let claims = jwt_part(&rt, 1);
+    assert_eq!(claims["aud"], DEMO_CLIENT_ID);
+    assert_eq!(claims["iss"], "api.example-production.test");
+    assert!(claims["sub"].is_string() && claims["iat"].is_u64());
+    assert_eq!(tokens["scope"], "read openid");
+    let id = tokens["id_token"].as_str().unwrap();
+    assert_eq!(jwt_part(id, 1)["aud"], DEMO_CLIENT_ID);
+
+    // Another instance with the same secret (a restarted app) accepts it; a changed
+    // payload (another client in `aud`) is refused: the signature covers it.
+    drop(b);
+    let again = DemoBroker::start(0).await.unwrap();
+    let refresh = |token: String| {
+        let http = http.clone();
+        let url = again.base_url().join("oauth/token").unwrap();
+        async move {
+            http.post(url)
+                .header("User-Agent", "x/1")
+                .json(&json!({"grant_type": "refresh_token", "client_secret": DEMO_CLIENT_SECRET, "refresh_token": token}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(refresh(rt.clone()).await, 200);
+    let parts: Vec<&str> = rt.split('.').collect();
+    use base64::Engine;
+    let forged_claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(claims.to_string().replace(DEMO_CLIENT_ID, "someone-else"));
+    let forged = format!("{}.{forged_claims}.{}", parts[0], parts[2]);
+    assert_eq!(refresh(forged).await, 400);
+}

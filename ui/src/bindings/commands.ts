@@ -6,6 +6,7 @@ import type { AccountDetail } from "./AccountDetail";
 import type { AppState } from "./AppState";
 import type { BrokerKind } from "./BrokerKind";
 import type { ConnectRequest } from "./ConnectRequest";
+import type { Diagnosis } from "./Diagnosis";
 import type { Environment } from "./Environment";
 import type { GrantRequest } from "./GrantRequest";
 import type { Notice } from "./Notice";
@@ -25,6 +26,7 @@ export const commands = {
   listAccounts: () => invoke<Array<Account>>("list_accounts"),
   accountDetail: (number: string) => invoke<AccountDetail>("account_detail", { number }),
   refreshNow: () => invoke<ProfileView>("refresh_now"),
+  diagnose: () => invoke<Diagnosis>("diagnose"),
   retrySaveRefreshToken: () => invoke<ProfileView>("retry_save_refresh_token"),
   revealRefreshToken: () => invoke<string>("reveal_refresh_token"),
   copyRefreshToken: () => invoke<number>("copy_refresh_token"),

@@ -5,6 +5,7 @@ import type { Actions } from "../controller";
 import { tokenHealth } from "../format";
 import { UNSAVED_REFRESH_TOKEN } from "../help";
 import type { ConnectedScreen } from "../state";
+import { diagnoseView } from "./diagnose";
 
 export function tokenCardView(s: ConnectedScreen, a: Actions): TemplateResult {
   const p = s.profile;
@@ -17,6 +18,13 @@ export function tokenCardView(s: ConnectedScreen, a: Actions): TemplateResult {
       <code id="token" class=${shown ? "token revealed" : "token"}>${s.revealed ?? p.refresh_token_masked}</code>
       <button id="reveal" aria-pressed=${shown ? "true" : "false"} @click=${() => void a.toggleReveal()}>${shown ? "Hide" : "Reveal"}</button>
       <button id="copy" @click=${() => void a.copyRefreshToken()}>Copy</button>
+      <button
+        id="diagnose"
+        ?disabled=${s.diagnose?.status === "loading"}
+        aria-expanded=${s.diagnose ? "true" : "false"}
+        aria-controls="diagnose-panel"
+        @click=${() => void a.diagnose()}
+      >Diagnose</button>
     </div>
     <p class="muted small">Kept in your system keyring with the client secret. Never written to a file.</p>
     ${health ? html`<p class="muted small" id="token-health">${health}</p>` : nothing}
@@ -30,5 +38,6 @@ export function tokenCardView(s: ConnectedScreen, a: Actions): TemplateResult {
         : nothing
     }
     ${s.note ? html`<p class="note" id="note">${s.note}</p>` : nothing}
+    ${diagnoseView(s, a)}
   </section>`;
 }

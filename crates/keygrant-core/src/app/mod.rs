@@ -93,6 +93,8 @@ pub struct Core {
     sessions: RwLock<HashMap<String, Arc<Session>>>,
     /// The shown profile's id once known, so a dashboard call does not re-read profiles.json.
     active: Mutex<Option<String>>,
+    /// Where the doctor looks up the `keygrant://` handler.
+    handler_lookup: crate::doctor::HandlerLookup,
 }
 
 /// Clears the in-progress flow marker however the flow ends.
@@ -157,6 +159,7 @@ impl Core {
             about: About::default(),
             sessions: RwLock::new(HashMap::new()),
             active: Mutex::new(None),
+            handler_lookup: crate::doctor::HandlerLookup::from_env(),
         }
     }
 
@@ -167,6 +170,13 @@ impl Core {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default()
+    }
+
+    /// Where the doctor looks up the `keygrant://` handler (tests: a fake `xdg-mime` and
+    /// data folder); by default [`crate::doctor::HandlerLookup::from_env`].
+    pub fn with_handler_lookup(mut self, lookup: crate::doctor::HandlerLookup) -> Self {
+        self.handler_lookup = lookup;
+        self
     }
 
     /// The Demo broker's base URL, starting it on 127.0.0.1 the first time it is needed.
@@ -691,6 +701,93 @@ impl Core {
         );
         all.insert(id, s.clone());
         Ok(s)
+    }
+
+    /// Runs the doctor's checks on connection `profile_id` (the shown one when `None`): the
+    /// token endpoint over HTTPS with the clock skew, one refresh through the connection's
+    /// session (single flight; a rotated refresh token is saved as on any refresh), the
+    /// tokens' client and environment from their JWT claims, the scopes granted, the keyring,
+    /// the `keygrant://` handler. See [`crate::doctor`]. The result holds no secret; a
+    /// command line prints [`crate::doctor::Diagnosis::report`] and fails when
+    /// [`crate::doctor::Diagnosis::failed`].
+    ///
+    /// Errors: only when there is nothing to check: [`ErrorKind::NotConnected`] (no
+    /// connection, or none with that id), [`ErrorKind::Config`] (unreadable profiles.json).
+    /// Every other problem is a check's verdict.
+    pub async fn diagnose(&self, profile_id: Option<&str>) -> Result<crate::doctor::Diagnosis> {
+        use crate::doctor;
+        let profile = match profile_id {
+            Some(id) => self.profiles.load()?.into_iter().find(|p| p.id == id),
+            None => self.profiles.current()?,
+        }
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorKind::NotConnected,
+                match profile_id {
+                    Some(_) => "There is no saved connection with that id. Run the check on one listed in the window's connection switcher.",
+                    None => "No broker is connected yet, so there is nothing to check. Use the setup wizard to connect one.",
+                },
+            )
+        })?;
+        let session = self.session_for(profile.clone()).await?;
+        let broker = profile.broker;
+        let env = profile.environment;
+        tracing::info!(profile = %profile.id, "running the doctor's checks");
+        let keyring = doctor::keyring_check(&self.vault, &profile.id);
+        let endpoint = doctor::endpoint_check(&self.http, session.endpoints()).await;
+        let before = session.newest_refresh_token().ok();
+        let refreshed = session.refresh_now().await;
+        let (secret, token) =
+            doctor::refresh_checks(broker, env, &refreshed, session.has_unsaved_refresh_token());
+        let last = match refreshed {
+            Ok(()) => session.last_token_response().await,
+            Err(_) => None,
+        }
+        .unwrap_or_default();
+        let after = session.newest_refresh_token().ok();
+        let ownership = doctor::ownership_check(
+            broker,
+            env,
+            &profile.client_id,
+            after.as_ref().or(before.as_ref()).map(|t| t.expose()),
+            last.id_token.as_ref().map(|t| t.expose()),
+        );
+        let scopes = doctor::scopes_check(
+            broker,
+            &profile.scopes,
+            last.scope.as_deref(),
+            refreshed.is_ok(),
+        );
+        let handler = doctor::handler_check(&self.handler_lookup).await;
+        let mut secrets: Vec<String> = [before, after]
+            .into_iter()
+            .flatten()
+            .map(|t| t.expose().to_string())
+            .collect();
+        secrets.extend(
+            self.vault
+                .client_secret(&profile.id)
+                .ok()
+                .map(|s| s.expose().to_string()),
+        );
+        secrets.extend(
+            session
+                .cached_access_token()
+                .await
+                .map(|t| t.expose().to_string()),
+        );
+        secrets.extend(last.id_token.map(|t| t.expose().to_string()));
+        let connection = format!(
+            "{} · {}, client ID {}",
+            broker.display_name(),
+            broker.env_name(env),
+            doctor::mask_id(&profile.client_id)
+        );
+        Ok(doctor::Diagnosis {
+            connection,
+            checks: vec![endpoint, secret, token, ownership, scopes, keyring, handler],
+        }
+        .scrubbed(&secrets, &profile.client_id))
     }
 
     /// Remembers the wizard card the user picked, to offer it first next time.

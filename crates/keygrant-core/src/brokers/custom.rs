@@ -48,6 +48,13 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     python_snippet: None,
     api: None,
     api_version: None,
+    // Refresh tokens are whatever the provider issues (not decoded); an OpenID Connect
+    // `id_token` names the client ID in `aud` (OpenID Connect Core 1.0 section 2).
+    claims: super::TokenClaims {
+        refresh_jwt_typ: None,
+        issuers: &[],
+        id_token_aud: true,
+    },
 };
 
 /// One extra query parameter for the authorize URL (e.g. `audience`, `access_type=offline`).

@@ -333,6 +333,25 @@ pub struct BrokerSpec {
     /// read, as (name, value); a 406 to it is retried once without it
     /// (docs/brokers.md#tastytrade-api-requests).
     pub api_version: Option<(&'static str, &'static str)>,
+    /// What the broker's tokens say about whose they are, for the doctor's ownership check.
+    pub claims: TokenClaims,
+}
+
+/// What a broker's tokens say about the client and environment they belong to, read by the
+/// doctor (`crate::doctor`) from the JWT payload only: signatures are never checked.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenClaims {
+    /// The refresh token is a JWT whose header `typ` is this (Tastytrade's `rt+jwt`) and
+    /// whose `aud` is the client ID (docs/brokers.md#tastytrade-environments); `None`: the
+    /// refresh token is opaque and is not decoded.
+    pub refresh_jwt_typ: Option<&'static str>,
+    /// The `iss` the refresh token names in each environment, compared by host (scheme and
+    /// trailing `/` ignored); several entries may name one environment. Empty: not compared
+    /// (one sign-in serves every environment, as at TradeStation).
+    pub issuers: &'static [(Environment, &'static str)],
+    /// The token response's `id_token` names the client ID in `aud` (OpenID Connect Core 1.0
+    /// section 2; docs/brokers.md#tradestation-tokens-and-lifetimes).
+    pub id_token_aud: bool,
 }
 
 /// Where a broker's OAuth pages and API live, and how its token endpoint wants to be spoken to.

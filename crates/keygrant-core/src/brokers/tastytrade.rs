@@ -9,7 +9,10 @@ use serde::Deserialize;
 
 use futures::future::BoxFuture;
 
-use super::{Account, BrokerApi, BrokerSpec, Endpoints, HandoffVars, RefreshBody, ScopeSpec, Urls};
+use super::{
+    Account, BrokerApi, BrokerSpec, Endpoints, Environment, HandoffVars, RefreshBody, ScopeSpec,
+    TokenClaims, Urls,
+};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::AccessToken;
 
@@ -331,6 +334,18 @@ pub const SPEC: BrokerSpec = BrokerSpec {
         accounts_per_call: 1,
     }),
     api_version: Some(("Accept-Version", ACCEPT_VERSION)),
+    // docs/brokers.md#tastytrade-environments: rt+jwt refresh tokens, `aud` = client ID, `iss`
+    // the environment (reported; the sandbox issuers are unverified).
+    claims: TokenClaims {
+        refresh_jwt_typ: Some("rt+jwt"),
+        issuers: &[
+            (Environment::Production, "api.tastytrade.com"),
+            (Environment::Sandbox, "api.sandbox.tastytrade.com"),
+            (Environment::Sandbox, "api.cert.tastyworks.com"),
+            (Environment::Demo, keygrant_demo::DEMO_ISSUER),
+        ],
+        id_token_aud: true,
+    },
 };
 
 /// The tastyware `tastytrade` SDK (13.2.3, async since 12.0): `Session()` with no credential

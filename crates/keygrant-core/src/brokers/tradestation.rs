@@ -12,7 +12,10 @@ use serde::Deserialize;
 
 use futures::future::BoxFuture;
 
-use super::{Account, BrokerApi, BrokerSpec, Endpoints, HandoffVars, RefreshBody, ScopeSpec, Urls};
+use super::{
+    Account, BrokerApi, BrokerSpec, Endpoints, HandoffVars, RefreshBody, ScopeSpec, TokenClaims,
+    Urls,
+};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::AccessToken;
 
@@ -346,6 +349,13 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     }),
     // No version header is known (docs/brokers.md#tradestation-api-requests).
     api_version: None,
+    // Opaque refresh tokens; one sign-in for live and sim, so no issuer tells them apart; the
+    // `id_token` names the API key in `aud` (docs/brokers.md#tradestation-tokens-and-lifetimes).
+    claims: TokenClaims {
+        refresh_jwt_typ: None,
+        issuers: &[],
+        id_token_aud: true,
+    },
 };
 
 /// The `tradestation` SDK (0.2, sync): `Session(api_key, secret_key, refresh_token,

@@ -24,7 +24,7 @@ use url::Url;
 
 use crate::brokers::{Endpoints, RefreshBody};
 use crate::error::{AppError, ErrorKind, Result};
-use crate::secret::{mask, AccessToken, ClientSecret, Expose, RefreshToken};
+use crate::secret::{mask, AccessToken, ClientSecret, Expose, IdToken, RefreshToken};
 use deeplink::DEEP_LINK_REDIRECT;
 use loopback::{Callback, Loopback};
 use token::TokenStep;
@@ -92,6 +92,12 @@ pub struct TokenSet {
     pub refresh_token: Option<RefreshToken>,
     /// The access token's lifetime (`expires_in`, seconds on the wire), when given.
     pub expires_in: Option<Duration>,
+    /// The OpenID Connect `id_token`, when the broker sent one (TradeStation always,
+    /// docs/brokers.md#tradestation-tokens-and-lifetimes).
+    pub id_token: Option<IdToken>,
+    /// The scopes granted, space-separated as sent (`scope`, RFC 6749 section 5.1), when
+    /// the broker listed them.
+    pub scope: Option<String>,
     /// The whole response, masked for display.
     pub fields: Vec<TokenField>,
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::brokers::{ClientAuth, Endpoints};
 use crate::error::{AppError, ErrorKind, Result};
-use crate::secret::{AccessToken, ClientSecret, Expose, RefreshToken};
+use crate::secret::{AccessToken, ClientSecret, Expose, IdToken, RefreshToken};
 
 use super::{token_fields, TokenSet};
 
@@ -133,6 +133,8 @@ fn read_with(status: u16, body: &[u8], step: TokenStep, causes: &str) -> Result<
                 .get("expires_in")
                 .and_then(expires_in_secs)
                 .map(Duration::from_secs),
+            id_token: text("id_token").map(IdToken::new),
+            scope: text("scope").map(str::to_owned),
             fields: token_fields(&raw),
         });
     }

@@ -18,7 +18,7 @@ use crate::brokers::{self, Account, Endpoints};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::oauth::{self, TokenField, TokenSet};
 use crate::profiles::Profile;
-use crate::secret::{AccessToken, Expose, RefreshToken};
+use crate::secret::{AccessToken, Expose, IdToken, RefreshToken};
 use crate::vault::Vault;
 
 /// The most an access token is refreshed before its expiry (the Tastytrade SDK uses 60 s,
@@ -73,6 +73,18 @@ struct Cached {
     obtained: SystemTime,
     expires_wall: SystemTime,
     fields: Vec<TokenField>,
+    /// The response's `id_token` and `scope`, for the doctor.
+    id_token: Option<IdToken>,
+    scope: Option<String>,
+}
+
+/// What the doctor reads from the token response that gave the cached access token.
+#[derive(Debug, Clone, Default)]
+pub struct LastTokenResponse {
+    /// Its `id_token`, when sent.
+    pub id_token: Option<IdToken>,
+    /// Its `scope` (space-separated), when sent.
+    pub scope: Option<String>,
 }
 
 /// What the UI may know about the access token: when it was obtained and when it expires,
@@ -130,6 +142,8 @@ fn cached(set: &TokenSet) -> Cached {
         obtained: now,
         expires_wall: now + lifetime,
         fields: set.fields.clone(),
+        id_token: set.id_token.clone(),
+        scope: set.scope.clone(),
     }
 }
 
@@ -179,6 +193,13 @@ impl Session {
             margin,
             obtained,
             expires_wall: std::time::UNIX_EPOCH + Duration::from_secs(stored.expires),
+            // The id_token is not shared; the doctor refreshes for its own.
+            id_token: None,
+            scope: stored
+                .fields
+                .iter()
+                .find(|f| f.name == "scope" && !f.masked)
+                .map(|f| f.value.clone()),
             fields: stored.fields,
         })
     }
@@ -266,6 +287,25 @@ impl Session {
         let token = c.token.clone();
         *slot = Some(c);
         Ok(token)
+    }
+
+    /// The `id_token` and `scope` of the response that gave the cached access token; `None`
+    /// when no token is cached. Never refreshes.
+    pub async fn last_token_response(&self) -> Option<LastTokenResponse> {
+        self.access
+            .lock()
+            .await
+            .as_ref()
+            .map(|c| LastTokenResponse {
+                id_token: c.id_token.clone(),
+                scope: c.scope.clone(),
+            })
+    }
+
+    /// The cached access token, if any, without refreshing (the doctor keeps it out of its
+    /// report).
+    pub async fn cached_access_token(&self) -> Option<AccessToken> {
+        self.access.lock().await.as_ref().map(|c| c.token.clone())
     }
 
     /// Forgets `token` if it is still the cached one (after the broker refused it).
