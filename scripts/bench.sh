@@ -10,6 +10,9 @@ export PATH="$HOME/.cargo/bin:$PATH" NO_AT_BRIDGE=1 CARGO_TERM_COLOR=never
 echo "== Dashboard (Demo broker, injected latency)"
 cargo bench --locked --bench dashboard
 
+echo "== keygrant token for scripts (real keyring)"
+dbus-run-session -- scripts/with-keyring.sh cargo bench --locked --bench token
+
 echo "== Build Keygrant and the bare window (.deb each)"
 npx tauri build --bundles deb
 ( cd bench/bare-window && CARGO_TARGET_DIR="$PWD/../../target/bench-bare" ../../node_modules/.bin/tauri build --bundles deb )
