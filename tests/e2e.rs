@@ -382,6 +382,24 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
         !c.source().await.unwrap().contains(refresh_token.expose()),
         "Hide takes the token out of the page"
     );
+
+    // Diagnose: the doctor's checks on the token card, nothing secret in them.
+    wait_for(&c, "#diagnose").await.click().await.unwrap();
+    wait_for(&c, "#diagnose-checks").await;
+    for check in ["endpoint", "client_secret", "refresh_token", "keyring"] {
+        let shown = text(&c, &format!("#check-{check}")).await;
+        assert!(shown.starts_with("Pass"), "{check}: {shown}");
+    }
+    let panel = text(&c, "#diagnose-panel").await;
+    assert!(!panel.contains(&demo_secret) && !panel.contains(refresh_token.expose()));
+    c.execute(
+        "document.querySelector('#diagnose-panel').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    run.shot(&c, "06b-diagnose").await;
+    wait_for(&c, "#diagnose-close").await.click().await.unwrap();
     close(c).await;
 
     // Nothing secret on disk.
@@ -586,6 +604,48 @@ async fn with_no_browser_the_address_and_the_paste_box_finish_the_sign_in() {
     assert!(keyring(&Vault::refresh_token_key(&id)).is_some());
     disconnect_in_window(&c).await;
     close(c).await;
+}
+
+/// The installed (or built) binary offers the command line for scripts, with no window.
+#[test]
+#[ignore = "needs the built app: run by scripts/test.sh"]
+fn the_binary_offers_the_commands_for_scripts() {
+    let run = Run::new(&run_name("commands"));
+    let help = Command::new(&run.app).arg("--help").output().unwrap();
+    let said = String::from_utf8_lossy(&help.stdout);
+    for command in [
+        "list",
+        "token",
+        "exec",
+        "status",
+        "doctor",
+        "completions",
+        "demo-broker",
+    ] {
+        assert!(said.contains(command), "{command} in --help: {said}");
+    }
+    // With nothing connected and no display: a one-line answer and the documented status.
+    let out = Command::new(&run.app)
+        .arg("token")
+        .env("XDG_CONFIG_HOME", run.config.path())
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("keygrant: No broker is connected"), "{err}");
+    let list = Command::new(&run.app)
+        .args(["list", "--json"])
+        .env("XDG_CONFIG_HOME", run.config.path())
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "[]");
+    let bash = Command::new(&run.app)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("keygrant"));
 }
 
 /// Kills the standalone Demo broker when the test ends; keeps its stdout open meanwhile.
