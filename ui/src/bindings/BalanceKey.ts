@@ -3,4 +3,4 @@
 /**
  * What a balance line means, whatever the broker calls it.
  */
-export type BalanceKey = "net_liquidating_value" | "cash" | "buying_power" | "option_buying_power" | "day_trading_buying_power" | "maintenance_requirement" | "market_value" | "unrealized_profit_loss" | "available_to_withdraw";
+export type BalanceKey = "net_liquidating_value" | "cash" | "buying_power" | "option_buying_power" | "day_trading_buying_power" | "maintenance_requirement" | "market_value" | "unrealized_profit_loss" | "available_to_withdraw" | "day_profit_loss";

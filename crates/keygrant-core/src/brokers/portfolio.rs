@@ -30,6 +30,8 @@ pub enum BalanceKey {
     UnrealizedProfitLoss,
     /// Cash the broker would let the user withdraw.
     AvailableToWithdraw,
+    /// Today's profit or loss across the account (TradeStation `TodaysProfitLoss`).
+    DayProfitLoss,
 }
 
 /// One balance figure: what it means, the broker's label, the amount in the account's currency.
@@ -98,10 +100,50 @@ pub struct Position {
     #[serde(with = "rust_decimal::serde::str_option")]
     #[ts(type = "string | null")]
     pub mark: Option<Decimal>,
-    /// Signed market value where the broker gives it.
+    /// Signed market value (negative for a short): the broker's, or computed as price ×
+    /// quantity × multiplier (`market_value_source` says which).
     #[serde(with = "rust_decimal::serde::str_option")]
     #[ts(type = "string | null")]
     pub market_value: Option<Decimal>,
+    /// Units per contract: 100 for a standard equity option, a future's point value, 1 for
+    /// shares.
+    #[serde(with = "rust_decimal::serde::str")]
+    #[ts(type = "string")]
+    pub multiplier: Decimal,
+    /// Which price `mark` is, in the broker's word ("mark", "close", "last"); shown beside a
+    /// computed figure.
+    pub price_kind: Option<String>,
+    /// Whether `market_value` is the broker's or computed by Keygrant.
+    pub market_value_source: Option<FigureSource>,
+    /// Unrealized profit or loss in the account's currency (the broker's, or computed against
+    /// the average open price).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub unrealized_pl: Option<Decimal>,
+    /// `unrealized_pl` as a percent of the cost (12.5 means 12.5 %).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub unrealized_pl_percent: Option<Decimal>,
+    /// Whether the P/L figures are the broker's or computed by Keygrant.
+    pub unrealized_pl_source: Option<FigureSource>,
+    /// Today's profit or loss, where the broker gives it.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    #[ts(type = "string | null")]
+    pub day_pl: Option<Decimal>,
+    /// Why the value or P/L cell is empty (e.g. "no price from the broker"); `None` when both
+    /// are filled.
+    pub missing: Option<String>,
+}
+
+/// Where a figure on the dashboard comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FigureSource {
+    /// Reported by the broker as is.
+    Broker,
+    /// Computed by Keygrant from the broker's price, quantity and multiplier.
+    Computed,
 }
 
 /// One account's balances and positions, or why they could not be loaded. A failure here

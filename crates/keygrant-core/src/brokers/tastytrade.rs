@@ -200,6 +200,14 @@ pub fn parse_positions(body: &str) -> Result<Vec<Position>> {
                 average_price: dec("average-open-price"),
                 mark: dec("mark").or_else(|| dec("mark-price")),
                 market_value: None,
+                multiplier: rust_decimal::Decimal::ONE,
+                price_kind: None,
+                market_value_source: None,
+                unrealized_pl: None,
+                unrealized_pl_percent: None,
+                unrealized_pl_source: None,
+                day_pl: None,
+                missing: None,
             })
         })
         .collect()

@@ -204,6 +204,14 @@ pub fn parse_positions(body: &str, id: &str) -> Result<Vec<Position>> {
                 average_price: dec("AveragePrice"),
                 mark: dec("Last"),
                 market_value: dec("MarketValue"),
+                multiplier: rust_decimal::Decimal::ONE,
+                price_kind: None,
+                market_value_source: None,
+                unrealized_pl: None,
+                unrealized_pl_percent: None,
+                unrealized_pl_source: None,
+                day_pl: None,
+                missing: None,
             })
         })
         .collect()
