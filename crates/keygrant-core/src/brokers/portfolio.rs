@@ -96,7 +96,8 @@ pub struct Position {
     #[serde(with = "rust_decimal::serde::str_option")]
     #[ts(type = "string | null")]
     pub average_price: Option<Decimal>,
-    /// The mark (or last price) where the broker gives one.
+    /// The price per unit the figures use, where the broker gives one: the mark, the last
+    /// trade or the previous close (`price_kind` says which).
     #[serde(with = "rust_decimal::serde::str_option")]
     #[ts(type = "string | null")]
     pub mark: Option<Decimal>,
@@ -120,7 +121,8 @@ pub struct Position {
     #[serde(with = "rust_decimal::serde::str_option")]
     #[ts(type = "string | null")]
     pub unrealized_pl: Option<Decimal>,
-    /// `unrealized_pl` as a percent of the cost (12.5 means 12.5 %).
+    /// `unrealized_pl` as a percent of the cost |average × quantity × multiplier| (12.5 means
+    /// 12.5 %): the broker's, or computed and rounded to 2 places.
     #[serde(with = "rust_decimal::serde::str_option")]
     #[ts(type = "string | null")]
     pub unrealized_pl_percent: Option<Decimal>,
