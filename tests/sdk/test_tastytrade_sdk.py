@@ -103,12 +103,22 @@ def test_sdk_parses_balances_and_positions(demo, monkeypatch):
     async def run():
         session = Session(secret, tokens["refresh_token"], is_test=True)
         accounts = await Account.get(session)
-        return [(a, await a.get_balances(session), await a.get_positions(session)) for a in accounts]
+        bare = await accounts[0].get_positions(session)
+        return bare, [(a, await a.get_balances(session),
+                       await a.get_positions(session, include_marks=True)) for a in accounts]
 
-    results = asyncio.run(run())
+    bare, results = asyncio.run(run())
+    # Like the real API: marks only with include-marks=true; the close price always.
+    assert bare and all(p.mark is None and p.mark_price is None for p in bare)
+    assert all(p.close_price > 0 and p.multiplier > 0 for p in bare)
     first, balances, positions = results[0]
     assert balances.account_number == first.account_number
+    assert all(p.mark is not None and p.mark == p.mark_price for p in positions)
     assert balances.net_liquidating_value == balances.cash_balance + sum(
         p.mark * p.quantity * p.multiplier * (-1 if p.quantity_direction == "Short" else 1) for p in positions)
+    # The seeded first account: an equity long and short, a short equity option, a future.
+    kinds = [(p.instrument_type.value, p.quantity_direction, p.multiplier) for p in positions]
+    assert kinds == [("Equity", "Long", 1), ("Equity Option", "Short", 100),
+                     ("Equity", "Short", 1), ("Future", "Long", 50)], kinds
     assert positions and all(p.account_number == first.account_number for p in positions)
     assert results[2][2] == [], "the seeded empty account"

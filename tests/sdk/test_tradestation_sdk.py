@@ -2,6 +2,7 @@
 TradeStation dialect: its refresh (form body, needs `id_token`) and its `Account` model must
 both work unchanged. KEYGRANT_BIN names the keygrant binary (default target/debug/keygrant).
 """
+from decimal import Decimal
 import json
 import os
 import pathlib
@@ -70,6 +71,21 @@ def test_sdk_refreshes_and_parses_accounts(demo, monkeypatch):
     assert [a.account_id for a in accounts] == ["11827633", "11827634", "210FUT01"]
     assert accounts[0].account_type == "Margin" and accounts[0].alias == "Swing Margin"
     assert accounts[0].account_detail is not None and accounts[2].account_detail is None
+
+
+def test_sdk_parses_balances_with_todays_profit_loss(demo, monkeypatch):
+    base, client_id, secret = demo
+    tokens = grant(base, client_id, secret, "openid offline_access profile ReadAccount")
+    point_sdk_at(monkeypatch, base)
+    session = Session(client_id, secret, tokens["refresh_token"], is_test=True)
+    accounts = Account.get_accounts(session)
+    result = Account.get_balances(session, accounts)
+    assert [b.account_id for b in result.balances] == [a.account_id for a in accounts]
+    first = result.balances[0]
+    # The first account's seeded day: AAPL (190.12 - 189.84) x 100 = 28.00, SPY put
+    # (6.05 - 6.10) x -200 = 10.00, TSLA (248.10 - 248.31) x -10 = 2.10, /ES (6041.00 - 6040.50)
+    # x 50 = 25.00: 65.10 in all, a decimal as the SDK models it.
+    assert first.todays_profit_loss == Decimal("65.10")
 
 
 def test_without_offline_access_no_refresh_token_comes_back(demo):

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::*;
 use keygrant_core::app::{Core, DemoSource};
-use keygrant_core::brokers::portfolio::{BalanceKey, Direction};
+use keygrant_core::brokers::portfolio::{BalanceKey, Direction, FigureSource};
 use keygrant_core::brokers::BrokerKind;
 use keygrant_core::vault::Vault;
 use keygrant_demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
@@ -161,10 +161,22 @@ async fn tastytrade_balances_and_positions_match_the_raw_responses_field_by_fiel
                 account.number
             );
         }
-        let raw = raw_get(
+        // Like the real API, no marks unless asked for; Keygrant asks.
+        let bare = raw_get(
             &demo,
             &token,
             &format!("accounts/{}/positions", account.number),
+        )
+        .await;
+        assert!(bare["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r.get("mark").is_none() && r.get("mark-price").is_none()));
+        let raw = raw_get(
+            &demo,
+            &token,
+            &format!("accounts/{}/positions?include-marks=true", account.number),
         )
         .await;
         let items = raw["data"]["items"].as_array().unwrap();
@@ -182,8 +194,62 @@ async fn tastytrade_balances_and_positions_match_the_raw_responses_field_by_fiel
             assert_eq!(p.direction, dir);
             assert_eq!(p.average_price, Some(dec(&r["average-open-price"])));
             assert_eq!(p.mark, Some(dec(&r["mark"])));
+            assert_eq!(p.mark, Some(dec(&r["mark-price"])));
+            assert_eq!(p.price_kind.as_deref(), Some("mark"));
+            assert_eq!(p.multiplier, dec(&r["multiplier"]));
+            // Tastytrade reports no value or P/L: computed from the raw decimals.
+            let sign = if dir == Direction::Short {
+                -Decimal::ONE
+            } else {
+                Decimal::ONE
+            };
+            let (mark, qty, mult, avg) = (
+                dec(&r["mark"]),
+                dec(&r["quantity"]),
+                dec(&r["multiplier"]),
+                dec(&r["average-open-price"]),
+            );
+            let pl = (mark - avg) * qty * mult * sign;
+            assert_eq!(
+                p.market_value,
+                Some(mark * qty * mult * sign),
+                "{}",
+                p.symbol
+            );
+            assert_eq!(p.unrealized_pl, Some(pl), "{}", p.symbol);
+            assert_eq!(
+                p.unrealized_pl_percent,
+                Some(
+                    (pl / (avg * qty * mult).abs() * Decimal::ONE_HUNDRED).round_dp_with_strategy(
+                        2,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero
+                    )
+                ),
+                "{}",
+                p.symbol
+            );
+            assert_eq!(p.market_value_source, Some(FigureSource::Computed));
+            assert_eq!(p.unrealized_pl_source, Some(FigureSource::Computed));
+            assert_eq!((p.day_pl.as_ref(), p.missing.as_ref()), (None, None));
         }
     }
+    // The first account holds an equity long, a short option, an equity short and a future.
+    let kinds: Vec<_> = dash.details[0]
+        .positions
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|p| (p.instrument_type.as_str(), p.direction, p.multiplier))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Equity", Direction::Long, Decimal::ONE),
+            ("Equity Option", Direction::Short, Decimal::ONE_HUNDRED),
+            ("Equity", Direction::Short, Decimal::ONE),
+            ("Future", Direction::Long, Decimal::from(50)),
+        ]
+    );
     assert!(
         dash.details[2].positions.as_ref().unwrap().is_empty(),
         "the seeded empty account"
@@ -235,6 +301,7 @@ async fn tradestation_balances_and_positions_match_the_raw_responses_field_by_fi
                 BalanceKey::UnrealizedProfitLoss,
                 &r["BalanceDetail"]["UnrealizedProfitLoss"],
             ),
+            (BalanceKey::DayProfitLoss, &r["TodaysProfitLoss"]),
         ] {
             assert_eq!(b.get(key), Some(dec(v)), "{} {key:?}", detail.number);
         }
@@ -253,6 +320,34 @@ async fn tradestation_balances_and_positions_match_the_raw_responses_field_by_fi
             assert_eq!(p.market_value, Some(dec(&r["MarketValue"])));
             assert_eq!(p.mark, Some(dec(&r["Last"])));
             assert_eq!(p.average_price, Some(dec(&r["AveragePrice"])));
+            // TradeStation's own figures, unchanged.
+            assert_eq!(p.instrument_type, r["AssetType"].as_str().unwrap());
+            assert_eq!(p.unrealized_pl, Some(dec(&r["UnrealizedProfitLoss"])));
+            assert_eq!(
+                p.unrealized_pl_percent,
+                Some(dec(&r["UnrealizedProfitLossPercent"]))
+            );
+            assert_eq!(p.day_pl, Some(dec(&r["TodaysProfitLoss"])));
+            assert_eq!(p.market_value_source, Some(FigureSource::Broker));
+            assert_eq!(p.unrealized_pl_source, Some(FigureSource::Broker));
+            assert_eq!(p.price_kind.as_deref(), Some("last"));
+            assert_eq!(p.missing, None);
+            let multiplier = match r["AssetType"].as_str().unwrap() {
+                "STOCKOPTION" => Decimal::ONE_HUNDRED,
+                "FUTURE" => Decimal::from(50),
+                _ => Decimal::ONE,
+            };
+            assert_eq!(p.multiplier, multiplier, "{}", p.symbol);
+            // The Demo's figures agree with its prices, as the real ones would.
+            let sign = if p.direction == Direction::Short {
+                -Decimal::ONE
+            } else {
+                Decimal::ONE
+            };
+            assert_eq!(
+                dec(&r["MarketValue"]),
+                dec(&r["Last"]) * p.quantity * multiplier * sign
+            );
         }
     }
 }

@@ -24,8 +24,29 @@ impl DemoPosition {
         self.mark * Decimal::from(self.quantity * self.multiplier)
     }
 
+    /// Signed cost at the average open price.
     pub fn cost(&self) -> Decimal {
         self.average_price * Decimal::from(self.quantity * self.multiplier)
+    }
+
+    /// Unrealized profit or loss: market value − cost, i.e. (mark − average) × signed units.
+    pub fn unrealized(&self) -> Decimal {
+        self.market_value() - self.cost()
+    }
+
+    /// Unrealized P/L in percent of |cost|, 2 places, half away from zero (12.5 = 12.5 %).
+    pub fn unrealized_percent(&self) -> Decimal {
+        let cost = self.cost().abs();
+        if cost.is_zero() {
+            return Decimal::ZERO;
+        }
+        (self.unrealized() / cost * Decimal::ONE_HUNDRED)
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    }
+
+    /// Today's profit or loss of the open position: (mark − previous close) × signed units.
+    pub fn day_pl(&self) -> Decimal {
+        (self.mark - self.close) * Decimal::from(self.quantity * self.multiplier)
     }
 }
 
@@ -93,6 +114,11 @@ pub(crate) fn positions(number: &str, index: usize) -> Vec<DemoPosition> {
         return Vec::new();
     }
     let h = seed(number);
+    // The first account of each login holds one of each kind the dashboard must show: an
+    // equity long (AAPL), a short option (SPY put), an equity short (TSLA), a future (/ESZ6).
+    if index == 0 {
+        return [0, 1, 4, 5].into_iter().map(holding).collect();
+    }
     let count = 2 + h % 2;
     let mut picked: Vec<usize> = Vec::new();
     for k in 0..MENU.len() {
@@ -104,23 +130,22 @@ pub(crate) fn positions(number: &str, index: usize) -> Vec<DemoPosition> {
             break;
         }
     }
-    picked
-        .into_iter()
-        .map(|i| {
-            let (symbol, instrument_type, underlying, quantity, avg, close, mark, multiplier) =
-                MENU[i];
-            DemoPosition {
-                symbol,
-                instrument_type,
-                underlying,
-                quantity,
-                average_price: d(avg),
-                close: d(close),
-                mark: d(mark),
-                multiplier,
-            }
-        })
-        .collect()
+    picked.into_iter().map(holding).collect()
+}
+
+/// The holding at `i` in the menu.
+fn holding(i: usize) -> DemoPosition {
+    let (symbol, instrument_type, underlying, quantity, avg, close, mark, multiplier) = MENU[i];
+    DemoPosition {
+        symbol,
+        instrument_type,
+        underlying,
+        quantity,
+        average_price: d(avg),
+        close: d(close),
+        mark: d(mark),
+        multiplier,
+    }
 }
 
 pub(crate) fn balances(number: &str, margin: bool, positions: &[DemoPosition]) -> DemoBalances {
@@ -160,7 +185,27 @@ mod tests {
     #[test]
     fn portfolios_are_stable_and_every_third_account_is_empty() {
         let a = positions("5WX01234", 0);
-        assert!((2..=3).contains(&a.len()));
+        let kinds: Vec<_> = a
+            .iter()
+            .map(|p| (p.instrument_type, p.quantity > 0))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("Equity", true),
+                ("Equity Option", false),
+                ("Equity", false),
+                ("Future", true)
+            ],
+            "an equity long, an option, an equity short and a future"
+        );
+        assert!((2..=3).contains(&positions("5WX05678", 1).len()));
+        // SPY put, 2 short at 7.85, mark 6.05, close 6.10, × 100:
+        // P/L = (6.05 − 7.85) × −200 = 360.00; % = 360 ÷ 1570 × 100 → 22.93;
+        // day = (6.05 − 6.10) × −200 = 10.00.
+        assert_eq!(a[1].unrealized(), d("360.00"));
+        assert_eq!(a[1].unrealized_percent(), d("22.93"));
+        assert_eq!(a[1].day_pl(), d("10.00"));
         assert_eq!(
             a.iter().map(|p| p.symbol).collect::<Vec<_>>(),
             positions("5WX01234", 0)

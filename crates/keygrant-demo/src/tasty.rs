@@ -413,11 +413,14 @@ pub(crate) fn json_number(v: rust_decimal::Decimal, decimal: bool) -> serde_json
 }
 
 /// `GET /accounts/{n}/positions`: the fields of the SDK's `CurrentPosition`; quantity is
-/// unsigned with `quantity-direction`.
+/// unsigned with `quantity-direction`; `close-price` (previous close), `average-open-price`,
+/// `multiplier` (100 for the option, 50 for /ESZ6) always; `mark` and `mark-price` only with
+/// `include-marks=true`, as the real API (docs/brokers.md#tastytrade-positions).
 async fn positions(
     State(shared): State<Shared>,
     headers: HeaderMap,
     axum::extract::Path(number): axum::extract::Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     shared.count("/accounts/{n}/positions");
     let account = match own_account(&shared, &headers, &number) {
@@ -425,6 +428,8 @@ async fn positions(
         Err(r) => return r,
     };
     let sparse = shared.sparse();
+    // Like the real API, marks only on request (docs/brokers.md#tastytrade-positions).
+    let marks = query.get("include-marks").map(String::as_str) == Some("true");
     let items: Vec<_> = account
         .positions()
         .iter()
@@ -441,8 +446,6 @@ async fn positions(
                 "average-open-price": p.average_price.to_string(),
                 "average-yearly-market-close-price": p.close.to_string(),
                 "average-daily-market-close-price": p.close.to_string(),
-                "mark": p.mark.to_string(),
-                "mark-price": p.mark.to_string(),
                 "multiplier": p.multiplier.to_string(),
                 "cost-effect": if p.quantity < 0 { "Credit" } else { "Debit" },
                 "is-suppressed": false,
@@ -457,6 +460,10 @@ async fn positions(
                 "created-at": "2026-03-02T15:00:00.000+00:00",
                 "updated-at": STAMP,
             });
+            if marks {
+                item["mark"] = json!(p.mark.to_string());
+                item["mark-price"] = json!(p.mark.to_string());
+            }
             if sparse {
                 item["quantity"] = json_number(p.quantity.abs().into(), i % 2 == 1);
                 item["multiplier"] = json_number(p.multiplier.into(), i % 2 == 0);

@@ -321,7 +321,8 @@ async fn balances(
             }
             let b = a.balances();
             let unrealized: rust_decimal::Decimal =
-                a.positions().iter().map(|p| p.market_value() - p.cost()).sum();
+                a.positions().iter().map(|p| p.unrealized()).sum();
+            let today: rust_decimal::Decimal = a.positions().iter().map(|p| p.day_pl()).sum();
             json!({
                 "AccountID": a.number,
                 "AccountType": a.type_name,
@@ -329,7 +330,7 @@ async fn balances(
                 "BuyingPower": b.buying_power.to_string(),
                 "Equity": b.net_liquidating_value.to_string(),
                 "MarketValue": b.market_value.to_string(),
-                "TodaysProfitLoss": "0",
+                "TodaysProfitLoss": today.to_string(),
                 "UnclearedDeposit": "0",
                 "Commission": "0",
                 "BalanceDetail": {
@@ -349,7 +350,12 @@ async fn balances(
     Json(json!({"Balances": balances, "Errors": errors})).into_response()
 }
 
-/// `GET /v3/brokerage/accounts/{ids}/positions`: signed `Quantity` with `LongShort`.
+/// `GET /v3/brokerage/accounts/{ids}/positions`: signed `Quantity` with `LongShort`, `Last`
+/// the mark, and TradeStation's own figures consistent with it: `MarketValue` = Last ×
+/// signed quantity × multiplier (no multiplier field: 100 for options, 50 for /ES is folded
+/// in), `UnrealizedProfitLoss` = value − `TotalCost`, `UnrealizedProfitLossPercent` in
+/// percent units, `TodaysProfitLoss` = (Last − previous close) × signed units
+/// (docs/brokers.md#tradestation-positions).
 async fn positions(
     State(shared): State<Shared>,
     headers: HeaderMap,
@@ -386,9 +392,9 @@ async fn positions(
                 "Ask": (p.mark + rust_decimal::Decimal::new(1, 2)).to_string(),
                 "MarketValue": value.to_string(),
                 "TotalCost": cost.to_string(),
-                "UnrealizedProfitLoss": (value - cost).to_string(),
-                "UnrealizedProfitLossPercent": if cost.is_zero() { "0".to_string() } else { ((value - cost) / cost.abs() * rust_decimal::Decimal::ONE_HUNDRED).round_dp(2).to_string() },
-                "TodaysProfitLoss": "0",
+                "UnrealizedProfitLoss": p.unrealized().to_string(),
+                "UnrealizedProfitLossPercent": p.unrealized_percent().to_string(),
+                "TodaysProfitLoss": p.day_pl().to_string(),
                 "ConversionRate": "1",
                 "DayTradeRequirement": "0",
                 "InitialRequirement": "0",

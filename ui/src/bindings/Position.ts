@@ -27,7 +27,8 @@ direction: Direction,
  */
 average_price: string | null, 
 /**
- * The mark (or last price) where the broker gives one.
+ * The price per unit the figures use, where the broker gives one: the mark, the last
+ * trade or the previous close (`price_kind` says which).
  */
 mark: string | null, 
 /**
@@ -55,7 +56,8 @@ market_value_source: FigureSource | null,
  */
 unrealized_pl: string | null, 
 /**
- * `unrealized_pl` as a percent of the cost (12.5 means 12.5 %).
+ * `unrealized_pl` as a percent of the cost |average × quantity × multiplier| (12.5 means
+ * 12.5 %): the broker's, or computed and rounded to 2 places.
  */
 unrealized_pl_percent: string | null, 
 /**

@@ -102,6 +102,7 @@ fn api_error_message(body: &str) -> Option<String> {
 }
 
 use super::portfolio::{self, BalanceKey, Balances, Direction, Position};
+use rust_decimal::Decimal;
 
 /// Tastytrade's balance fields, mapped to the neutral keys with Tastytrade's own labels.
 const BALANCE_FIELDS: &[(BalanceKey, &str, &str)] = &[
@@ -166,8 +167,19 @@ pub fn parse_balances(body: &str, currency: &str) -> Result<Balances> {
 }
 
 /// Parses `GET /accounts/{n}/positions` (`data.items`; unsigned `quantity` with
-/// `quantity-direction` Long, Short or Zero; `mark` or `mark-price` when present, else the
-/// close price is not passed off as a mark).
+/// `quantity-direction` Long, Short or Zero) into positions with their market value and
+/// unrealized P/L, which Tastytrade does not report and Keygrant computes
+/// ([`Position::with_computed_figures`], source `Computed`) from:
+///
+/// - the price: `mark`, else `mark-price` (sent with `include-marks=true`), `price_kind`
+///   "mark"; else `close-price` (the previous close), `price_kind` "close";
+/// - `multiplier` (a decimal: 100 for a standard equity option, a future's point value);
+///   absent, 1 for `Equity`, else the figures stay empty ("no multiplier from the broker");
+/// - `average-open-price`.
+///
+/// No day P/L: `realized-day-gain` is realized, not the open position's (left `None`).
+/// docs/brokers.md#tastytrade-positions. Errors: [`ErrorKind::Broker`] when the body is not
+/// JSON, has no `data.items`, or an item has no `quantity`.
 pub fn parse_positions(body: &str) -> Result<Vec<Position>> {
     let v: serde_json::Value =
         serde_json::from_str(body).map_err(|e| format_error("position list", e))?;
@@ -187,9 +199,22 @@ pub fn parse_positions(body: &str) -> Result<Vec<Position>> {
             let dec = |k: &str| p.get(k).and_then(portfolio::decimal);
             let quantity = dec("quantity")
                 .ok_or_else(|| format_error("position list", "a position without quantity"))?;
+            let instrument_type = text("instrument-type");
+            let (mark, price_kind) = match dec("mark").or_else(|| dec("mark-price")) {
+                Some(m) => (Some(m), Some("mark")),
+                None => match dec("close-price") {
+                    Some(c) => (Some(c), Some("close")),
+                    None => (None, None),
+                },
+            };
+            let (multiplier, missing) = match dec("multiplier") {
+                Some(m) => (m, None),
+                None if instrument_type == "Equity" => (Decimal::ONE, None),
+                None => (Decimal::ONE, Some(portfolio::NO_MULTIPLIER.to_string())),
+            };
             Ok(Position {
                 symbol: text("symbol"),
-                instrument_type: text("instrument-type"),
+                instrument_type,
                 quantity: quantity.abs(),
                 direction: match text("quantity-direction").as_str() {
                     "Short" => Direction::Short,
@@ -198,19 +223,29 @@ pub fn parse_positions(body: &str) -> Result<Vec<Position>> {
                     _ => Direction::Long,
                 },
                 average_price: dec("average-open-price"),
-                mark: dec("mark").or_else(|| dec("mark-price")),
+                mark,
                 market_value: None,
-                multiplier: rust_decimal::Decimal::ONE,
-                price_kind: None,
+                multiplier,
+                price_kind: price_kind.map(str::to_owned),
                 market_value_source: None,
                 unrealized_pl: None,
                 unrealized_pl_percent: None,
                 unrealized_pl_source: None,
                 day_pl: None,
-                missing: None,
-            })
+                missing,
+            }
+            .with_computed_figures())
         })
         .collect()
+}
+
+/// The positions path, asking for marks: without `include-marks=true` the items carry no
+/// `mark` (docs/brokers.md#tastytrade-positions; tt13 `get_positions`).
+fn positions_path(number: &str) -> String {
+    format!(
+        "accounts/{}/positions?include-marks=true",
+        urlencode(number)
+    )
 }
 
 /// `GET {api}/accounts/{n}/balances/USD` for each account, as the SDK asks for it
@@ -240,7 +275,8 @@ fn fetch_balances<'a>(
     })
 }
 
-/// `GET {api}/accounts/{n}/positions` for each account (docs/brokers.md#tastytrade-positions).
+/// `GET {api}/accounts/{n}/positions?include-marks=true` for each account
+/// (docs/brokers.md#tastytrade-positions).
 fn fetch_positions<'a>(
     http: &'a reqwest::Client,
     endpoints: &'a Endpoints,
@@ -249,7 +285,7 @@ fn fetch_positions<'a>(
 ) -> BoxFuture<'a, Result<Vec<Result<Vec<Position>>>>> {
     Box::pin(async move {
         let one = |account: &'a Account| async move {
-            let path = format!("accounts/{}/positions", urlencode(&account.number));
+            let path = positions_path(&account.number);
             let body = super::http::api_get(
                 http,
                 endpoints,
@@ -410,7 +446,7 @@ mod tests {
 
     #[test]
     fn parses_real_shape_balances_and_positions_into_decimals() {
-        use super::super::portfolio::{BalanceKey, Direction};
+        use super::super::portfolio::{BalanceKey, Direction, FigureSource};
         use rust_decimal::Decimal;
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         let body = r#"{"data":{"account-number":"5WT00001","cash-balance":"12500.10","net-liquidating-value":"31510.35",
@@ -439,11 +475,37 @@ mod tests {
             (d("2"), Direction::Short, Some(d("6.05")))
         );
         assert_eq!(p[0].instrument_type, "Equity Option");
+        // The mark is used: value = −(6.05 × 2 × 100) = −1210.00,
+        // P/L = −((6.05 − 7.85) × 200) = 360.00, % = 360 ÷ 1570 × 100 = 22.93.
+        assert_eq!(p[0].price_kind.as_deref(), Some("mark"));
+        assert_eq!(p[0].multiplier, d("100"));
+        assert_eq!(
+            (
+                p[0].market_value,
+                p[0].unrealized_pl,
+                p[0].unrealized_pl_percent
+            ),
+            (Some(d("-1210.00")), Some(d("360.00")), Some(d("22.93")))
+        );
+        assert_eq!(p[0].market_value_source, Some(FigureSource::Computed));
+        // No mark: the close price, said so. value = 189.84 × 100 = 18984.00,
+        // P/L = (189.84 − 182.5) × 100 = 734.00, % = 734 ÷ 18250 × 100 = 4.0219... → 4.02.
         assert_eq!(
             (p[1].quantity, p[1].direction, p[1].mark),
-            (d("100"), Direction::Long, None)
+            (d("100"), Direction::Long, Some(d("189.84")))
         );
+        assert_eq!(p[1].price_kind.as_deref(), Some("close"));
+        assert_eq!(p[1].multiplier, d("1"));
         assert_eq!(p[1].average_price, Some(d("182.5")));
+        assert_eq!(
+            (
+                p[1].market_value,
+                p[1].unrealized_pl,
+                p[1].unrealized_pl_percent
+            ),
+            (Some(d("18984.00")), Some(d("734.00")), Some(d("4.02")))
+        );
+        assert_eq!(p[1].day_pl, None, "Tastytrade reports no open day P/L");
         assert!(parse_positions(r#"{"data":{}}"#).is_err());
     }
 
@@ -464,5 +526,43 @@ mod tests {
         .unwrap();
         assert!(b.lines.is_empty());
         assert!(parse_balances(r#"{"data":null}"#, "USD").is_err());
+    }
+
+    #[test]
+    fn a_future_uses_its_multiplier_and_no_price_or_multiplier_leaves_cells_empty() {
+        use super::super::portfolio::{FigureSource, NO_MULTIPLIER, NO_PRICE};
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let body = r#"{"data":{"items":[
+          {"symbol":"/ESZ6","instrument-type":"Future","quantity":"1","quantity-direction":"Long",
+           "close-price":"6040.50","average-open-price":"6012.25","multiplier":"50.0","mark-price":"6041.0"},
+          {"symbol":"XYZ","instrument-type":"Equity","quantity":"3","quantity-direction":"Long",
+           "average-open-price":"10"},
+          {"symbol":"/CLF7","instrument-type":"Future","quantity":"1","quantity-direction":"Short",
+           "average-open-price":"60","mark":"61"}]}}"#;
+        let p = parse_positions(body).unwrap();
+        // value = 6041.0 × 1 × 50.0 = 302050; P/L = (6041.0 − 6012.25) × 50 = 1437.5.
+        assert_eq!(p[0].price_kind.as_deref(), Some("mark"));
+        assert_eq!(
+            (
+                p[0].market_value,
+                p[0].unrealized_pl,
+                p[0].unrealized_pl_percent
+            ),
+            (Some(d("302050")), Some(d("1437.5")), Some(d("0.48")))
+        );
+        assert_eq!(p[0].unrealized_pl_source, Some(FigureSource::Computed));
+        assert_eq!((p[1].market_value, p[1].unrealized_pl), (None, None));
+        assert_eq!(p[1].missing.as_deref(), Some(NO_PRICE));
+        assert_eq!((p[2].market_value, p[2].unrealized_pl), (None, None));
+        assert_eq!(p[2].missing.as_deref(), Some(NO_MULTIPLIER));
+    }
+
+    #[test]
+    fn positions_are_asked_with_marks() {
+        assert_eq!(
+            positions_path("5WT00001"),
+            "accounts/5WT00001/positions?include-marks=true"
+        );
     }
 }

@@ -102,6 +102,7 @@ fn fetch_accounts<'a>(
 }
 
 use super::portfolio::{self, BalanceKey, Balances, Direction, Position};
+use rust_decimal::Decimal;
 
 /// TradeStation's balance fields (PascalCase, some under `BalanceDetail`), with its labels.
 const BALANCE_FIELDS: &[(BalanceKey, &str, &str)] = &[
@@ -119,6 +120,7 @@ const BALANCE_FIELDS: &[(BalanceKey, &str, &str)] = &[
         "BalanceDetail.UnrealizedProfitLoss",
         "Unrealized P/L",
     ),
+    (BalanceKey::DayProfitLoss, "TodaysProfitLoss", "Today's P/L"),
     (
         BalanceKey::MaintenanceRequirement,
         "BalanceDetail.RequiredMargin",
@@ -168,8 +170,36 @@ pub fn parse_balances(body: &str, id: &str, currency: &str) -> Result<Balances> 
     })
 }
 
-/// Parses `GET /brokerage/accounts/{ids}/positions` for account `id` (signed `Quantity`,
-/// `LongShort`, `Last` as the mark, `MarketValue`).
+/// Units per contract by TradeStation `AssetType`: `STOCK` 1, `STOCKOPTION` and `INDEXOPTION`
+/// 100 (the standard US listed option; positions carry no multiplier field), `FUTURE` its
+/// point value derived from the broker's own figures as `MarketValue` ÷ (`Last` × |`Quantity`|)
+/// when that is a whole number, else unknown (`None`). docs/brokers.md#tradestation-positions.
+fn multiplier(
+    asset_type: &str,
+    market_value: Option<Decimal>,
+    last: Option<Decimal>,
+    quantity: Decimal,
+) -> Option<Decimal> {
+    match asset_type {
+        "STOCKOPTION" | "INDEXOPTION" => Some(Decimal::ONE_HUNDRED),
+        "FUTURE" => {
+            let per_unit = last?.checked_mul(quantity.abs())?;
+            let m = market_value?.abs().checked_div(per_unit)?;
+            (m.fract().is_zero() && m > Decimal::ZERO).then(|| m.normalize())
+        }
+        _ => Some(Decimal::ONE),
+    }
+}
+
+/// Parses `GET /brokerage/accounts/{ids}/positions` for account `id`: signed `Quantity`
+/// (unsigned in the model) with `LongShort`, `AveragePrice`, `Last` as the price
+/// (`price_kind` "last"), and TradeStation's own figures passed through unchanged (source
+/// `Broker`): `MarketValue` (signed), `UnrealizedProfitLoss`, `UnrealizedProfitLossPercent`
+/// (percent units, 12.5 = 12.5 %), `TodaysProfitLoss` as the day P/L. A figure TradeStation
+/// leaves out is computed ([`Position::with_computed_figures`]); for a future whose point
+/// value cannot be derived (see `multiplier`) it stays empty ("no multiplier from the
+/// broker"). docs/brokers.md#tradestation-positions. Errors: [`ErrorKind::Broker`] when the
+/// body is not JSON, has no `Positions`, an item has no `Quantity`, or `Errors` names `id`.
 pub fn parse_positions(body: &str, id: &str) -> Result<Vec<Position>> {
     let v: serde_json::Value =
         serde_json::from_str(body).map_err(|e| format_error("position list", e))?;
@@ -192,9 +222,20 @@ pub fn parse_positions(body: &str, id: &str) -> Result<Vec<Position>> {
             let dec = |k: &str| p.get(k).and_then(portfolio::decimal);
             let quantity = dec("Quantity")
                 .ok_or_else(|| format_error("position list", "a position without Quantity"))?;
+            let asset_type = text("AssetType");
+            let last = dec("Last");
+            let market_value = dec("MarketValue");
+            let known = multiplier(&asset_type, market_value, last, quantity);
+            let (pl, pct) = (
+                dec("UnrealizedProfitLoss"),
+                dec("UnrealizedProfitLossPercent"),
+            );
+            // Without a multiplier nothing is computed; say so only if a figure is missing.
+            let unknown =
+                known.is_none() && (market_value.is_none() || pl.is_none() || pct.is_none());
             Ok(Position {
                 symbol: text("Symbol"),
-                instrument_type: text("AssetType"),
+                instrument_type: asset_type,
                 quantity: quantity.abs(),
                 direction: match text("LongShort").as_str() {
                     _ if quantity.is_zero() => Direction::Flat,
@@ -202,17 +243,18 @@ pub fn parse_positions(body: &str, id: &str) -> Result<Vec<Position>> {
                     _ => Direction::Long,
                 },
                 average_price: dec("AveragePrice"),
-                mark: dec("Last"),
-                market_value: dec("MarketValue"),
-                multiplier: rust_decimal::Decimal::ONE,
-                price_kind: None,
+                mark: last,
+                market_value,
+                multiplier: known.unwrap_or(Decimal::ONE),
+                price_kind: last.map(|_| "last".to_string()),
                 market_value_source: None,
-                unrealized_pl: None,
-                unrealized_pl_percent: None,
+                unrealized_pl: pl,
+                unrealized_pl_percent: pct,
                 unrealized_pl_source: None,
-                day_pl: None,
-                missing: None,
-            })
+                day_pl: dec("TodaysProfitLoss"),
+                missing: unknown.then(|| portfolio::NO_MULTIPLIER.to_string()),
+            }
+            .with_computed_figures())
         })
         .collect()
 }
@@ -459,5 +501,71 @@ mod tests {
             (p[0].average_price, p[0].mark, p[0].market_value),
             (Some(d("262.00")), Some(d("248.10")), Some(d("-2481.00")))
         );
+        assert_eq!(b.get(BalanceKey::DayProfitLoss), Some(d("-112.50")));
+    }
+
+    /// TradeStation's own figures pass through unchanged: the model holds exactly the decimal
+    /// written in the JSON text (strings and numbers alike, no binary rounding), even where
+    /// price × quantity would give another number.
+    #[test]
+    fn reported_figures_are_the_json_text_exactly() {
+        use super::super::portfolio::FigureSource;
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let body = r#"{"Positions":[
+          {"AccountID":"1","AssetType":"STOCKOPTION","Symbol":"SPY 261218P550","Quantity":"-2",
+           "LongShort":"Short","AveragePrice":"7.85","Last":"6.05","MarketValue":"-1210.0000000001",
+           "UnrealizedProfitLoss":"359.99999999999999","UnrealizedProfitLossPercent":"22.929936305732",
+           "TodaysProfitLoss":"10.10"},
+          {"AccountID":"1","AssetType":"STOCK","Symbol":"AAPL","Quantity":100,"LongShort":"Long",
+           "AveragePrice":182.5,"Last":190.12,"MarketValue":19012.1,"UnrealizedProfitLoss":0.1,
+           "UnrealizedProfitLossPercent":4.18,"TodaysProfitLoss":-0.3}],"Errors":[]}"#;
+        let p = parse_positions(body, "1").unwrap();
+        assert_eq!(p[0].market_value, Some(d("-1210.0000000001")));
+        assert_eq!(p[0].unrealized_pl, Some(d("359.99999999999999")));
+        assert_eq!(p[0].unrealized_pl_percent, Some(d("22.929936305732")));
+        assert_eq!(p[0].day_pl, Some(d("10.10")));
+        assert_eq!(p[0].multiplier, d("100"));
+        assert_eq!(p[0].price_kind.as_deref(), Some("last"));
+        assert_eq!(p[0].market_value_source, Some(FigureSource::Broker));
+        assert_eq!(p[0].unrealized_pl_source, Some(FigureSource::Broker));
+        assert_eq!(p[0].missing, None);
+        // JSON numbers are read through their text: 0.1 stays 0.1, not 0.1000000000000000055.
+        assert_eq!(p[1].market_value, Some(d("19012.1")));
+        assert_eq!(p[1].unrealized_pl, Some(d("0.1")));
+        assert_eq!(p[1].unrealized_pl_percent, Some(d("4.18")));
+        assert_eq!(p[1].day_pl, Some(d("-0.3")));
+        assert_eq!(p[1].market_value.unwrap().to_string(), "19012.1");
+    }
+
+    #[test]
+    fn multipliers_by_asset_type_and_missing_figures_computed() {
+        use super::super::portfolio::{FigureSource, NO_MULTIPLIER};
+        use rust_decimal::Decimal;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let body = r#"{"Positions":[
+          {"AccountID":"1","AssetType":"FUTURE","Symbol":"ESZ6","Quantity":"1","LongShort":"Long",
+           "AveragePrice":"6012.25","Last":"6041.00","MarketValue":"302050.00",
+           "UnrealizedProfitLoss":"1437.50","UnrealizedProfitLossPercent":"0.48"},
+          {"AccountID":"1","AssetType":"FUTURE","Symbol":"CLF7","Quantity":"1","LongShort":"Long",
+           "AveragePrice":"60","Last":"61"},
+          {"AccountID":"1","AssetType":"STOCK","Symbol":"TSLA","Quantity":"-10","LongShort":"Short",
+           "AveragePrice":"262.00","Last":"248.10"}],"Errors":[]}"#;
+        let p = parse_positions(body, "1").unwrap();
+        // 302050.00 ÷ (6041.00 × 1) = 50.
+        assert_eq!(p[0].multiplier, d("50"));
+        assert_eq!(p[0].missing, None);
+        assert_eq!((p[1].market_value, p[1].unrealized_pl), (None, None));
+        assert_eq!(p[1].missing.as_deref(), Some(NO_MULTIPLIER));
+        // No broker figures for TSLA: computed, −2481.00 and −((248.10 − 262.00) × 10) = 139.00.
+        assert_eq!(
+            (
+                p[2].market_value,
+                p[2].unrealized_pl,
+                p[2].unrealized_pl_percent
+            ),
+            (Some(d("-2481.00")), Some(d("139.00")), Some(d("5.31")))
+        );
+        assert_eq!(p[2].unrealized_pl_source, Some(FigureSource::Computed));
     }
 }
