@@ -198,13 +198,13 @@ describe("connected", () => {
     const s = run(
       connected(),
       { type: "accountsLoaded", profileId: "p1", accounts: ACCOUNTS, at },
-      { type: "detailLoaded", profileId: "p1", number: "5WX01234", detail: detailFor("5WX01234") },
+      { type: "detailLoaded", profileId: "p1", number: "5WX01234", detail: detailFor("5WX01234"), at },
     );
     const accounts = screen(s).accounts;
     expect(accounts.status).toBe("ready");
     if (accounts.status !== "ready") return;
     expect(accounts.updatedAt).toBe(at);
-    expect(accounts.details["5WX01234"]).toEqual({ status: "ready", detail: detailFor("5WX01234") });
+    expect(accounts.details["5WX01234"]).toEqual({ status: "ready", detail: detailFor("5WX01234"), at });
     expect(accounts.details["5WX05678"]).toEqual({ status: "loading" });
   });
 
@@ -213,10 +213,10 @@ describe("connected", () => {
     const s = run(
       connected(),
       { type: "accountsLoaded", profileId: "p1", accounts: ACCOUNTS, at: new Date() },
-      { type: "detailLoaded", profileId: "p1", number: "5WX05678", detail: { number: "5WX05678", error } },
+      { type: "detailLoaded", profileId: "p1", number: "5WX05678", detail: { number: "5WX05678", error }, at: new Date() },
     );
     const accounts = screen(s).accounts;
-    expect(accounts.status === "ready" && accounts.details["5WX05678"]).toEqual({ status: "error", error });
+    expect(accounts.status === "ready" && accounts.details["5WX05678"]).toEqual({ status: "error", error, last: undefined });
     expect(s.announcement.text).toBe("Account 5WX05678: Try again in a minute.");
   });
 
@@ -227,7 +227,13 @@ describe("connected", () => {
     expect(update(s, { type: "accountsFailed", ...other, error: { kind: "internal", message: "x" } })).toBe(s);
     expect(update(s, { type: "snippetsLoaded", ...other, snippets: [] })).toBe(s);
     expect(
-      update(s, { type: "detailLoaded", profileId: "p1", number: "5WX01234", detail: detailFor("5WX01234") }),
+      update(s, {
+        type: "detailLoaded",
+        profileId: "p1",
+        number: "5WX01234",
+        detail: detailFor("5WX01234"),
+        at: new Date(),
+      }),
     ).toBe(s);
   });
 
