@@ -213,10 +213,20 @@ describe("connected", () => {
     const s = run(
       connected(),
       { type: "accountsLoaded", profileId: "p1", accounts: ACCOUNTS, at: new Date() },
-      { type: "detailLoaded", profileId: "p1", number: "5WX05678", detail: { number: "5WX05678", error }, at: new Date() },
+      {
+        type: "detailLoaded",
+        profileId: "p1",
+        number: "5WX05678",
+        detail: { number: "5WX05678", error },
+        at: new Date(),
+      },
     );
     const accounts = screen(s).accounts;
-    expect(accounts.status === "ready" && accounts.details["5WX05678"]).toEqual({ status: "error", error, last: undefined });
+    expect(accounts.status === "ready" && accounts.details["5WX05678"]).toEqual({
+      status: "error",
+      error,
+      last: undefined,
+    });
     expect(s.announcement.text).toBe("Account 5WX05678: Try again in a minute.");
   });
 

@@ -13,7 +13,7 @@ import type { BalanceKey } from "../bindings/BalanceKey";
 import type { Actions } from "../controller";
 import { retryHelps, retryLabel } from "../errors";
 import { formatAge, formatMoney, formatSignedMoney, sumDecimals } from "../format";
-import { AUTO_REFRESH_CHOICES, type AccountsState, type Dashboard, type DetailState, figuresOf } from "../state";
+import { type AccountsState, AUTO_REFRESH_CHOICES, type Dashboard, type DetailState, figuresOf } from "../state";
 import { missingCell, positionsView, signedCell } from "./positions";
 
 /** What the card needs besides the accounts: how it is looked at, the clock, auto-refresh. */
@@ -148,7 +148,8 @@ function overviewRow(x: Account, d: DetailState | undefined, o: DashboardOptions
   const cell = (key: BalanceKey, signed: boolean) => {
     const v = figure(d, key);
     if (v !== undefined) return amount(v, currency, signed);
-    if (!d || d.status === "loading") return html`<span class="muted" title="Loading">…<span class="visually-hidden">loading</span></span>`;
+    if (!d || d.status === "loading")
+      return html`<span class="muted" title="Loading">…<span class="visually-hidden">loading</span></span>`;
     if (!f) return missingCell("could not be loaded; open the account for the error");
     return missingCell("not reported by the broker");
   };
@@ -200,7 +201,8 @@ function totalsView(accounts: Account[], details: Record<string, DetailState>): 
           const sum = sumDecimals(values as string[]);
           if (sum !== undefined) return amount(sum, currency, fig.signed);
         }
-        if (pending) return html`<span class="muted" title="Waiting for every account">…<span class="visually-hidden">waiting for every account</span></span>`;
+        if (pending)
+          return html`<span class="muted" title="Waiting for every account">…<span class="visually-hidden">waiting for every account</span></span>`;
         const reported = values.filter((v) => v !== undefined).length;
         return missingCell(`only ${reported} of ${xs.length} accounts reported it`);
       });

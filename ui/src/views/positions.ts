@@ -6,7 +6,14 @@ import { html, nothing, type TemplateResult } from "lit-html";
 import type { FigureSource } from "../bindings/FigureSource";
 import type { Position } from "../bindings/Position";
 import type { Actions } from "../controller";
-import { compareDecimals, formatMoney, formatQuantity, formatSignedMoney, formatSignedPercent, signOf } from "../format";
+import {
+  compareDecimals,
+  formatMoney,
+  formatQuantity,
+  formatSignedMoney,
+  formatSignedPercent,
+  signOf,
+} from "../format";
 import type { PositionSort, SortColumn } from "../state";
 
 interface Column {
