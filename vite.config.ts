@@ -9,5 +9,7 @@ export default defineConfig({
   test: {
     environment: "happy-dom",
     include: ["test/**/*.test.ts"],
+    // The stylesheet as text for the theme test (CSS is otherwise stubbed out in tests).
+    css: { include: [/styles\.css/] },
   },
 });

@@ -17,10 +17,32 @@ import {
   type UiEvent,
   type UiState,
   update,
+  validAutoRefresh,
 } from "./state";
 
 /** Token health is re-read this often, so it follows the backend's own refreshes. */
 export const HEALTH_INTERVAL_MS = 60_000;
+/** The freshness labels ("updated 12 s ago") follow this clock. */
+export const CLOCK_INTERVAL_MS = 1_000;
+/** Where the auto-refresh choice is remembered. */
+export const AUTO_REFRESH_KEY = "keygrant.autoRefreshMinutes";
+
+/** The remembered auto-refresh interval in minutes (0, off, when none or not a choice). */
+function readAutoRefresh(): number {
+  try {
+    return validAutoRefresh(globalThis.localStorage?.getItem(AUTO_REFRESH_KEY));
+  } catch {
+    return 0;
+  }
+}
+
+function saveAutoRefresh(minutes: number): void {
+  try {
+    globalThis.localStorage?.setItem(AUTO_REFRESH_KEY, String(minutes));
+  } catch {
+    // Not remembered (storage disabled); the choice still holds for this session.
+  }
+}
 
 /** What the views may ask for. `dispatch` is for changes that need no backend. */
 export interface Actions {
@@ -34,6 +56,7 @@ export interface Actions {
   finishSignIn(): Promise<void>;
   openAppSettings(): Promise<void>;
   loadAccounts(): Promise<void>;
+  setAutoRefresh(minutes: number): void;
   retryDetail(number: string): Promise<void>;
   toggleReveal(): Promise<void>;
   copyRefreshToken(): Promise<void>;
@@ -55,6 +78,8 @@ function stopListening(unlisten: UnlistenFn): void {
 export class Controller implements Actions {
   state: UiState = initialState();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private clock: ReturnType<typeof setInterval> | undefined;
+  private autoRefresh: ReturnType<typeof setInterval> | undefined;
   private unlisten: UnlistenFn[] = [];
   private closed = false;
 
@@ -68,8 +93,12 @@ export class Controller implements Actions {
   /** Shows the first screen, listens for the backend's events, starts the health timer and
    *  reads the state. */
   init(): Promise<void> {
+    this.state = update(this.state, { type: "clockTicked", now: Date.now() });
+    this.state = update(this.state, { type: "autoRefreshSet", minutes: readAutoRefresh() });
     this.onChange(this.state);
     this.timer ??= setInterval(() => void this.tick(), HEALTH_INTERVAL_MS);
+    this.clock ??= setInterval(() => this.clockTick(), CLOCK_INTERVAL_MS);
+    this.scheduleAutoRefresh();
     this.listen(events.notice((notice) => this.dispatch({ type: "noticeArrived", notice })));
     this.listen(events.signInWaiting((signIn) => this.dispatch({ type: "signInWaiting", signIn })));
     return this.start();
@@ -90,6 +119,10 @@ export class Controller implements Actions {
     this.closed = true;
     clearInterval(this.timer);
     this.timer = undefined;
+    clearInterval(this.clock);
+    this.clock = undefined;
+    clearInterval(this.autoRefresh);
+    this.autoRefresh = undefined;
     for (const unlisten of this.unlisten) stopListening(unlisten);
     this.unlisten = [];
   }
@@ -112,6 +145,38 @@ export class Controller implements Actions {
     } catch {
       // The next tick tries again; the dashboard reports its own errors.
     }
+  }
+
+  /** The one-second clock: moves the freshness labels on. Only while a dashboard is shown;
+   *  lit-html then patches just those labels' text, so focus and typing are untouched. */
+  clockTick(): void {
+    const s = this.state.screen;
+    if (s.name !== "connected" || s.accounts.status !== "ready") return;
+    this.dispatch({ type: "clockTicked", now: Date.now() });
+  }
+
+  /** Chooses (and remembers) the auto-refresh interval; anything but a choice turns it off. */
+  setAutoRefresh(minutes: number): void {
+    const valid = validAutoRefresh(minutes);
+    saveAutoRefresh(valid);
+    this.dispatch({ type: "autoRefreshSet", minutes: valid });
+    this.scheduleAutoRefresh();
+  }
+
+  private scheduleAutoRefresh(): void {
+    clearInterval(this.autoRefresh);
+    this.autoRefresh = undefined;
+    const minutes = this.state.autoRefreshMinutes;
+    if (this.closed || minutes < 1) return;
+    this.autoRefresh = setInterval(() => void this.autoRefreshTick(), minutes * 60_000);
+  }
+
+  /** An automatic refresh: only for a shown dashboard that is not already loading. */
+  async autoRefreshTick(): Promise<void> {
+    const s = this.state.screen;
+    if (s.name !== "connected" || !s.profile.has_dashboard) return;
+    if (s.accounts.status === "loading" || (s.accounts.status === "ready" && s.accounts.refreshing)) return;
+    await this.loadAccounts();
   }
 
   /** A profile was just shown: its accounts, its snippets and (when asked) the profile list. */
@@ -223,7 +288,8 @@ export class Controller implements Actions {
   private async loadDetail(profileId: string, number: string): Promise<void> {
     this.dispatch({ type: "detailLoading", profileId, number });
     try {
-      this.dispatch({ type: "detailLoaded", profileId, number, detail: await commands.accountDetail(number) });
+      const detail = await commands.accountDetail(number);
+      this.dispatch({ type: "detailLoaded", profileId, number, detail, at: new Date() });
     } catch (e) {
       this.dispatch({ type: "detailFailed", profileId, number, error: asAppError(e) });
     }

@@ -48,3 +48,107 @@ export function parseExtraParams(text: string): { name: string; value: string }[
         : { name: line.slice(0, i).trim(), value: line.slice(i + 1).trim() };
     });
 }
+
+// Exact decimal arithmetic on the backend's decimal strings: scaled BigInts, never a float.
+
+const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+
+/** A decimal string as an integer count of 10^-scale units, or undefined if it is not one. */
+function scaled(value: string): { units: bigint; scale: number } | undefined {
+  const m = DECIMAL.exec(value.trim());
+  if (!m || (m[2] === "" && (m[3] ?? "") === "")) return undefined;
+  const [, sign, int, frac = ""] = m;
+  const units = BigInt(`${int || "0"}${frac}`);
+  return { units: sign === "-" ? -units : units, scale: frac.length };
+}
+
+function rescale(n: { units: bigint; scale: number }, scale: number): bigint {
+  return n.units * 10n ** BigInt(scale - n.scale);
+}
+
+/** An integer count of 10^-scale units as a decimal string: (-5n, 2) -> "-0.05". */
+function unscaled(units: bigint, scale: number): string {
+  const neg = units < 0n;
+  const digits = (neg ? -units : units).toString().padStart(scale + 1, "0");
+  const int = digits.slice(0, digits.length - scale);
+  const frac = scale > 0 ? `.${digits.slice(digits.length - scale)}` : "";
+  return `${neg ? "-" : ""}${int}${frac}`;
+}
+
+/** Whether `value` is a decimal string this module can compute with. */
+export function isDecimal(value: string): boolean {
+  return scaled(value) !== undefined;
+}
+
+/** The exact sum of decimal strings, with as many decimals as the most precise one:
+ *  ["1234567.50", "-12.05"] -> "1234555.45". Undefined when any is not a decimal. */
+export function sumDecimals(values: string[]): string | undefined {
+  const parsed = values.map(scaled);
+  if (parsed.some((p) => p === undefined)) return undefined;
+  const nums = parsed as { units: bigint; scale: number }[];
+  const scale = Math.max(0, ...nums.map((n) => n.scale));
+  return unscaled(
+    nums.reduce((acc, n) => acc + rescale(n, scale), 0n),
+    scale,
+  );
+}
+
+/** `a + b` exactly; see `sumDecimals`. */
+export function addDecimals(a: string, b: string): string | undefined {
+  return sumDecimals([a, b]);
+}
+
+/** -1, 0 or 1 as `a` is below, equal to or above `b`, exactly. Unreadable values sort last. */
+export function compareDecimals(a: string, b: string): number {
+  const x = scaled(a);
+  const y = scaled(b);
+  if (!x || !y) return x ? -1 : y ? 1 : 0;
+  const scale = Math.max(x.scale, y.scale);
+  const d = rescale(x, scale) - rescale(y, scale);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+/** The sign of a decimal string: -1, 0 or 1 (0 for what is not a decimal). */
+export function signOf(value: string): number {
+  return compareDecimals(value, "0") * (isDecimal(value) ? 1 : 0);
+}
+
+/** A decimal string rounded half away from zero to `places` decimals: ("12.345", 2) -> "12.35". */
+export function roundDecimal(value: string, places: number): string {
+  const n = scaled(value);
+  if (!n) return value;
+  if (n.scale <= places) return unscaled(rescale(n, places), places);
+  const div = 10n ** BigInt(n.scale - places);
+  const abs = n.units < 0n ? -n.units : n.units;
+  const rounded = (abs + div / 2n) / div;
+  return unscaled(n.units < 0n ? -rounded : rounded, places);
+}
+
+/** The typographic minus, which screen readers read as "minus". */
+export const MINUS = "\u2212";
+
+/** A gain or a loss as text that does not rely on colour: "+$12.50", "−$12.05", "$0.00". */
+export function formatSignedMoney(value: string, currency: string): string {
+  const s = signOf(value);
+  const abs = value.trim().replace(/^[+-]/, "");
+  const money = formatMoney(abs, currency);
+  return s > 0 ? `+${money}` : s < 0 ? `${MINUS}${money}` : money;
+}
+
+/** A percent (12.5 means 12.5 %) with its sign, to two decimals at most: "+12.5 %", "−3.33 %". */
+export function formatSignedPercent(value: string): string {
+  const s = signOf(value);
+  const abs = roundDecimal(value.trim().replace(/^[+-]/, ""), 2);
+  const shown = abs.includes(".") ? abs.replace(/0+$/, "").replace(/\.$/, "") : abs;
+  return `${s > 0 ? "+" : s < 0 ? MINUS : ""}${shown} %`;
+}
+
+/** How long ago, in whole units: "just now", "12 s ago", "3 min ago", "2 h ago". */
+export function formatAge(ms: number): string {
+  const secs = Math.max(0, Math.floor(ms / 1000));
+  if (secs < 1) return "just now";
+  if (secs < 60) return `${secs} s ago`;
+  const mins = Math.floor(secs / 60);
+  if (mins < 60) return `${mins} min ago`;
+  return `${Math.floor(mins / 60)} h ago`;
+}

@@ -50,16 +50,68 @@ export interface Form {
   custom: CustomForm;
 }
 
-/** One account's balances and positions: asked for every account at once. */
+/** Figures as they arrived, and when. */
+export interface Figures {
+  detail: AccountDetail;
+  at: Date;
+}
+
+/** One account's balances and positions: asked for every account at once. A refresh keeps the
+ *  figures on screen (`refreshing`) until the new ones arrive; an error keeps the last figures
+ *  (`last`) so they can be shown as they were, with their time. */
 export type DetailState =
   | { status: "loading" }
-  | { status: "ready"; detail: AccountDetail }
-  | { status: "error"; error: AppError };
+  | ({ status: "ready"; refreshing?: boolean } & Figures)
+  | { status: "error"; error: AppError; last?: Figures };
 
 export type AccountsState =
   | { status: "loading" }
-  | { status: "ready"; accounts: Account[]; details: Record<string, DetailState>; updatedAt: Date }
+  | {
+      status: "ready";
+      accounts: Account[];
+      details: Record<string, DetailState>;
+      updatedAt: Date;
+      /** The list is being read again; what is shown stays until the answer. */
+      refreshing?: boolean;
+      /** Why the last refresh of the list failed (the previous list stays shown). */
+      refreshError?: AppError;
+    }
   | { status: "error"; error: AppError };
+
+/** A positions column the user can sort by. */
+export type SortColumn =
+  | "symbol"
+  | "instrument_type"
+  | "quantity"
+  | "side"
+  | "average_price"
+  | "mark"
+  | "market_value"
+  | "unrealized_pl"
+  | "unrealized_pl_percent"
+  | "day_pl";
+
+export interface PositionSort {
+  column: SortColumn;
+  direction: "ascending" | "descending";
+}
+
+/** How the dashboard is being looked at: which accounts are open, the positions' order and
+ *  the symbol filter (shared by every account's table). */
+export interface Dashboard {
+  expanded: string[];
+  sort?: PositionSort;
+  filter: string;
+}
+
+/** The auto-refresh choices, in minutes; 0 is off. Never below one minute. */
+export const AUTO_REFRESH_CHOICES: readonly number[] = [0, 1, 5, 15];
+
+/** A remembered or chosen interval, kept only if it is one of the choices; off otherwise. */
+export function validAutoRefresh(minutes: unknown): number {
+  const n = typeof minutes === "string" && minutes.trim() !== "" ? Number(minutes) : minutes;
+  return typeof n === "number" && AUTO_REFRESH_CHOICES.includes(n) ? n : 0;
+}
 
 /** The token card's Diagnose panel: running, its checks, or why it could not run. */
 export type DiagnoseState =
@@ -81,6 +133,7 @@ export interface ConnectedScreen {
   snippets?: Snippet[];
   /** The Diagnose panel, while open. */
   diagnose?: DiagnoseState;
+  dashboard: Dashboard;
 }
 
 /** Step 3: waiting for the browser's answer (or for a pasted grant to be checked). */
@@ -125,6 +178,10 @@ export interface UiState {
   dismissed: number[];
   aboutOpen: boolean;
   announcement: Announcement;
+  /** The clock the freshness labels count from (ms since the epoch), ticked by the controller. */
+  now: number;
+  /** Minutes between automatic refreshes of the dashboard; 0 is off. */
+  autoRefreshMinutes: number;
 }
 
 export type UiEvent =
@@ -147,8 +204,14 @@ export type UiEvent =
   | { type: "accountsLoaded"; profileId: string; accounts: Account[]; at: Date }
   | { type: "accountsFailed"; profileId: string; error: AppError }
   | { type: "detailLoading"; profileId: string; number: string }
-  | { type: "detailLoaded"; profileId: string; number: string; detail: AccountDetail }
+  | { type: "detailLoaded"; profileId: string; number: string; detail: AccountDetail; at: Date }
   | { type: "detailFailed"; profileId: string; number: string; error: AppError }
+  | { type: "clockTicked"; now: number }
+  | { type: "autoRefreshSet"; minutes: number }
+  | { type: "accountToggled"; number: string }
+  | { type: "allAccountsToggled"; open: boolean }
+  | { type: "positionsSorted"; column: SortColumn }
+  | { type: "positionsFiltered"; text: string }
   | { type: "snippetsLoaded"; profileId: string; snippets: Snippet[] }
   | { type: "tokenRevealed"; token: string }
   | { type: "tokenHidden" }
@@ -228,12 +291,20 @@ export function initialState(): UiState {
     dismissed: [],
     aboutOpen: false,
     announcement: { text: "", seq: 0 },
+    now: 0,
+    autoRefreshMinutes: 0,
   };
 }
 
 /** The connected screen as it opens for a profile: accounts loading, nothing revealed. */
 export function connectedScreen(profile: ProfileView): ConnectedScreen {
-  return { name: "connected", profile, accounts: { status: "loading" }, confirmDisconnect: false };
+  return {
+    name: "connected",
+    profile,
+    accounts: { status: "loading" },
+    confirmDisconnect: false,
+    dashboard: { expanded: [], filter: "" },
+  };
 }
 
 function announce(s: UiState, text: string): UiState {
@@ -283,11 +354,41 @@ function patchConnected(s: UiState, patch: Partial<ConnectedScreen>, profileId?:
   return { ...s, screen: { ...s.screen, ...patch } };
 }
 
-function setDetail(s: UiState, profileId: string, number: string, detail: DetailState): UiState {
+/** Sets one account's detail from its previous one (late answers for another profile, or for
+ *  a list no longer shown, are dropped). */
+function setDetail(
+  s: UiState,
+  profileId: string,
+  number: string,
+  next: (prev: DetailState | undefined) => DetailState,
+): UiState {
   const screen = s.screen;
   if (screen.name !== "connected" || screen.profile.id !== profileId || screen.accounts.status !== "ready") return s;
+  const detail = next(screen.accounts.details[number]);
   const accounts = { ...screen.accounts, details: { ...screen.accounts.details, [number]: detail } };
   return patchConnected(s, { accounts });
+}
+
+/** The figures a detail state still has to show: its own, or the last ones before an error. */
+export function figuresOf(d: DetailState | undefined): Figures | undefined {
+  if (d?.status === "ready") return { detail: d.detail, at: d.at };
+  if (d?.status === "error") return d.last;
+  return undefined;
+}
+
+/** Loading again: figures on screen stay, marked refreshing. */
+function reloading(prev: DetailState | undefined): DetailState {
+  const f = figuresOf(prev);
+  return f ? { status: "ready", ...f, refreshing: true } : { status: "loading" };
+}
+
+function failed(prev: DetailState | undefined, error: AppError): DetailState {
+  return { status: "error", error, last: figuresOf(prev) };
+}
+
+function patchDashboard(s: UiState, patch: (d: Dashboard) => Partial<Dashboard>): UiState {
+  if (s.screen.name !== "connected") return s;
+  return patchConnected(s, { dashboard: { ...s.screen.dashboard, ...patch(s.screen.dashboard) } });
 }
 
 /** The next state after `event`. Pure: same inputs, same result. */
@@ -349,30 +450,75 @@ export function update(s: UiState, event: UiEvent): UiState {
       if (!profile || next.screen.name !== "connected" || next.screen.profile.id !== profile.id) return next;
       return patchConnected(next, { profile });
     }
-    case "accountsLoading":
-      return patchConnected(s, { accounts: { status: "loading" } }, event.profileId);
-    case "accountsLoaded": {
-      const details: Record<string, DetailState> = {};
-      for (const a of event.accounts) details[a.number] = { status: "loading" };
-      const accounts: AccountsState = { status: "ready", accounts: event.accounts, details, updatedAt: event.at };
+    case "accountsLoading": {
+      // A refresh keeps the list and the figures on screen; a first load shows the placeholder.
+      const cur = s.screen.name === "connected" ? s.screen.accounts : undefined;
+      const accounts: AccountsState =
+        cur?.status === "ready" ? { ...cur, refreshing: true, refreshError: undefined } : { status: "loading" };
       return patchConnected(s, { accounts }, event.profileId);
     }
+    case "accountsLoaded": {
+      const cur = s.screen.name === "connected" ? s.screen.accounts : undefined;
+      const previous = cur?.status === "ready" ? cur.details : {};
+      const details: Record<string, DetailState> = {};
+      for (const a of event.accounts) details[a.number] = previous[a.number] ?? { status: "loading" };
+      const accounts: AccountsState = { status: "ready", accounts: event.accounts, details, updatedAt: event.at };
+      const next = patchConnected(s, { accounts }, event.profileId);
+      return next === s ? s : { ...next, now: Math.max(s.now, event.at.getTime()) };
+    }
     case "accountsFailed": {
-      const next = patchConnected(s, { accounts: { status: "error", error: event.error } }, event.profileId);
+      const cur = s.screen.name === "connected" ? s.screen.accounts : undefined;
+      const accounts: AccountsState =
+        cur?.status === "ready"
+          ? { ...cur, refreshing: false, refreshError: event.error }
+          : { status: "error", error: event.error };
+      const next = patchConnected(s, { accounts }, event.profileId);
       return next === s ? s : announce(next, event.error.message);
     }
     case "detailLoading":
-      return setDetail(s, event.profileId, event.number, { status: "loading" });
+      return setDetail(s, event.profileId, event.number, reloading);
     case "detailLoaded": {
       const error = event.detail.error;
-      if (!error) return setDetail(s, event.profileId, event.number, { status: "ready", detail: event.detail });
-      const next = setDetail(s, event.profileId, event.number, { status: "error", error });
+      if (!error) {
+        const next = setDetail(s, event.profileId, event.number, () => ({
+          status: "ready",
+          detail: event.detail,
+          at: event.at,
+        }));
+        return next === s ? s : { ...next, now: Math.max(s.now, event.at.getTime()) };
+      }
+      const next = setDetail(s, event.profileId, event.number, (prev) => failed(prev, error));
       return next === s ? s : announce(next, `Account ${event.number}: ${error.message}`);
     }
     case "detailFailed": {
-      const next = setDetail(s, event.profileId, event.number, { status: "error", error: event.error });
+      const next = setDetail(s, event.profileId, event.number, (prev) => failed(prev, event.error));
       return next === s ? s : announce(next, `Account ${event.number}: ${event.error.message}`);
     }
+    case "clockTicked":
+      return event.now === s.now ? s : { ...s, now: event.now };
+    case "autoRefreshSet":
+      return { ...s, autoRefreshMinutes: validAutoRefresh(event.minutes) };
+    case "accountToggled":
+      return patchDashboard(s, (d) => ({
+        expanded: d.expanded.includes(event.number)
+          ? d.expanded.filter((n) => n !== event.number)
+          : [...d.expanded, event.number],
+      }));
+    case "allAccountsToggled": {
+      if (s.screen.name !== "connected") return s;
+      const acc = s.screen.accounts;
+      const all = acc.status === "ready" ? acc.accounts.map((a) => a.number) : [];
+      return patchDashboard(s, () => ({ expanded: event.open ? all : [] }));
+    }
+    case "positionsSorted":
+      return patchDashboard(s, (d) => ({
+        sort: {
+          column: event.column,
+          direction: d.sort?.column === event.column && d.sort.direction === "ascending" ? "descending" : "ascending",
+        },
+      }));
+    case "positionsFiltered":
+      return patchDashboard(s, () => ({ filter: event.text }));
     case "snippetsLoaded":
       return patchConnected(s, { snippets: event.snippets }, event.profileId);
     case "tokenRevealed": {

@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { formatMoney, formatMoneyOrDash, formatQuantity, parseExtraParams, tokenHealth } from "../src/format";
+import {
+  addDecimals,
+  compareDecimals,
+  formatAge,
+  formatMoney,
+  formatMoneyOrDash,
+  formatQuantity,
+  formatSignedMoney,
+  formatSignedPercent,
+  parseExtraParams,
+  roundDecimal,
+  sumDecimals,
+  tokenHealth,
+} from "../src/format";
 import { PROFILE } from "./harness";
 
 describe("format", () => {
@@ -32,5 +45,40 @@ describe("format", () => {
     const at = new Date(2026, 10, 25, 9, 0, 0).getTime() / 1000;
     const text = tokenHealth({ ...PROFILE, access_token_obtained_at: at, access_token_expires_at: at + 900 });
     expect(text).toContain(new Date((at + 900) * 1000).toLocaleTimeString());
+  });
+
+  it("adds decimal strings exactly, never through a float", () => {
+    expect(addDecimals("1234567.50", "-12.05")).toBe("1234555.45");
+    expect(addDecimals("0.1", "0.2")).toBe("0.3");
+    expect(addDecimals("-0.05", "0.01")).toBe("-0.04");
+    expect(addDecimals("12", "-12.00")).toBe("0.00");
+    expect(sumDecimals(["99999999999999999999.99", "0.01", "+1"])).toBe("100000000000000000001.00");
+    expect(sumDecimals([])).toBe("0");
+    expect(sumDecimals(["1", "n/a"])).toBeUndefined();
+    expect(addDecimals("", "1")).toBeUndefined();
+    expect(addDecimals(".5", "5.")).toBe("5.5");
+  });
+
+  it("compares and rounds decimals exactly", () => {
+    expect(compareDecimals("-1210", "1200")).toBe(-1);
+    expect(compareDecimals("1.10", "1.1")).toBe(0);
+    expect(compareDecimals("10000000000000000.01", "10000000000000000.001")).toBe(1);
+    expect(roundDecimal("6.6667", 2)).toBe("6.67");
+    expect(roundDecimal("-2.485", 2)).toBe("-2.49");
+    expect(roundDecimal("3", 2)).toBe("3.00");
+  });
+
+  it("shows gains and losses with a sign, and ages in whole units", () => {
+    expect(formatSignedMoney("100", "USD")).toBe("+$100.00");
+    expect(formatSignedMoney("-30.5", "USD")).toBe("\u2212$30.50");
+    expect(formatSignedMoney("0.00", "USD")).toBe("$0.00");
+    expect(formatSignedPercent("12.5")).toBe("+12.5 %");
+    expect(formatSignedPercent("-3.3333")).toBe("\u22123.33 %");
+    expect(formatSignedPercent("0")).toBe("0 %");
+    expect(formatAge(400)).toBe("just now");
+    expect(formatAge(12_900)).toBe("12 s ago");
+    expect(formatAge(-5_000)).toBe("just now");
+    expect(formatAge(3 * 60_000 + 59_000)).toBe("3 min ago");
+    expect(formatAge(2 * 3_600_000)).toBe("2 h ago");
   });
 });

@@ -281,6 +281,7 @@ export function recordingActions(): Actions & { log: string[]; events: UiEvent[]
     finishSignIn: rec("finishSignIn"),
     openAppSettings: rec("openAppSettings"),
     loadAccounts: rec("loadAccounts"),
+    setAutoRefresh: (m) => void rec("setAutoRefresh")(m),
     retryDetail: rec("retryDetail"),
     toggleReveal: rec("toggleReveal"),
     copyRefreshToken: rec("copyRefreshToken"),

@@ -198,13 +198,13 @@ describe("connected", () => {
     const s = run(
       connected(),
       { type: "accountsLoaded", profileId: "p1", accounts: ACCOUNTS, at },
-      { type: "detailLoaded", profileId: "p1", number: "5WX01234", detail: detailFor("5WX01234") },
+      { type: "detailLoaded", profileId: "p1", number: "5WX01234", detail: detailFor("5WX01234"), at },
     );
     const accounts = screen(s).accounts;
     expect(accounts.status).toBe("ready");
     if (accounts.status !== "ready") return;
     expect(accounts.updatedAt).toBe(at);
-    expect(accounts.details["5WX01234"]).toEqual({ status: "ready", detail: detailFor("5WX01234") });
+    expect(accounts.details["5WX01234"]).toEqual({ status: "ready", detail: detailFor("5WX01234"), at });
     expect(accounts.details["5WX05678"]).toEqual({ status: "loading" });
   });
 
@@ -213,11 +213,86 @@ describe("connected", () => {
     const s = run(
       connected(),
       { type: "accountsLoaded", profileId: "p1", accounts: ACCOUNTS, at: new Date() },
-      { type: "detailLoaded", profileId: "p1", number: "5WX05678", detail: { number: "5WX05678", error } },
+      {
+        type: "detailLoaded",
+        profileId: "p1",
+        number: "5WX05678",
+        detail: { number: "5WX05678", error },
+        at: new Date(),
+      },
     );
     const accounts = screen(s).accounts;
-    expect(accounts.status === "ready" && accounts.details["5WX05678"]).toEqual({ status: "error", error });
+    expect(accounts.status === "ready" && accounts.details["5WX05678"]).toEqual({
+      status: "error",
+      error,
+      last: undefined,
+    });
     expect(s.announcement.text).toBe("Account 5WX05678: Try again in a minute.");
+  });
+
+  it("a refresh keeps the list and each account's figures, marked refreshing, until new ones arrive", () => {
+    const t0 = new Date(2026, 0, 1, 9, 0, 0);
+    const t1 = new Date(2026, 0, 1, 9, 5, 0);
+    const loaded = run(
+      connected(),
+      { type: "accountsLoaded", profileId: "p1", accounts: ACCOUNTS, at: t0 },
+      { type: "detailLoaded", profileId: "p1", number: "5WX01234", detail: detailFor("5WX01234"), at: t0 },
+    );
+    expect(loaded.now).toBe(t0.getTime());
+    const refreshing = run(
+      loaded,
+      { type: "accountsLoading", profileId: "p1" },
+      { type: "accountsLoaded", profileId: "p1", accounts: ACCOUNTS, at: t1 },
+      { type: "detailLoading", profileId: "p1", number: "5WX01234" },
+      { type: "detailLoading", profileId: "p1", number: "5WX05678" },
+    );
+    const acc = screen(refreshing).accounts;
+    if (acc.status !== "ready") throw new Error("the list stays shown");
+    expect(acc.details["5WX01234"]).toEqual({
+      status: "ready",
+      detail: detailFor("5WX01234"),
+      at: t0,
+      refreshing: true,
+    });
+    // An account that had no figures yet shows its placeholder.
+    expect(acc.details["5WX05678"]).toEqual({ status: "loading" });
+    const error = { kind: "broker" as const, message: "500" };
+    const failedAgain = update(refreshing, {
+      type: "detailFailed",
+      profileId: "p1",
+      number: "5WX01234",
+      error,
+    });
+    const after = screen(failedAgain).accounts;
+    expect(after.status === "ready" && after.details["5WX01234"]).toEqual({
+      status: "error",
+      error,
+      last: { detail: detailFor("5WX01234"), at: t0 },
+    });
+    // Try again shows the last figures while it loads.
+    const retried = update(failedAgain, { type: "detailLoading", profileId: "p1", number: "5WX01234" });
+    const r = screen(retried).accounts;
+    expect(r.status === "ready" && r.details["5WX01234"].status).toBe("ready");
+  });
+
+  it("opens accounts, sorts and filters positions, and keeps the auto-refresh to its choices", () => {
+    let s = run(connected(), { type: "accountsLoaded", profileId: "p1", accounts: ACCOUNTS, at: new Date() });
+    s = run(s, { type: "accountToggled", number: "5WX05678" });
+    expect(screen(s).dashboard.expanded).toEqual(["5WX05678"]);
+    s = run(s, { type: "accountToggled", number: "5WX05678" }, { type: "allAccountsToggled", open: true });
+    expect(screen(s).dashboard.expanded).toEqual(["5WX01234", "5WX05678"]);
+    s = run(s, { type: "positionsSorted", column: "day_pl" });
+    expect(screen(s).dashboard.sort).toEqual({ column: "day_pl", direction: "ascending" });
+    s = run(s, { type: "positionsSorted", column: "day_pl" });
+    expect(screen(s).dashboard.sort).toEqual({ column: "day_pl", direction: "descending" });
+    s = run(s, { type: "positionsSorted", column: "symbol" }, { type: "positionsFiltered", text: "spy" });
+    expect(screen(s).dashboard).toMatchObject({ sort: { column: "symbol", direction: "ascending" }, filter: "spy" });
+    expect(run(s, { type: "autoRefreshSet", minutes: 5 }).autoRefreshMinutes).toBe(5);
+    for (const bad of [0.1, -1, 2, Number.NaN]) {
+      expect(run(s, { type: "autoRefreshSet", minutes: bad }).autoRefreshMinutes).toBe(0);
+    }
+    // Switching profiles starts a fresh dashboard.
+    expect(screen(run(s, { type: "profileShown", profile: PROFILE })).dashboard).toEqual({ expanded: [], filter: "" });
   });
 
   it("drops answers for a profile switched away from", () => {
@@ -227,7 +302,13 @@ describe("connected", () => {
     expect(update(s, { type: "accountsFailed", ...other, error: { kind: "internal", message: "x" } })).toBe(s);
     expect(update(s, { type: "snippetsLoaded", ...other, snippets: [] })).toBe(s);
     expect(
-      update(s, { type: "detailLoaded", profileId: "p1", number: "5WX01234", detail: detailFor("5WX01234") }),
+      update(s, {
+        type: "detailLoaded",
+        profileId: "p1",
+        number: "5WX01234",
+        detail: detailFor("5WX01234"),
+        at: new Date(),
+      }),
     ).toBe(s);
   });
 

@@ -14,7 +14,7 @@ export function connectedView(state: UiState, s: ConnectedScreen, a: Actions): T
   return html`<div class="stack" id="connected">
     ${switcherView(s, state.app?.profiles ?? [], a)}
     ${tokenCardView(s, a)}
-    ${p.has_dashboard ? accountsView(s.accounts, a) : tokenResponseView(p, a)}
+    ${p.has_dashboard ? accountsView(s.accounts, { ...s.dashboard, now: state.now, autoRefreshMinutes: state.autoRefreshMinutes }, a) : tokenResponseView(p, a)}
     ${handoffView(s.snippets, a)}
     <section class="card row-between">
       <span class="muted">${s.confirmDisconnect ? CONFIRM_DISCONNECT : "Done with this connection?"}</span>
