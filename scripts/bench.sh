@@ -19,6 +19,10 @@ npx tauri build --bundles deb
 keygrant_deb=$(ls target/release/bundle/deb/Keygrant_*.deb | head -n1)
 bare_deb=$(ls target/bench-bare/release/bundle/deb/bare-window_*.deb | head -n1)
 
+echo "== Returning user: launch to accounts on screen (150 ms latency), 3 and 20 accounts"
+KEYGRANT_APP="$PWD/target/release/keygrant" BARE_APP="$PWD/target/bench-bare/release/bare-window" \
+  xvfb-run -a dbus-run-session -- scripts/with-keyring.sh cargo bench --locked --bench launch
+
 echo "== Window"
 xvfb-run -a dbus-run-session -- python3 bench/window.py \
   target/release/keygrant "$keygrant_deb" target/bench-bare/release/bare-window "$bare_deb"

@@ -90,6 +90,11 @@ impl Run {
 
     /// Starts tauri-driver with `$BROWSER` set to `browser` for the app.
     fn driver_with_browser(&self, browser: &str) -> Driver {
+        self.driver_with_env(browser, &[])
+    }
+
+    /// Starts tauri-driver with `$BROWSER` set to `browser` and `env` for the app.
+    fn driver_with_env(&self, browser: &str, env: &[(&str, &str)]) -> Driver {
         let port = free_port();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -105,6 +110,7 @@ impl Run {
                 &free_port().to_string(),
             ])
             .env("BROWSER", browser)
+            .envs(env.iter().copied())
             .env("XDG_CONFIG_HOME", self.config.path())
             .env("RUST_LOG", "trace")
             .env("NO_AT_BRIDGE", "1")
@@ -177,9 +183,22 @@ async fn close(c: Client) {
     let _ = tokio::time::timeout(Duration::from_secs(15), c.close()).await;
 }
 
+/// Scrolls `css` to the middle of the window, then clicks it (WebKitWebDriver does not always
+/// scroll a control near the bottom of a long page into view before clicking).
+async fn click(c: &Client, css: &str) {
+    let el = wait_for(c, css).await;
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center'})",
+        vec![serde_json::to_value(&el).unwrap()],
+    )
+    .await
+    .unwrap();
+    el.click().await.unwrap();
+}
+
 /// Disconnect in the window (two clicks: Disconnect, then Remove) and wait for the wizard.
 async fn disconnect_in_window(c: &Client) {
-    wait_for(c, "#disconnect").await.click().await.unwrap();
+    click(c, "#disconnect").await;
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::XPath(
@@ -187,7 +206,7 @@ async fn disconnect_in_window(c: &Client) {
         ))
         .await
         .unwrap();
-    wait_for(c, "#disconnect").await.click().await.unwrap();
+    click(c, "#disconnect").await;
     wait_for(c, "#broker-demo").await;
 }
 
@@ -326,7 +345,15 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
 
     // Every account's balances and positions, in the broker's words, as money (the accounts
     // open from the overview, all at once with Expand all).
-    wait_for(&c, "#expand-all").await.click().await.unwrap();
+    click(&c, "#expand-all").await;
+    run.shot(&c, "05a-expanded").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//button[@id='expand-all' and normalize-space()='Collapse all']",
+        ))
+        .await
+        .expect("Expand all opens every account");
     let nlv = text(&c, "#detail-5WX01234 dd[data-key='net_liquidating_value']").await;
     assert!(nlv.starts_with('$') && nlv.contains(','), "{nlv}");
     wait_for(&c, "#detail-5WX01234 .positions tbody tr").await;
@@ -609,6 +636,61 @@ async fn with_no_browser_the_address_and_the_paste_box_finish_the_sign_in() {
     run.shot(&c, "03-signed-in-by-pasted-address").await;
     let id = run.profile_id();
     assert!(keyring(&Vault::refresh_token_key(&id)).is_some());
+    disconnect_in_window(&c).await;
+    close(c).await;
+}
+
+/// A desktop in dark mode: the page follows it (GTK's dark theme is what WebKitGTK reports as
+/// `prefers-color-scheme: dark`), an account expanded, its P/L marked computed.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
+async fn the_dashboard_follows_a_dark_desktop() {
+    let run = Run::new(&run_name("dark"));
+    let browser = format!(
+        "python3 {} --log {} %s",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/browser/approve.py")
+            .display(),
+        run.browser_log.display(),
+    );
+    let driver = run.driver_with_env(&browser, &[("GTK_THEME", "Adwaita:dark")]);
+    let c = run.open(&driver).await;
+    wait_for(&c, "#broker-demo").await.click().await.unwrap();
+    wait_for(&c, "#fill-demo").await.click().await.unwrap();
+    wait_for(&c, "#connect").await.click().await.unwrap();
+    assert_eq!(account_rows(&c).await.len(), 3);
+    let dark = c
+        .execute(
+            "return window.matchMedia('(prefers-color-scheme: dark)').matches",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(dark, serde_json::json!(true), "the desktop is dark");
+    let background = c
+        .execute(
+            "const m = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); \
+             return (m[0] + m[1] + m[2]) / 3;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        background.as_f64().unwrap() < 80.0,
+        "a dark page background, got mean {background}"
+    );
+    run.shot(&c, "01-dark-overview").await;
+    click(&c, "#toggle-5WX01234").await;
+    wait_for(&c, "#detail-5WX01234 .positions tbody tr").await;
+    let row = text(&c, "#detail-5WX01234 .positions tbody tr").await;
+    assert!(row.contains("AAPL") && row.contains("+$762.00"), "{row}");
+    c.execute(
+        "document.querySelector('#detail-5WX01234').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    run.shot(&c, "02-dark-expanded-account").await;
     disconnect_in_window(&c).await;
     close(c).await;
 }
