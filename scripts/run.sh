@@ -16,8 +16,18 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   wrap+=(xvfb-run -a)
 fi
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
-  echo "run: no D-Bus session; starting one with a gnome-keyring for Keygrant's secrets."
-  export KEYRING_DATA_HOME="${XDG_DATA_HOME:-$HOME/.local/share}"
+  # The keyring is kept in your data folder only under a password you choose; without one
+  # (not a terminal, no KEYRING_PASSWORD) it is a throwaway keyring gone when Keygrant quits.
+  if [ -z "${KEYRING_PASSWORD:-}" ] && [ -t 0 ]; then
+    read -r -s -p "run: no D-Bus session. Password for Keygrant's keyring in ${XDG_DATA_HOME:-$HOME/.local/share}/keyrings (created on first use): " KEYRING_PASSWORD
+    echo
+  fi
+  if [ -n "${KEYRING_PASSWORD:-}" ]; then
+    export KEYRING_PASSWORD KEYRING_DATA_HOME="${XDG_DATA_HOME:-$HOME/.local/share}"
+    echo "run: starting a D-Bus session with your gnome-keyring for Keygrant's secrets."
+  else
+    echo "run: no D-Bus session and no keyring password; using a throwaway keyring (secrets are gone when Keygrant quits)."
+  fi
   wrap+=(dbus-run-session -- scripts/with-keyring.sh)
 fi
 exec "${wrap[@]}" "$app" "$@"

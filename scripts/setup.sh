@@ -22,9 +22,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
+export PATH="$HOME/.cargo/bin:$PATH"
 for tool in cargo node npm; do
-  command -v "$tool" >/dev/null || { echo "setup: $tool is required (Rust via rustup, Node.js 20+)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "setup: $tool is required (Rust 1.89+ via rustup, Node.js 20+)" >&2; exit 1; }
 done
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || { echo "setup: Node.js 20 or newer is required (found $(node --version))" >&2; exit 1; }
+rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+if [ "$rust_minor" -lt 89 ]; then
+  if command -v rustup >/dev/null; then rustup update stable; else
+    echo "setup: Rust 1.89 or newer is required (found $(rustc --version)); install it with rustup" >&2; exit 1
+  fi
+fi
 
 # npm packages, exactly as locked; skipped when node_modules was installed from this lock file.
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)

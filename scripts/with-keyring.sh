@@ -9,7 +9,8 @@ if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
 fi
 export XDG_DATA_HOME="${KEYRING_DATA_HOME:-$(mktemp -d)}"
 mkdir -p "$XDG_DATA_HOME"
-# A password on stdin creates and unlocks the "login" keyring (the default collection).
-eval "$(printf 'keygrant-test' | gnome-keyring-daemon --unlock --components=secrets)"
+# A password on stdin creates and unlocks the "login" keyring (the default collection). Tests
+# use a throwaway folder and a fixed password; scripts/run.sh passes the user's own.
+eval "$(printf '%s' "${KEYRING_PASSWORD:-keygrant-test}" | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
 exec "$@"

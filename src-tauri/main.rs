@@ -13,7 +13,7 @@ use keygrant::cli::ScriptCommand;
     about,
     after_help = "Exit status: 0 done, 1 other error, 2 usage, 3 not connected or no such connection, \
                   4 keyring or settings, 5 credentials refused (connect again), 6 temporary (network, \
-                  broker, rate limit). `exec` returns its command's status."
+                  broker, rate limit), 7 a doctor check failed. `exec` returns its command's status."
 )]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -21,8 +21,46 @@ struct Cli {
     command: Option<Command>,
     /// A `keygrant://` link to hand to the app (the desktop runs `keygrant %u` for one; a
     /// running app receives it through the single-instance plugin).
-    #[arg(value_name = "LINK")]
+    #[arg(value_name = "LINK", value_parser = keygrant_link)]
     link: Option<String>,
+}
+
+/// Only a `keygrant://` link opens the app with an argument: a mistyped command is a usage
+/// error, not a window.
+fn keygrant_link(value: &str) -> Result<String, String> {
+    if value.starts_with("keygrant://") {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "\"{value}\" is not a command (see keygrant --help) nor a keygrant:// link"
+        ))
+    }
+}
+
+/// A fault name the Demo broker knows (`keygrant demo-broker --list-faults`).
+fn fault_name(value: &str) -> Result<String, String> {
+    if keygrant_demo::FAULTS.iter().any(|(n, _)| *n == value) {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "unknown fault; known faults: {}",
+            keygrant_demo::FAULTS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+}
+
+/// Whether a window can be opened: on Linux, a display server to draw on.
+fn can_open_a_window() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()))
 }
 
 #[derive(Subcommand)]
@@ -41,7 +79,7 @@ enum Command {
         port: u16,
         /// Switch on a broker fault, to reproduce it by hand (repeat for several). See
         /// --list-faults.
-        #[arg(long = "fault", value_name = "NAME")]
+        #[arg(long = "fault", value_name = "NAME", value_parser = fault_name)]
         faults: Vec<String>,
         /// List the fault switches and exit.
         #[arg(long)]
@@ -52,6 +90,14 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     match cli.command {
+        None if !can_open_a_window() => {
+            eprintln!(
+                "keygrant: there is no display to open the window on (no DISPLAY or WAYLAND_DISPLAY). \
+                 Over SSH, use the commands for scripts (keygrant --help), or scripts/run.sh, which \
+                 starts a virtual display."
+            );
+            std::process::exit(1);
+        }
         None => keygrant::run(),
         Some(Command::Script(command)) => std::process::exit(keygrant::cli::run(command)),
         Some(Command::Completions { shell }) => {
@@ -98,5 +144,12 @@ mod tests {
         let cli = Cli::try_parse_from(["keygrant", "token", "--format", "json"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Script(_))));
         assert!(Cli::try_parse_from(["keygrant", "token", "--format", "yaml"]).is_err());
+        // A typo is a usage error, not a window.
+        let typo = Cli::try_parse_from(["keygrant", "tokne"])
+            .err()
+            .expect("refused");
+        assert!(typo.to_string().contains("not a command"), "{typo}");
+        assert!(Cli::try_parse_from(["keygrant", "demo-broker", "--fault", "nope"]).is_err());
+        assert!(Cli::try_parse_from(["keygrant", "demo-broker", "--fault", "rate-limit"]).is_ok());
     }
 }

@@ -1006,7 +1006,16 @@ pub(crate) const SEED_ACCOUNTS: &[SeedAccount] = &[
 /// NAME]...`, with the named fault switches on (names: `FAULTS`, feature `faults`). Errors:
 /// the port cannot be bound, or a fault name is unknown (the message lists the known ones).
 pub async fn run_standalone(port: u16, faults: &[String]) -> std::io::Result<()> {
-    let broker = DemoBroker::start(port).await?;
+    let broker = DemoBroker::start(port).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            std::io::Error::new(
+                e.kind(),
+                format!("port {port} on 127.0.0.1 is already in use by another program; choose another with --port, or --port 0 for a free one"),
+            )
+        } else {
+            e
+        }
+    })?;
     let base = broker.base_url();
     #[cfg(feature = "faults")]
     for name in faults {

@@ -132,8 +132,8 @@ fn keyring_error(e: keyring::Error) -> AppError {
             return too_long(&format!("the {what} is over the limit"), *limit as u64)
         }
         _ if lower.contains("prompt") => format!(
-            "The system keyring asked to be unlocked and the prompt was dismissed. Press the \
-             button again and enter your keyring password when asked, or {unlock_where} first.{saved}"
+            "The system keyring asked to be unlocked and the prompt was dismissed. Try again and \
+             enter your keyring password when asked, or {unlock_where} first.{saved}"
         ),
         // gnome-keyring answers a write to a locked collection with a D-Bus error, "Cannot
         // create an item in a locked collection" (a PlatformFailure), not NoStorageAccess.
@@ -141,9 +141,9 @@ fn keyring_error(e: keyring::Error) -> AppError {
             if lower.contains("locked") || matches!(e, keyring::Error::NoStorageAccess(_)) =>
         {
             format!(
-            "The system keyring is locked ({inner}). {} and try again.{saved}",
-            capitalise(unlock_where)
-        )
+                "The system keyring is locked ({inner}). {} and try again.{saved}",
+                capitalise(unlock_where)
+            )
         }
         keyring::Error::PlatformFailure(_)
             if cfg!(target_os = "linux")
