@@ -85,10 +85,19 @@ fn launch(mut cmd: Command, marker: &str, count: usize) -> (Duration, u64) {
         });
     }
     let mut seen = 0;
+    let mut last: Vec<String> = Vec::new();
     let elapsed = loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no \"{marker}\" within 60 s"));
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!(
+                "no \"{marker}\" within 60 s; the app said:\n{}",
+                last.join("\n")
+            );
+        };
+        last.push(line.clone());
+        if last.len() > 30 {
+            last.remove(0);
+        }
         if line.contains(marker) {
             seen += 1;
             if seen == count {
