@@ -51,8 +51,18 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
-        // Not tauri-plugin-window-state: with it (2.x), a window on an X server without a
-        // window manager (Xvfb, scripts/run.sh on a server) never loaded its page.
+        // The window reopens where and as large as the user left it. Only size, position and
+        // maximized are restored (not visibility or decorations); the page gets no permission
+        // for it, as only the Rust side uses the plugin.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::SIZE
+                        | tauri_plugin_window_state::StateFlags::POSITION
+                        | tauri_plugin_window_state::StateFlags::MAXIMIZED,
+                )
+                .build(),
+        )
         .setup(|app| {
             let config_dir = app.path().app_config_dir()?;
             // The Demo broker starts on 127.0.0.1 only when a Demo profile or the wizard needs it.

@@ -24,9 +24,25 @@ import {
 export const HEALTH_INTERVAL_MS = 60_000;
 /** The freshness labels ("updated 12 s ago") follow this clock. */
 export const CLOCK_INTERVAL_MS = 1_000;
-// The auto-refresh choice lasts while the window is open. It is not kept in the page's
-// localStorage: in WebKitGTK a window not under automation waited forever on that storage
-// at start (found by the launch benchmark), so the page never loaded.
+/** Where the auto-refresh choice is remembered. */
+export const AUTO_REFRESH_KEY = "keygrant.autoRefreshMinutes";
+
+/** The remembered auto-refresh interval in minutes (0, off, when none or not a choice). */
+function readAutoRefresh(): number {
+  try {
+    return validAutoRefresh(globalThis.localStorage?.getItem(AUTO_REFRESH_KEY));
+  } catch {
+    return 0;
+  }
+}
+
+function saveAutoRefresh(minutes: number): void {
+  try {
+    globalThis.localStorage?.setItem(AUTO_REFRESH_KEY, String(minutes));
+  } catch {
+    // Not remembered (storage disabled); the choice still holds for this session.
+  }
+}
 
 /** What the views may ask for. `dispatch` is for changes that need no backend. */
 export interface Actions {
@@ -78,6 +94,7 @@ export class Controller implements Actions {
    *  reads the state. */
   init(): Promise<void> {
     this.state = update(this.state, { type: "clockTicked", now: Date.now() });
+    this.state = update(this.state, { type: "autoRefreshSet", minutes: readAutoRefresh() });
     this.onChange(this.state);
     this.timer ??= setInterval(() => void this.tick(), HEALTH_INTERVAL_MS);
     this.clock ??= setInterval(() => this.clockTick(), CLOCK_INTERVAL_MS);
@@ -138,9 +155,10 @@ export class Controller implements Actions {
     this.dispatch({ type: "clockTicked", now: Date.now() });
   }
 
-  /** Chooses the auto-refresh interval for this session; anything but a choice turns it off. */
+  /** Chooses (and remembers) the auto-refresh interval; anything but a choice turns it off. */
   setAutoRefresh(minutes: number): void {
     const valid = validAutoRefresh(minutes);
+    saveAutoRefresh(valid);
     this.dispatch({ type: "autoRefreshSet", minutes: valid });
     this.scheduleAutoRefresh();
   }

@@ -1,12 +1,15 @@
 // The dashboard (issue 14): overview rows and exact totals, accounts opening by keyboard,
 // positions sorted and filtered, computed and missing figures, freshness, auto-refresh, and a
 // refresh that keeps the figures on screen.
-import { describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { AccountDetail } from "../../src/bindings/AccountDetail";
 import type { Position } from "../../src/bindings/Position";
+import { AUTO_REFRESH_KEY } from "../../src/controller";
 import { $, ACCOUNTS, cmds, deferred, flush, input, ipc, PROFILE, RETURNING, start, useBackend } from "../harness";
 
 useBackend();
+
+beforeEach(() => localStorage.clear());
 
 const pos = (over: Partial<Position>): Position => ({
   symbol: "AAPL",
@@ -260,7 +263,7 @@ describe("freshness and refresh", () => {
     expect(cmds().filter((c) => c === "list_accounts").length).toBe(1);
   });
 
-  it("auto-refreshes at the chosen interval, off by default at each launch; never below a minute", async () => {
+  it("auto-refreshes at the chosen interval, remembered across launches; never below a minute", async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
     const first = await start(RETURNING(PROFILE));
     const select = $("#auto-refresh") as HTMLSelectElement;
@@ -273,6 +276,7 @@ describe("freshness and refresh", () => {
     ]);
     select.value = "5";
     select.dispatchEvent(new Event("change"));
+    expect(localStorage.getItem(AUTO_REFRESH_KEY)).toBe("5");
     const lists = () => cmds().filter((c) => c === "list_accounts").length;
     vi.advanceTimersByTime(4 * 60_000);
     expect(lists()).toBe(1);
@@ -283,12 +287,17 @@ describe("freshness and refresh", () => {
     await flush();
     expect(lists()).toBe(3);
 
-    // Off stops it; a value that is not a choice (here 6 s) is off; a new launch starts off.
+    // A new launch remembers the choice.
+    first.close();
+    const second = await start(RETURNING(PROFILE));
+    expect(($("#auto-refresh") as HTMLSelectElement).value).toBe("5");
+
+    // Off stops it; a remembered value that is not a choice (here 6 s) is off.
     ($("#auto-refresh") as HTMLSelectElement).value = "0";
     $("#auto-refresh").dispatchEvent(new Event("change"));
-    first.setAutoRefresh(0.1);
-    expect(($("#auto-refresh") as HTMLSelectElement).value).toBe("0");
-    first.close();
+    expect(localStorage.getItem(AUTO_REFRESH_KEY)).toBe("0");
+    second.close();
+    localStorage.setItem(AUTO_REFRESH_KEY, "0.1");
     await start(RETURNING(PROFILE));
     expect(($("#auto-refresh") as HTMLSelectElement).value).toBe("0");
     const before = lists();
