@@ -162,8 +162,6 @@ fn returning_user(
 fn app_command(app: &str, demo: &DemoBroker, home: &std::path::Path) -> Command {
     let mut c = Command::new(app);
     c.env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
         .env("KEYGRANT_DEMO_BROKER", demo.base_url().as_str())
         .env("RUST_LOG", "keygrant=info")
         .env("NO_AT_BRIDGE", "1");
@@ -197,7 +195,6 @@ fn main() {
         let home = tempfile::tempdir().unwrap();
         let mut c = Command::new(&bare);
         c.env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
             .env("NO_AT_BRIDGE", "1");
         let (t, pss) = launch(c, "bare-window: page ready", 1);
         if i > 0 {
