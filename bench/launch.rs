@@ -10,7 +10,6 @@
 //! `scripts/bench.sh`, which sets `KEYGRANT_APP` and `BARE_APP` and runs this under
 //! `xvfb-run dbus-run-session scripts/with-keyring.sh`. Prints ratios.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -66,44 +65,29 @@ fn pss_tree(pid: u32) -> u64 {
 /// Spawns `cmd`, waits until `count` lines of its output contain `marker`; returns the time
 /// from spawn and the PSS of its process tree 1 s later. The process is killed after.
 fn launch(mut cmd: Command, marker: &str, count: usize) -> (Duration, u64) {
+    // The app's output goes to a file, as a desktop's would (not a pipe), polled for the marker.
+    let log = tempfile::NamedTempFile::new().unwrap();
     let start = Instant::now();
     let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.reopen().unwrap()))
+        .stderr(Stdio::from(log.reopen().unwrap()))
         .spawn()
         .expect("the app starts");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    for pipe in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
-    let mut seen = 0;
-    let mut last: Vec<String> = Vec::new();
     let elapsed = loop {
-        let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+        let said = std::fs::read_to_string(log.path()).unwrap_or_default();
+        if said.matches(marker).count() >= count {
+            break start.elapsed();
+        }
+        if start.elapsed() > Duration::from_secs(60) {
             let _ = child.kill();
+            let tail: Vec<&str> = said.lines().rev().take(20).collect();
             panic!(
-                "no \"{marker}\" within 60 s; the app said:\n{}",
-                last.join("\n")
+                "no \"{marker}\" x{count} within 60 s; the app said (last lines first):\n{}",
+                tail.join("\n")
             );
-        };
-        last.push(line.clone());
-        if last.len() > 30 {
-            last.remove(0);
         }
-        if line.contains(marker) {
-            seen += 1;
-            if seen == count {
-                break start.elapsed();
-            }
-        }
+        std::thread::sleep(Duration::from_millis(10));
     };
     std::thread::sleep(Duration::from_secs(1));
     let pss = pss_tree(child.id());
