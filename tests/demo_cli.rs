@@ -6,24 +6,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use keygrant_demo::DEMO_CLIENT_ID;
+
 #[test]
 fn the_subcommand_prints_its_address_and_serves_the_api() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_keygrant"))
-        .args(["demo-broker", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first
-        .strip_prefix("Keygrant Demo broker listening on ")
-        .expect(&first)
-        .to_string();
+    let (mut child, base, said) = start(&["--port", "0"]);
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let rest: Vec<String> = lines.by_ref().take(4).map(|l| l.unwrap()).collect();
     assert!(
-        rest.iter().any(|l| l.contains(DEMO_CLIENT_ID)),
-        "prints the client ID: {rest:?}"
+        said.iter().any(|l| l.contains(DEMO_CLIENT_ID)),
+        "prints the client ID: {said:?}"
     );
     let resp = reqwest::blocking::Client::new()
         .get(format!("{base}customers/me/accounts"))
