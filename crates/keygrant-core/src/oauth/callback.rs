@@ -123,6 +123,31 @@ mod tests {
     }
 
     #[test]
+    fn an_encoded_code_is_handed_over_decoded() {
+        // Charles Schwab's codes end in an encoded "@" (docs/brokers.md#charles-schwab): the
+        // code exchanged is the decoded one, which the form body encodes again once.
+        assert_eq!(
+            parse_callback("code=C0.b2F1dGgy.AbC-_x%40&session=5f2e&state=s1", "s1"),
+            Ok(Callback::Code("C0.b2F1dGgy.AbC-_x@".into()))
+        );
+        assert_eq!(
+            parse_callback("state=s1&code=AbC%2Fd%2Be%3D%40", "s1"),
+            Ok(Callback::Code("AbC/d+e=@".into()))
+        );
+        // A literal "@" (a browser that did not encode it) reads the same.
+        assert_eq!(
+            parse_callback("code=AbC@&state=s1", "s1"),
+            Ok(Callback::Code("AbC@".into()))
+        );
+        let pasted =
+            pasted_query("https://127.0.0.1:8182/?code=AbC%40&session=x&state=s1").unwrap();
+        assert_eq!(
+            parse_callback(&pasted, "s1"),
+            Ok(Callback::Code("AbC@".into()))
+        );
+    }
+
+    #[test]
     fn a_pasted_address_gives_its_query_whatever_form_it_was_copied_in() {
         let q = Some("code=abc&state=s1".to_string());
         for text in [

@@ -129,11 +129,14 @@ pub enum Redirect {
         path: String,
     },
     /// The redirect URI registered with the user's OAuth application, sent exactly as entered;
-    /// Keygrant listens on its port on 127.0.0.1.
+    /// Keygrant listens on its port on 127.0.0.1 (and ::1 for `localhost`), over TLS with a
+    /// self-signed certificate made for the sign-in when the URI is `https://`
+    /// ([`loopback::Loopback::bind_registered`]).
     Registered {
-        /// The URI exactly as registered.
+        /// The URI exactly as registered: `http://` or `https://`, host `127.0.0.1` or
+        /// `localhost`.
         uri: String,
-        /// Its port, listened on at 127.0.0.1.
+        /// Its port, listened on at 127.0.0.1 (80 or 443 when the URI names none).
         port: u16,
         /// Its path, which the redirect must match.
         path: String,
@@ -143,8 +146,14 @@ pub enum Redirect {
 }
 
 impl Redirect {
-    /// Checks a redirect URI the user entered: it must be `http://localhost[:port][/path]` or
-    /// `http://127.0.0.1[:port][/path]`, since the app can only listen on this computer.
+    /// Checks a redirect URI the user entered: it must be `http://` or `https://` with host
+    /// `127.0.0.1` or `localhost`, an optional port (80 or 443 by default) and an optional path
+    /// (`http://localhost:8000`, `https://127.0.0.1:8182`, `https://127.0.0.1:8182/callback`),
+    /// since the app can only listen on this computer; or `keygrant://callback`. The URI is
+    /// kept exactly as entered (trimmed), to be sent as is: brokers compare it character for
+    /// character with the registered one. A port below 1024 is accepted here and refused when
+    /// listening ([`loopback::Loopback::bind_registered`]). Errors: [`ErrorKind::InvalidInput`]
+    /// on field `redirect_uri` for anything else, or a query or fragment.
     pub fn registered(input: &str) -> Result<Redirect> {
         let uri = input.trim();
         if uri == DEEP_LINK_REDIRECT {
@@ -155,18 +164,20 @@ impl Redirect {
         let Ok(parsed) = Url::parse(uri) else {
             return bad(format!("\"{uri}\" is not a URL. Enter the redirect URI registered with your OAuth application, such as http://localhost:8000."));
         };
-        if parsed.scheme() != "http"
+        if !matches!(parsed.scheme(), "http" | "https")
             || !matches!(parsed.host_str(), Some("localhost") | Some("127.0.0.1"))
         {
             return bad(format!(
                 "Keygrant can receive the sign-in only on this computer: use a redirect URI that starts with \
-                 http://localhost or http://127.0.0.1 (such as http://localhost:8000), or {DEEP_LINK_REDIRECT}, and \
+                 http://localhost, http://127.0.0.1 or https://127.0.0.1 (such as http://localhost:8000, or \
+                 https://127.0.0.1:8182 where the broker requires HTTPS), or {DEEP_LINK_REDIRECT}, and \
                  register the same one with your OAuth application. \"{uri}\" is not one."
             ));
         }
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return bad("The redirect URI must not have a query (?) or fragment (#).".into());
         }
+        // Always Some for http and https (80 and 443 when the URI names no port).
         let port = parsed.port_or_known_default().unwrap_or(80);
         Ok(Redirect::Registered {
             uri: uri.to_string(),
@@ -367,6 +378,13 @@ mod tests {
         );
         for bad in [
             "https://example.com/cb",
+            "https://192.168.1.2:8182",
+            "https://127.0.0.1.example.com:8182",
+            "ftp://127.0.0.1:8182",
+            "https://127.0.0.1:8182/?code=x",
+            "https://127.0.0.1:8182#top",
+            "https://[::1]:8182",
+            "https://127.0.0.1:99999",
             "localhost:8000",
             "http://192.168.1.2:8000",
             "http://localhost:8000/?x=1",
@@ -374,6 +392,67 @@ mod tests {
             let e = Redirect::registered(bad).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("redirect_uri"), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_https_loopback_redirect_uri_is_accepted_and_kept_as_entered() {
+        // Charles Schwab's usual registration: no path, so "/" is the path listened on, and
+        // the string sent is the one registered (no trailing slash added).
+        for (input, uri, port, path) in [
+            (
+                "https://127.0.0.1:8182",
+                "https://127.0.0.1:8182",
+                8182,
+                "/",
+            ),
+            (
+                " https://127.0.0.1:8182/ ",
+                "https://127.0.0.1:8182/",
+                8182,
+                "/",
+            ),
+            (
+                "https://127.0.0.1:8182/callback",
+                "https://127.0.0.1:8182/callback",
+                8182,
+                "/callback",
+            ),
+            ("https://127.0.0.1", "https://127.0.0.1", 443, "/"),
+            (
+                "https://127.0.0.1:443/cb",
+                "https://127.0.0.1:443/cb",
+                443,
+                "/cb",
+            ),
+            (
+                "https://localhost:3443/auth/done",
+                "https://localhost:3443/auth/done",
+                3443,
+                "/auth/done",
+            ),
+            (
+                "HTTPS://127.0.0.1:8182",
+                "HTTPS://127.0.0.1:8182",
+                8182,
+                "/",
+            ),
+        ] {
+            assert_eq!(
+                Redirect::registered(input).unwrap(),
+                Redirect::Registered {
+                    uri: uri.into(),
+                    port,
+                    path: path.into()
+                },
+                "{input}"
+            );
+        }
+        assert_eq!(
+            Redirect::registered("keygrant://callback").unwrap(),
+            Redirect::DeepLink
+        );
+        let e = Redirect::registered("https://example.com:8182").unwrap_err();
+        assert!(e.message.contains("https://127.0.0.1"), "{}", e.message);
     }
 
     #[test]
