@@ -918,7 +918,11 @@ fn api_refusal(shared: &Shared, dialect: Dialect, version: Option<String>) -> Op
             Dialect::Ts => {
                 serde_json::json!({"Error": "Forbidden", "Message": "Request not authorized for this account."})
             }
-            Dialect::Schwab => schwab::error_body(403, "Forbidden", "Client not authorized to access this resource."),
+            Dialect::Schwab => schwab::error_body(
+                403,
+                "Forbidden",
+                "Client not authorized to access this resource.",
+            ),
         };
         return Some(Refusal::Now(
             (axum::http::StatusCode::FORBIDDEN, axum::Json(body)).into_response(),
@@ -969,13 +973,11 @@ fn limited(name: &str, value: u64, dialect: Dialect) -> axum::response::Response
     use axum::response::IntoResponse;
     let body = match dialect {
         Dialect::Schwab => schwab::too_many_requests_body(),
-        _ => serde_json::json!({"error": {"code": "rate_limited", "message": "Too many requests."}, "Error": "TooManyRequests", "Message": "Too many requests."}),
+        _ => {
+            serde_json::json!({"error": {"code": "rate_limited", "message": "Too many requests."}, "Error": "TooManyRequests", "Message": "Too many requests."})
+        }
     };
-    let mut r = (
-        axum::http::StatusCode::TOO_MANY_REQUESTS,
-        axum::Json(body),
-    )
-        .into_response();
+    let mut r = (axum::http::StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
     r.headers_mut().insert(
         axum::http::HeaderName::from_bytes(name.as_bytes()).expect("static header name"),
         value.into(),
@@ -1051,7 +1053,9 @@ async fn fault_response(fault: ApiFault, dialect: Dialect) -> axum::response::Re
                 status.canonical_reason().unwrap_or("Error"),
                 "Service temporarily unavailable.",
             ),
-            _ => serde_json::json!({"error": {"code": "unavailable", "message": "Service temporarily unavailable."}}),
+            _ => {
+                serde_json::json!({"error": {"code": "unavailable", "message": "Service temporarily unavailable."}})
+            }
         };
         (status, axum::Json(body))
     };

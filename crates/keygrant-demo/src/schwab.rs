@@ -101,7 +101,13 @@ pub(crate) fn rate_limited(s: &mut DemoState) -> Option<Response> {
         w.seen.pop_front();
     }
     if w.seen.len() >= w.limit {
-        return Some((StatusCode::TOO_MANY_REQUESTS, Json(too_many_requests_body())).into_response());
+        return Some(
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(too_many_requests_body()),
+            )
+                .into_response(),
+        );
     }
     w.seen.push_back(now);
     None
@@ -188,7 +194,8 @@ fn wrapped_error(inner_description: &str, inner_error: &str) -> Response {
         quoted(inner_error)
     );
     let description = quoted(&format!("400 Bad Request: \"{inner}\"")).replace('/', "\\/");
-    let body = format!("{{\"error\":\"unsupported_token_type\",\"error_description\":{description}}}");
+    let body =
+        format!("{{\"error\":\"unsupported_token_type\",\"error_description\":{description}}}");
     (
         StatusCode::BAD_REQUEST,
         [(header::CONTENT_TYPE, "application/json")],
@@ -1180,7 +1187,10 @@ mod tests {
         assert_eq!(num(d("4480.00")).to_string(), "4480");
         assert_eq!(num(d("100.07")).to_string(), "100.07");
         assert_eq!(num(d("-0.00")).to_string(), "0");
-        assert_eq!(double((601.44 - 598.37) * 12.0).to_string(), "36.840000000001");
+        assert_eq!(
+            double((601.44 - 598.37) * 12.0).to_string(),
+            "36.840000000001"
+        );
         assert_eq!(double(0.0).to_string(), "0");
     }
 
@@ -1189,10 +1199,7 @@ mod tests {
         let p: Vec<Position> = [0, 1, 2, 3].into_iter().map(Position::from_menu).collect();
         // AAPL 100 × 190.12; SPY 12 × 601.44; 2 calls × 100 × 9.35; TSLA −10 × 248.10.
         let values: Vec<Decimal> = p.iter().map(Position::market_value).collect();
-        assert_eq!(
-            values,
-            [d("19012"), d("7217.28"), d("1870"), d("-2481")],
-        );
+        assert_eq!(values, [d("19012"), d("7217.28"), d("1870"), d("-2481")],);
         // A short gains as the mark falls: (248.10 − 262) × −10 = 139.
         assert_eq!(p[3].open_pl(), d("139"));
         let f = figures(&p, d("1234.56"), true);
