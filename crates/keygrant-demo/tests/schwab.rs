@@ -606,6 +606,32 @@ async fn accounts_are_addressed_by_hash_value_never_by_number() {
     );
 }
 
+#[rustfmt::skip]
+const MARGIN_CURRENT: &[&str] = &[
+    "accruedInterest", "cashBalance", "cashReceipts", "longOptionMarketValue",
+    "liquidationValue", "longMarketValue", "moneyMarketFund", "savings", "shortMarketValue",
+    "pendingDeposits", "mutualFundValue", "bondValue", "shortOptionMarketValue",
+    "availableFunds", "availableFundsNonMarginableTrade", "buyingPower",
+    "buyingPowerNonMarginableTrade", "dayTradingBuyingPower", "equity", "equityPercentage",
+    "longMarginValue", "maintenanceCall", "maintenanceRequirement", "marginBalance", "regTCall",
+    "shortBalance", "shortMarginValue", "sma",
+];
+
+#[rustfmt::skip]
+const POSITION_FIELDS: &[&str] = &[
+    "shortQuantity", "averagePrice", "currentDayProfitLoss", "currentDayProfitLossPercentage",
+    "longQuantity", "settledLongQuantity", "settledShortQuantity", "marketValue",
+    "maintenanceRequirement", "averageLongPrice", "taxLotAverageLongPrice",
+    "longOpenProfitLoss", "previousSessionLongQuantity", "currentDayCost",
+];
+
+#[rustfmt::skip]
+const CASH_CURRENT: &[&str] = &[
+    "cashAvailableForTrading", "cashAvailableForWithdrawal", "cashCall",
+    "longNonMarginableMarketValue", "totalCash", "cashDebitCallValue", "unsettledCash",
+    "liquidationValue", "cashBalance", "longMarketValue",
+];
+
 /// Asserts that each of `keys` in `v` is a JSON number (not a string, not missing).
 fn assert_numbers(v: &Value, keys: &[&str], what: &str) {
     for k in keys {
@@ -636,40 +662,7 @@ async fn every_account_at_once_with_positions_in_schwabs_shape() {
     }
     assert!(margin["roundTrips"].is_number());
     let current = &margin["currentBalances"];
-    assert_numbers(
-        current,
-        &[
-            "accruedInterest",
-            "cashBalance",
-            "cashReceipts",
-            "longOptionMarketValue",
-            "liquidationValue",
-            "longMarketValue",
-            "moneyMarketFund",
-            "savings",
-            "shortMarketValue",
-            "pendingDeposits",
-            "mutualFundValue",
-            "bondValue",
-            "shortOptionMarketValue",
-            "availableFunds",
-            "availableFundsNonMarginableTrade",
-            "buyingPower",
-            "buyingPowerNonMarginableTrade",
-            "dayTradingBuyingPower",
-            "equity",
-            "equityPercentage",
-            "longMarginValue",
-            "maintenanceCall",
-            "maintenanceRequirement",
-            "marginBalance",
-            "regTCall",
-            "shortBalance",
-            "shortMarginValue",
-            "sma",
-        ],
-        "margin currentBalances",
-    );
+    assert_numbers(current, MARGIN_CURRENT, "margin currentBalances");
     assert_eq!(current["cashBalance"].as_f64(), Some(1234.56));
     // 1234.56 + AAPL 19012 + SPY 7217.28 + calls 1870 − TSLA 2481.
     assert_eq!(current["liquidationValue"].as_f64(), Some(26852.84));
@@ -691,26 +684,7 @@ async fn every_account_at_once_with_positions_in_schwabs_shape() {
     assert_eq!(equity["instrument"]["symbol"], "AAPL");
     assert_eq!(equity["longQuantity"], 100);
     assert_eq!(equity["marketValue"], 19012);
-    assert_numbers(
-        equity,
-        &[
-            "shortQuantity",
-            "averagePrice",
-            "currentDayProfitLoss",
-            "currentDayProfitLossPercentage",
-            "longQuantity",
-            "settledLongQuantity",
-            "settledShortQuantity",
-            "marketValue",
-            "maintenanceRequirement",
-            "averageLongPrice",
-            "taxLotAverageLongPrice",
-            "longOpenProfitLoss",
-            "previousSessionLongQuantity",
-            "currentDayCost",
-        ],
-        "equity position",
-    );
+    assert_numbers(equity, POSITION_FIELDS, "equity position");
     let etf = by_type("COLLECTIVE_INVESTMENT");
     assert_eq!(etf["instrument"]["type"], "EXCHANGE_TRADED_FUND");
     assert_eq!(etf["marketValue"].as_f64(), Some(7217.28));
@@ -735,18 +709,7 @@ async fn every_account_at_once_with_positions_in_schwabs_shape() {
     let cash = &all[1]["securitiesAccount"];
     assert_numbers(
         &cash["currentBalances"],
-        &[
-            "cashAvailableForTrading",
-            "cashAvailableForWithdrawal",
-            "cashCall",
-            "longNonMarginableMarketValue",
-            "totalCash",
-            "cashDebitCallValue",
-            "unsettledCash",
-            "liquidationValue",
-            "cashBalance",
-            "longMarketValue",
-        ],
+        CASH_CURRENT,
         "cash currentBalances",
     );
     assert_eq!(
