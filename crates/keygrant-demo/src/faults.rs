@@ -12,7 +12,7 @@ use crate::{
 /// [`DemoBroker::apply_fault`] takes (and `keygrant demo-broker --fault NAME`).
 pub const FAULTS: &[(&str, &str)] = &[
     ("slow", "Adds 2 s to every response."),
-    ("fail-account", "Balances and positions of the second seeded account of each dialect fail (5WX05678, 11827634)."),
+    ("fail-account", "Balances and positions of the second seeded account of each dialect fail (5WX05678, 11827634, 28767933)."),
     ("server-error", "The next API request answers 503."),
     ("reset", "The next API request's connection drops mid-body."),
     ("stall", "The next API request answers 504 only after 60 s (a client timeout)."),
@@ -91,6 +91,7 @@ impl DemoBroker {
             "slow" => self.set_latency(Duration::from_secs(2)),
             "fail-account" => {
                 self.fail_account("5WX05678");
+                self.fail_account("28767933");
                 self.fail_account("11827634");
             }
             "server-error" => self.push_api_fault(ApiFault::Status(503)),

@@ -1,7 +1,7 @@
 //! The Demo broker: a faithful fake of the brokers' OAuth and REST APIs on 127.0.0.1, so a
 //! new user and every test can run the whole flow with no account and no network.
 //!
-//! Two dialects on one server (docs/brokers.md#demo-broker):
+//! Three dialects on one server (docs/brokers.md#demo-broker):
 //! - Tastytrade at the root: `GET /auth.html` (consent page with Approve and Deny),
 //!   `POST /oauth/token` (form or JSON body, client credentials in the body,
 //!   `User-Agent: <product>/<version>` required), `GET /customers/me`,
@@ -9,6 +9,17 @@
 //! - TradeStation under `/ts/`: `GET /ts/authorize` (needs `audience` and the `openid`
 //!   scope), `POST /ts/oauth/token` (form body; a refresh token only with `offline_access`;
 //!   `id_token` always), `GET /ts/v3/brokerage/accounts` (PascalCase JSON).
+//! - Charles Schwab under `/schwab/`: `GET /schwab/v1/oauth/authorize` (an `https://127.0.0.1`
+//!   redirect only; the code in the redirect ends with `@`, sent as `%40`, and lives 30 s),
+//!   `POST /schwab/v1/oauth/token` (HTTP Basic client authentication only; access tokens
+//!   30 minutes; the refresh token dies 7 days after the sign-in and a newer sign-in
+//!   supersedes it), `GET /schwab/trader/v1/accounts/accountNumbers` (number to hash),
+//!   `GET /schwab/trader/v1/accounts[/{hash}]?fields=positions`,
+//!   `GET /schwab/trader/v1/userPreference` (camelCase JSON, numbers as JSON numbers; 120 API
+//!   requests a minute, then 429; every response carries `Schwab-Client-CorrelId`).
+//!
+//! [`DemoBroker::advance_clock`] moves the Demo broker's "now" forward (code and token
+//! lifetimes, the Schwab 7 days and rate-limit window), so tests need not wait.
 //!
 //! Refresh tokens are self-verifying (an HMAC under a key fixed for the Demo broker), so a
 //! restarted Demo broker, such as the one inside a reopened app, accepts the tokens an earlier
@@ -16,7 +27,8 @@
 //! the real ones (docs/brokers.md#demo-broker): Tastytrade's are JWTs with header
 //! `typ: rt+jwt` and claims `iss`, `aud` (the client ID), `sub`, `iat`, `jti`, `scope`;
 //! TradeStation's are opaque (`demo-ts-rt-<nonce>.<mac>`), and its token responses carry an
-//! `id_token` JWT whose `aud` is the client ID.
+//! `id_token` JWT whose `aud` is the client ID. Schwab's are `demo-schwab-rt-<claims>.<mac>`,
+//! the claims (base64url JSON) carrying the sign-in time (`auth_time`, Unix seconds).
 
 #![warn(missing_docs)]
 
@@ -27,8 +39,10 @@ pub use pages::escape as escape_html;
 mod faults;
 #[cfg(feature = "faults")]
 pub use faults::FAULTS;
+mod schwab;
 mod tasty;
 mod ts;
+pub use schwab::{SCHWAB_ACCESS_TOKEN_SECS, SCHWAB_CODE_SECS, SCHWAB_REFRESH_TOKEN_SECS};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -87,6 +101,7 @@ impl Default for DemoConfig {
 pub(crate) enum Dialect {
     Tasty,
     Ts,
+    Schwab,
 }
 
 impl Dialect {
@@ -94,6 +109,15 @@ impl Dialect {
         match self {
             Dialect::Tasty => "demo-rt-",
             Dialect::Ts => "demo-ts-rt-",
+            Dialect::Schwab => "demo-schwab-rt-",
+        }
+    }
+
+    /// How long its authorization codes live.
+    fn code_lifetime(self) -> Duration {
+        match self {
+            Dialect::Schwab => Duration::from_secs(SCHWAB_CODE_SECS),
+            _ => CODE_LIFETIME,
         }
     }
 }
@@ -150,6 +174,21 @@ pub(crate) struct DemoState {
     versions_seen: Vec<Option<String>>,
     /// Sparse payloads: balances with few or none of the usual fields, quantities as numbers.
     pub(crate) sparse: bool,
+    /// How far [`DemoBroker::advance_clock`] has moved the Demo broker's "now" ahead.
+    clock: Duration,
+    /// Schwab dialect: the sign-in (code exchange) whose refresh tokens are alive, by its
+    /// `sid`; an earlier sign-in's tokens are superseded. Empty after a restart, when every
+    /// verified token within its 7 days is accepted.
+    schwab_sign_in: Option<String>,
+    /// Schwab dialect: the sliding rate-limit window of its API requests.
+    schwab_window: schwab::RateWindow,
+}
+
+impl DemoState {
+    /// The Demo broker's "now": the real time plus what [`DemoBroker::advance_clock`] added.
+    fn now(&self) -> Instant {
+        Instant::now() + self.clock
+    }
 }
 
 /// A fault the Demo broker can put on a token request (`/oauth/token`, `/ts/oauth/token`).
@@ -245,7 +284,7 @@ pub struct TokenRequestRecord {
 pub(crate) struct Shared {
     state: Arc<Mutex<DemoState>>,
     config: Arc<DemoConfig>,
-    accounts: Arc<[Vec<OwnedAccount>; 2]>,
+    accounts: Arc<[Vec<OwnedAccount>; 3]>,
 }
 
 /// An account a Demo login sees.
@@ -277,6 +316,7 @@ fn account_list(dialect: Dialect, count: Option<usize>) -> Vec<OwnedAccount> {
     let seeds = match dialect {
         Dialect::Tasty => SEED_ACCOUNTS,
         Dialect::Ts => TS_SEED_ACCOUNTS,
+        Dialect::Schwab => SCHWAB_SEED_ACCOUNTS,
     };
     match count {
         None => seeds
@@ -297,12 +337,20 @@ fn account_list(dialect: Dialect, count: Option<usize>) -> Vec<OwnedAccount> {
                     number: match dialect {
                         Dialect::Tasty => format!("5WY{index:05}"),
                         Dialect::Ts => format!("1190{index:04}"),
+                        Dialect::Schwab => format!("2877{index:04}"),
                     },
-                    nickname: format!("Demo account {}", index + 1),
+                    // Schwab: every third account has no nickname, as some real ones.
+                    nickname: if dialect == Dialect::Schwab && index % 3 == 2 {
+                        String::new()
+                    } else {
+                        format!("Demo account {}", index + 1)
+                    },
                     type_name: match (dialect, margin) {
                         (Dialect::Tasty, _) => "Individual".into(),
                         (Dialect::Ts, true) => "Margin".into(),
                         (Dialect::Ts, false) => "Cash".into(),
+                        (Dialect::Schwab, true) => "MARGIN".into(),
+                        (Dialect::Schwab, false) => "CASH".into(),
                     },
                     margin_or_cash: if margin {
                         "Margin".into()
@@ -327,10 +375,21 @@ impl Shared {
         *self.lock().hits.entry(path.to_string()).or_default() += 1;
     }
 
+    /// The Demo broker's "now" (see [`DemoBroker::advance_clock`]).
+    fn now(&self) -> Instant {
+        self.lock().now()
+    }
+
+    /// The Demo broker's "now" in seconds since the Unix epoch.
+    fn unix_now(&self) -> u64 {
+        unix_now() + self.lock().clock.as_secs()
+    }
+
     pub(crate) fn accounts(&self, dialect: Dialect) -> &[OwnedAccount] {
         match dialect {
             Dialect::Tasty => &self.accounts[0],
             Dialect::Ts => &self.accounts[1],
+            Dialect::Schwab => &self.accounts[2],
         }
     }
 
@@ -455,8 +514,12 @@ impl Shared {
         if !rotate {
             return Ok((None, scope));
         }
-        let child =
-            self.issue_refresh_token(dialect, scope.as_deref().unwrap_or(DEFAULT_TASTY_SCOPE));
+        let child = if dialect == Dialect::Schwab {
+            // Same sign-in time: a refresh never extends Schwab's 7 days.
+            schwab::rotated_refresh_token(self, token).ok_or(())?
+        } else {
+            self.issue_refresh_token(dialect, scope.as_deref().unwrap_or(DEFAULT_TASTY_SCOPE))
+        };
         self.lock().parents.insert(child.clone(), token.to_string());
         Ok((Some(child), scope))
     }
@@ -509,10 +572,13 @@ impl Shared {
     }
 
     fn issue_access_token(&self, dialect: Dialect, lifetime: Duration) -> String {
-        let token = random_token(32);
-        self.lock()
-            .access_tokens
-            .insert(token.clone(), (dialect, Instant::now() + lifetime));
+        let token = match dialect {
+            Dialect::Schwab => schwab::token_string("I0", self.issuer()),
+            _ => random_token(32),
+        };
+        let mut s = self.lock();
+        let expires = s.now() + lifetime;
+        s.access_tokens.insert(token.clone(), (dialect, expires));
         token
     }
 
@@ -524,22 +590,29 @@ impl Shared {
         else {
             return false;
         };
-        self.lock()
-            .access_tokens
+        let s = self.lock();
+        let now = s.now();
+        s.access_tokens
             .get(token)
-            .is_some_and(|(d, exp)| *d == dialect && *exp > Instant::now())
+            .is_some_and(|(d, exp)| *d == dialect && *exp > now)
     }
 
     fn new_code(&self, dialect: Dialect, params: &HashMap<String, String>) -> String {
-        let code = uuid::Uuid::new_v4().to_string();
-        self.lock().codes.insert(
+        let code = match dialect {
+            // Schwab's codes end with `@` (`%40` in the redirect's query).
+            Dialect::Schwab => schwab::token_string("C0", self.issuer()),
+            _ => uuid::Uuid::new_v4().to_string(),
+        };
+        let mut s = self.lock();
+        let issued = s.now();
+        s.codes.insert(
             code.clone(),
             PendingCode {
                 dialect,
                 redirect_uri: params.get("redirect_uri").cloned().unwrap_or_default(),
                 code_challenge: params.get("code_challenge").cloned(),
                 scope: params.get("scope").cloned().unwrap_or_default(),
-                issued: Instant::now(),
+                issued,
             },
         );
         code
@@ -552,9 +625,13 @@ impl Shared {
         dialect: Dialect,
         p: &HashMap<String, String>,
     ) -> Result<PendingCode, &'static str> {
+        let now = self.now();
         let pending = p.get("code").and_then(|c| self.lock().codes.remove(c));
         let pending = pending
-            .filter(|c| c.issued.elapsed() < CODE_LIFETIME && c.dialect == dialect)
+            .filter(|c| {
+                now.saturating_duration_since(c.issued) < dialect.code_lifetime()
+                    && c.dialect == dialect
+            })
             .ok_or("The authorization code is invalid, expired or already used.")?;
         if p.get("redirect_uri") != Some(&pending.redirect_uri) {
             return Err("redirect_uri does not match the one in the authorize request.");
@@ -653,7 +730,6 @@ fn decision_redirect(
 /// A running Demo broker. Dropping it stops the server.
 pub struct DemoBroker {
     addr: SocketAddr,
-    #[cfg_attr(not(feature = "faults"), allow(dead_code))]
     shared: Shared,
     _shutdown: oneshot::Sender<()>,
 }
@@ -672,6 +748,7 @@ impl DemoBroker {
         let accounts = Arc::new([
             account_list(Dialect::Tasty, config.accounts),
             account_list(Dialect::Ts, config.accounts),
+            account_list(Dialect::Schwab, config.accounts),
         ]);
         let shared = Shared {
             state: Arc::new(Mutex::new(DemoState::default())),
@@ -680,6 +757,7 @@ impl DemoBroker {
         };
         let app = tasty::router(shared.clone())
             .merge(ts::router(shared.clone()))
+            .merge(schwab::router(shared.clone()))
             .layer(axum::middleware::from_fn_with_state(shared.clone(), track));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -705,11 +783,33 @@ impl DemoBroker {
     pub fn base_url(&self) -> Url {
         Url::parse(&format!("http://{}/", self.addr)).expect("loopback URL")
     }
+
+    /// Moves the Demo broker's "now" forward by `by`, for every dialect: authorization codes
+    /// and access tokens expire, Schwab refresh tokens reach their 7 days, rate-limit windows
+    /// pass, as if that much time had gone by. It never moves back.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.lock().clock += by;
+    }
 }
 
-/// Counts requests in flight and applies the configured latency.
+/// Counts requests in flight and applies the configured latency; Schwab-dialect responses
+/// get their `Schwab-Client-CorrelId`.
 async fn track(
     axum::extract::State(shared): axum::extract::State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let schwab = request.uri().path().starts_with("/schwab/");
+    let mut response = serve_tracked(shared, request, next).await;
+    if schwab {
+        schwab::add_correl_id(&mut response);
+    }
+    response
+}
+
+/// [`track`]'s work: in-flight counts, latency, token and API faults and refusals.
+async fn serve_tracked(
+    shared: Shared,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -734,11 +834,14 @@ async fn track(
     let sign_in = [
         "/oauth/token",
         "/ts/oauth/token",
+        "/schwab/v1/oauth/token",
         "/auth.html",
         "/ts/authorize",
+        "/schwab/v1/oauth/authorize",
     ]
     .contains(&path.as_str());
-    let token_path = ["/oauth/token", "/ts/oauth/token"].contains(&path.as_str());
+    let token_path =
+        ["/oauth/token", "/ts/oauth/token", "/schwab/v1/oauth/token"].contains(&path.as_str());
     if token_path {
         let (fault, shape) = {
             let mut s = shared.lock();
@@ -758,15 +861,21 @@ async fn track(
     if sign_in {
         return next.run(request).await;
     }
-    let tasty = !path.starts_with("/ts/");
+    let dialect = if path.starts_with("/ts/") {
+        Dialect::Ts
+    } else if path.starts_with("/schwab/") {
+        Dialect::Schwab
+    } else {
+        Dialect::Tasty
+    };
     let version = request
         .headers()
         .get("accept-version")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    match api_refusal(&shared, tasty, version) {
+    match api_refusal(&shared, dialect, version) {
         None => next.run(request).await,
-        Some(Refusal::Fault(f)) => fault_response(f).await,
+        Some(Refusal::Fault(f)) => fault_response(f, dialect).await,
         Some(Refusal::Now(r)) => r,
     }
 }
@@ -780,9 +889,11 @@ enum Refusal {
 }
 
 /// What the switches make of an API request before its handler sees it: a queued fault, a
-/// rate-limit window, a 403, a 406 for the Tastytrade `Accept-Version`; `None` lets it through.
-fn api_refusal(shared: &Shared, tasty: bool, version: Option<String>) -> Option<Refusal> {
+/// rate-limit window (the `rate_limit` switch, or Schwab's own sliding window), a 403, a 406
+/// for the Tastytrade `Accept-Version`; `None` lets it through.
+fn api_refusal(shared: &Shared, dialect: Dialect, version: Option<String>) -> Option<Refusal> {
     use axum::response::IntoResponse;
+    let tasty = dialect == Dialect::Tasty;
     let mut s = shared.lock();
     s.api_requests += 1;
     if tasty {
@@ -791,14 +902,27 @@ fn api_refusal(shared: &Shared, tasty: bool, version: Option<String>) -> Option<
     if let Some(f) = s.api_faults.pop_front() {
         return Some(Refusal::Fault(f));
     }
-    if let Some(r) = limit_response(&mut s) {
+    if let Some(r) = limit_response(&mut s, dialect) {
         return Some(Refusal::Now(r));
     }
+    if dialect == Dialect::Schwab {
+        if let Some(r) = schwab::rate_limited(&mut s) {
+            return Some(Refusal::Now(r));
+        }
+    }
     if s.forbidden {
-        let body = if tasty {
-            serde_json::json!({"error": {"code": "insufficient_scope", "message": "This grant does not allow reading this account."}})
-        } else {
-            serde_json::json!({"Error": "Forbidden", "Message": "Request not authorized for this account."})
+        let body = match dialect {
+            Dialect::Tasty => {
+                serde_json::json!({"error": {"code": "insufficient_scope", "message": "This grant does not allow reading this account."}})
+            }
+            Dialect::Ts => {
+                serde_json::json!({"Error": "Forbidden", "Message": "Request not authorized for this account."})
+            }
+            Dialect::Schwab => schwab::error_body(
+                403,
+                "Forbidden",
+                "Client not authorized to access this resource.",
+            ),
         };
         return Some(Refusal::Now(
             (axum::http::StatusCode::FORBIDDEN, axum::Json(body)).into_response(),
@@ -817,13 +941,13 @@ fn api_refusal(shared: &Shared, tasty: bool, version: Option<String>) -> Option<
 }
 
 /// A 429 while the rate-limit window lasts (starting it once the budget is spent).
-fn limit_response(s: &mut DemoState) -> Option<axum::response::Response> {
+fn limit_response(s: &mut DemoState, dialect: Dialect) -> Option<axum::response::Response> {
+    let now = s.now();
     let w = s.limit.as_mut()?;
     if w.budget > 0 {
         w.budget -= 1;
         return None;
     }
-    let now = Instant::now();
     let until = *w.until.get_or_insert(now + w.length);
     if now >= until {
         s.limit = None;
@@ -841,17 +965,19 @@ fn limit_response(s: &mut DemoState) -> Option<axum::response::Response> {
             ("x-ratelimit-reset", epoch + left)
         }
     };
-    Some(limited(name, value))
+    Some(limited(name, value, dialect))
 }
 
-/// 429 with `name: value` and the error body.
-fn limited(name: &str, value: u64) -> axum::response::Response {
+/// 429 with `name: value` and the error body (Schwab's own shape in its dialect).
+fn limited(name: &str, value: u64, dialect: Dialect) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let mut r = (
-        axum::http::StatusCode::TOO_MANY_REQUESTS,
-        axum::Json(serde_json::json!({"error": {"code": "rate_limited", "message": "Too many requests."}, "Error": "TooManyRequests", "Message": "Too many requests."})),
-    )
-        .into_response();
+    let body = match dialect {
+        Dialect::Schwab => schwab::too_many_requests_body(),
+        _ => {
+            serde_json::json!({"error": {"code": "rate_limited", "message": "Too many requests."}, "Error": "TooManyRequests", "Message": "Too many requests."})
+        }
+    };
+    let mut r = (axum::http::StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
     r.headers_mut().insert(
         axum::http::HeaderName::from_bytes(name.as_bytes()).expect("static header name"),
         value.into(),
@@ -916,22 +1042,27 @@ async fn reshape(
     axum::http::Response::from_parts(parts, axum::body::Body::from(body))
 }
 
-async fn fault_response(fault: ApiFault) -> axum::response::Response {
+async fn fault_response(fault: ApiFault, dialect: Dialect) -> axum::response::Response {
     use axum::response::IntoResponse;
     let error = |status: u16| {
         let status = axum::http::StatusCode::from_u16(status)
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        (
-            status,
-            axum::Json(
-                serde_json::json!({"error": {"code": "unavailable", "message": "Service temporarily unavailable."}}),
+        let body = match dialect {
+            Dialect::Schwab => schwab::error_body(
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("Error"),
+                "Service temporarily unavailable.",
             ),
-        )
+            _ => {
+                serde_json::json!({"error": {"code": "unavailable", "message": "Service temporarily unavailable."}})
+            }
+        };
+        (status, axum::Json(body))
     };
     match fault {
         ApiFault::Status(code) => error(code).into_response(),
-        ApiFault::RateLimited(secs) => limited(header::RETRY_AFTER.as_str(), secs),
-        ApiFault::RateLimitReset(secs) => limited("x-ratelimit-reset", secs),
+        ApiFault::RateLimited(secs) => limited(header::RETRY_AFTER.as_str(), secs, dialect),
+        ApiFault::RateLimitReset(secs) => limited("x-ratelimit-reset", secs, dialect),
         ApiFault::Reset => {
             let body = axum::body::Body::from_stream(futures::stream::once(async {
                 Err::<axum::body::Bytes, _>(std::io::Error::new(
@@ -978,6 +1109,28 @@ pub(crate) const TS_SEED_ACCOUNTS: &[SeedAccount] = &[
         nickname: "Futures",
         type_name: "Futures",
         margin_or_cash: "",
+    },
+];
+
+/// Schwab's `securitiesAccount.type` is `MARGIN` or `CASH`; the third has no nickname.
+pub(crate) const SCHWAB_SEED_ACCOUNTS: &[SeedAccount] = &[
+    SeedAccount {
+        number: "28764512",
+        nickname: "Swing Trading",
+        type_name: "MARGIN",
+        margin_or_cash: "Margin",
+    },
+    SeedAccount {
+        number: "28767933",
+        nickname: "Roth IRA",
+        type_name: "CASH",
+        margin_or_cash: "Cash",
+    },
+    SeedAccount {
+        number: "28761170",
+        nickname: "",
+        type_name: "MARGIN",
+        margin_or_cash: "Margin",
     },
 ];
 
@@ -1037,6 +1190,7 @@ pub async fn run_standalone(port: u16, faults: &[String]) -> std::io::Result<()>
     say!("Keygrant Demo broker listening on {base}");
     say!("  Tastytrade dialect:   authorize {base}auth.html  token {base}oauth/token  API {base}");
     say!("  TradeStation dialect: authorize {base}ts/authorize  token {base}ts/oauth/token  API {base}ts/v3/");
+    say!("  Schwab dialect:       authorize {base}schwab/v1/oauth/authorize  token {base}schwab/v1/oauth/token  API {base}schwab/trader/v1/  (redirect https://127.0.0.1 only)");
     say!("  client ID:      {DEMO_CLIENT_ID}");
     say!("  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)");
     #[cfg(feature = "faults")]
