@@ -21,6 +21,13 @@ pub const ACCESS_TOKEN_VAR: &str = "KEYGRANT_ACCESS_TOKEN";
 /// The variable holding the broker API base URL of the profile's environment, ending with
 /// `/` (e.g. `https://api.cert.tastyworks.com/`, `https://sim-api.tradestation.com/v3/`).
 pub const API_BASE_URL_VAR: &str = "KEYGRANT_API_BASE_URL";
+/// The variable holding when [`ACCESS_TOKEN_VAR`]'s token expires (Unix seconds), for SDKs
+/// that want an expiry with a token they are handed (schwab-py's `expires_at`).
+pub const ACCESS_EXPIRES_AT_VAR: &str = "KEYGRANT_ACCESS_TOKEN_EXPIRES_AT";
+/// The variable holding when the grant's browser sign-in happened (Unix seconds), set when
+/// Keygrant knows it: for a broker whose grants end a fixed time after it (Schwab's 7 days,
+/// docs/brokers.md#schwab-oauth), SDKs count from it (schwab-py's `creation_timestamp`).
+pub const SIGNED_IN_AT_VAR: &str = "KEYGRANT_SIGNED_IN_AT";
 /// The variable holding the profile's ID (the stable one of profiles.json, not its label).
 pub const PROFILE_VAR: &str = "KEYGRANT_PROFILE";
 
@@ -98,7 +105,9 @@ impl fmt::Debug for EnvValue {
 /// this order: the client ID under each of the broker's client ID names (none for Tastytrade),
 /// the client secret and the refresh token under each of theirs (the names the public SDKs
 /// read, [`crate::brokers::HandoffVars`]; docs/brokers.md#tastytrade-hand-off-variables,
-/// #tradestation-hand-off-variables), then [`ACCESS_TOKEN_VAR`], [`API_BASE_URL_VAR`] (the
+/// #tradestation-hand-off-variables), then [`ACCESS_TOKEN_VAR`], [`ACCESS_EXPIRES_AT_VAR`]
+/// when `access_expires_at` is known, [`SIGNED_IN_AT_VAR`] when the profile records its
+/// sign-in, [`API_BASE_URL_VAR`] (the
 /// endpoints' API base, ending with `/`) and [`PROFILE_VAR`]. Pure: reads nothing, never fails.
 /// Secrets come back as [`EnvValue::Secret`]. The caller should also print
 /// [`rotation_warning`] for the profile's broker.
@@ -107,6 +116,7 @@ pub fn exec_env(
     endpoints: &Endpoints,
     secrets: &Filled,
     access_token: &AccessToken,
+    access_expires_at: Option<u64>,
 ) -> Vec<(String, EnvValue)> {
     let v = profile.broker.spec().handoff;
     let secret = |x: &str| EnvValue::Secret(SecretText::new(x));
@@ -121,6 +131,12 @@ pub fn exec_env(
         out.push((name.to_string(), secret(secrets.refresh_token.expose())));
     }
     out.push((ACCESS_TOKEN_VAR.into(), secret(access_token.expose())));
+    if let Some(at) = access_expires_at {
+        out.push((ACCESS_EXPIRES_AT_VAR.into(), EnvValue::Plain(at.to_string())));
+    }
+    if let Some(at) = profile.signed_in_at {
+        out.push((SIGNED_IN_AT_VAR.into(), EnvValue::Plain(at.to_string())));
+    }
     out.push((
         API_BASE_URL_VAR.into(),
         EnvValue::Plain(endpoints.api_base.to_string()),

@@ -9,12 +9,13 @@
 //! - [`vault`]: the OS keyring (client secret and refresh token per profile).
 //! - [`session`]: the in-memory access token, single-flight refresh, rotation custody.
 //! - [`brokers`]: one module per broker ([`brokers::tastytrade`], [`brokers::tradestation`],
-//!   [`brokers::custom`]), HTTP with retries ([`brokers::http`]), the neutral portfolio model.
+//!   [`brokers::schwab`], [`brokers::custom`]), HTTP with retries ([`brokers::http`]), the neutral portfolio model.
 //! - [`profiles`]: the settings that are not secret (`profiles.json`, atomic writes).
 //! - [`handoff`]: the environment `keygrant exec` gives a child (`exec_env`), and the
 //!   `keygrant exec`, `.env`, Python SDK and curl snippets.
 //! - [`views`]: the types the front ends send and receive; [`validate`]: pasted input.
 //! - [`doctor`]: the checks of a saved connection and their pasteable report.
+//! - [`expiry`]: grants that end a fixed time after the sign-in (Schwab's 7 days).
 //! - [`error`]: the one error type; [`secret`]: the secret types, redacted in `Debug`.
 //!
 //! Wire facts about the brokers are recorded, with their sources, in `docs/brokers.md`.
@@ -25,6 +26,7 @@ pub mod app;
 pub mod brokers;
 pub mod doctor;
 pub mod error;
+pub mod expiry;
 pub mod handoff;
 pub mod oauth;
 pub mod profiles;

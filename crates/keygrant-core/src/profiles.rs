@@ -31,6 +31,11 @@ pub struct Profile {
     /// The provider's description, for a custom OAuth 2 provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<CustomProvider>,
+    /// When the browser sign-in that created the stored grant happened (Unix seconds; not a
+    /// secret). `None` for a pasted grant, whose sign-in Keygrant did not see. With the
+    /// broker's `sign_in_lifetime` it says when the grant ends (Schwab: 7 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_in_at: Option<u64>,
 }
 
 impl Profile {
@@ -194,6 +199,7 @@ mod tests {
             label: "Demo".into(),
             redirect_uri: None,
             custom: None,
+            signed_in_at: Some(1_700_000_000),
         };
         store.save(std::slice::from_ref(&p)).unwrap();
         assert_eq!(store.load().unwrap(), vec![p]);

@@ -101,6 +101,19 @@ pub struct ProfileView {
     /// The broker rotated the refresh token and the keyring refused the new one: Keygrant
     /// keeps it in memory and retries; the user should unlock the keyring.
     pub refresh_token_unsaved: bool,
+    /// When the browser sign-in behind the stored grant happened (Unix seconds), if known.
+    #[ts(optional, type = "number")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_in_at: Option<u64>,
+    /// When the grant ends whatever the refreshes (Unix seconds): Schwab's sign-in plus 7
+    /// days (docs/brokers.md#schwab-oauth). Absent when the broker's grants do not end so or
+    /// the sign-in time is unknown.
+    #[ts(optional, type = "number")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_in_expires_at: Option<u64>,
+    /// Whether the broker's grants end a fixed time after the sign-in (Schwab), so the token
+    /// card shows the sign-in's age even when its time is unknown.
+    pub sign_in_lifetime_days: Option<u32>,
 }
 
 /// The Demo broker's published credentials, shown in the wizard for pasting.

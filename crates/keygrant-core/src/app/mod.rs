@@ -112,6 +112,29 @@ fn unix(t: std::time::SystemTime) -> Option<u64> {
         .map(|d| d.as_secs())
 }
 
+fn not_connected_error() -> AppError {
+    AppError::new(
+        ErrorKind::NotConnected,
+        "No broker is connected yet. Use the setup wizard to connect one.",
+    )
+}
+
+/// The broker's own shape rules for a client ID and secret (Schwab's App Key and Secret),
+/// except against the Demo broker, whose published credentials have their own shape.
+fn check_broker_client(
+    broker: BrokerKind,
+    environment: Environment,
+    client_id: &str,
+    client_secret: &ClientSecret,
+) -> Result<()> {
+    match broker.spec().check_client {
+        Some(check) if environment != Environment::Demo => {
+            check(client_id, client_secret.expose())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn view_of(
     profile: &Profile,
     refresh_token: &RefreshToken,
@@ -132,6 +155,13 @@ fn view_of(
         access_token_expires_at: status.expires.and_then(unix),
         token_fields: status.fields,
         refresh_token_unsaved: status.unsaved_refresh_token,
+        signed_in_at: profile.signed_in_at,
+        sign_in_expires_at: crate::expiry::expires_at(profile),
+        sign_in_lifetime_days: profile
+            .broker
+            .spec()
+            .sign_in_lifetime
+            .map(|l| (l.as_secs() / 86_400) as u32),
     }
 }
 
@@ -298,6 +328,7 @@ impl Core {
                     name: b.display_name().into(),
                     environments: [Environment::Production, Environment::Sandbox]
                         .into_iter()
+                        .filter(|e| *e != Environment::Sandbox || b.spec().sandbox.is_some())
                         .map(|e| EnvironmentInfo {
                             environment: e,
                             label: b.env_name(e).into(),
@@ -338,6 +369,7 @@ impl Core {
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
+        check_broker_client(req.broker, environment, &client_id, &client_secret)?;
         let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
         self.vault.probe_write()?;
         let redirect = match (
@@ -346,17 +378,76 @@ impl Core {
             req.redirect_uri.as_deref().map(str::trim),
         ) {
             (_, Environment::Demo, Some(oauth::deeplink::DEEP_LINK_REDIRECT)) => Redirect::DeepLink,
-            (_, Environment::Demo, _) => Redirect::AnyLoopbackPort {
+            // The Demo broker takes any loopback port; over HTTPS where the broker's dialect
+            // takes only HTTPS callbacks (Schwab's).
+            (b, Environment::Demo, _) => Redirect::AnyLoopbackPort {
+                tls: b.default_redirect_uri().starts_with("https://"),
                 path: "/callback".into(),
             },
             // A provider with no usual redirect URI: any loopback port (RFC 8252 section 7.3).
             (b, _, None | Some("")) if b.default_redirect_uri().is_empty() => {
                 Redirect::AnyLoopbackPort {
+                    tls: false,
                     path: "/callback".into(),
                 }
             }
-            (_, _, uri) => Redirect::registered(uri.unwrap_or(req.broker.default_redirect_uri()))?,
+            (b, _, uri) => {
+                let uri = uri
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or(b.default_redirect_uri());
+                if let Some(check) = b.spec().check_redirect {
+                    check(uri)?;
+                }
+                Redirect::registered(uri)?
+            }
         };
+        let tokens = self
+            .browser_sign_in(
+                req.broker,
+                AuthRequest {
+                    client_id: &client_id,
+                    client_secret: &client_secret,
+                    endpoints: &endpoints,
+                    scopes: &scopes,
+                    redirect: &redirect,
+                    sign_in: &self.sign_in,
+                },
+                open_browser,
+            )
+            .await?;
+        let refresh_token = tokens
+            .refresh_token
+            .clone()
+            .ok_or_else(|| AppError::new(ErrorKind::Broker, req.broker.spec().no_refresh_token))?;
+        let redirect_uri = match &redirect {
+            Redirect::Registered { uri, .. } => Some(uri.clone()),
+            Redirect::DeepLink => Some(oauth::deeplink::DEEP_LINK_REDIRECT.to_string()),
+            Redirect::AnyLoopbackPort { .. } => None,
+        };
+        let mut profile = self.new_profile(
+            req.broker,
+            environment,
+            client_id,
+            scopes,
+            redirect_uri,
+            custom,
+        );
+        // The browser sign-in just happened: a grant that ends a fixed time after it (Schwab)
+        // is counted from now.
+        profile.signed_in_at = Some(crate::expiry::now_unix());
+        self.save_new_profile(profile, &client_secret, &refresh_token, endpoints, &tokens)
+            .await
+    }
+
+    /// The browser round trip of a sign-in ([`oauth::authorize`]) as the only one in
+    /// progress: [`ErrorKind::Busy`] while another waits. A refused code with a registered
+    /// redirect URI says where it must be registered.
+    async fn browser_sign_in(
+        &self,
+        broker: BrokerKind,
+        auth: AuthRequest<'_>,
+        open_browser: impl FnOnce(&Url) -> Result<()>,
+    ) -> Result<oauth::TokenSet> {
         let cancel = {
             let mut flow = self.flow.lock().unwrap_or_else(|p| p.into_inner());
             if flow.is_some() {
@@ -370,51 +461,92 @@ impl Core {
             rx
         };
         let _guard = FlowGuard(&self.flow);
-        let tokens = oauth::authorize(
-            &self.http,
-            AuthRequest {
-                client_id: &client_id,
-                client_secret: &client_secret,
-                endpoints: &endpoints,
-                scopes: &scopes,
-                redirect: &redirect,
-                sign_in: &self.sign_in,
+        let redirect = auth.redirect.clone();
+        oauth::authorize(&self.http, auth, open_browser, self.flow_timeout, cancel)
+            .await
+            .map_err(|e| match (&redirect, e.kind) {
+                (Redirect::Registered { uri, .. }, ErrorKind::InvalidGrant) => AppError {
+                    message: format!(
+                        "{} Keygrant sent the redirect URI {uri}; it must be registered exactly like that in {}.",
+                        e.message,
+                        broker.spec().where_to_register
+                    ),
+                    ..e
+                },
+                _ => e,
+            })
+    }
+
+    /// "Sign in again": a new browser sign-in for the shown connection with its saved client
+    /// ID, secret, scopes and redirect URI, replacing its refresh token in place. The
+    /// connection keeps its id, name and settings; its sign-in time restarts (Schwab's 7
+    /// days, docs/brokers.md#schwab-oauth). Nothing changes unless the sign-in succeeds.
+    /// Errors: those of [`Core::connect`]'s browser round trip, [`ErrorKind::NotConnected`],
+    /// [`ErrorKind::Keyring`].
+    pub async fn sign_in_again(
+        &self,
+        open_browser: impl FnOnce(&Url) -> Result<()>,
+    ) -> Result<ProfileView> {
+        let profile = self.profiles.current()?.ok_or_else(not_connected_error)?;
+        let client_secret = self.vault.client_secret(&profile.id)?;
+        let endpoints = self.profile_endpoints(&profile).await?;
+        self.vault.probe_write()?;
+        let redirect = match (profile.environment, profile.redirect_uri.as_deref()) {
+            (_, Some(oauth::deeplink::DEEP_LINK_REDIRECT)) => Redirect::DeepLink,
+            (Environment::Demo, _) | (_, None) => Redirect::AnyLoopbackPort {
+                tls: profile.environment == Environment::Demo
+                    && profile.broker.default_redirect_uri().starts_with("https://"),
+                path: "/callback".into(),
             },
-            open_browser,
-            self.flow_timeout,
-            cancel,
-        )
-        .await
-        .map_err(|e| match (&redirect, e.kind) {
-            (Redirect::Registered { uri, .. }, ErrorKind::InvalidGrant) => AppError {
-                message: format!(
-                    "{} Keygrant sent the redirect URI {uri}; it must be registered exactly like that in {}.",
-                    e.message,
-                    req.broker.spec().where_to_register
-                ),
-                ..e
-            },
-            _ => e,
-        })?;
+            (_, Some(uri)) => Redirect::registered(uri)?,
+        };
+        let tokens = self
+            .browser_sign_in(
+                profile.broker,
+                AuthRequest {
+                    client_id: &profile.client_id,
+                    client_secret: &client_secret,
+                    endpoints: &endpoints,
+                    scopes: &profile.scopes,
+                    redirect: &redirect,
+                    sign_in: &self.sign_in,
+                },
+                open_browser,
+            )
+            .await?;
         let refresh_token = tokens
             .refresh_token
             .clone()
-            .ok_or_else(|| AppError::new(ErrorKind::Broker, req.broker.spec().no_refresh_token))?;
-        let redirect_uri = match &redirect {
-            Redirect::Registered { uri, .. } => Some(uri.clone()),
-            Redirect::DeepLink => Some(oauth::deeplink::DEEP_LINK_REDIRECT.to_string()),
-            Redirect::AnyLoopbackPort { .. } => None,
+            .ok_or_else(|| AppError::new(ErrorKind::Broker, profile.broker.spec().no_refresh_token))?;
+        self.vault.set_refresh_token(&profile.id, &refresh_token)?;
+        // The old grant's access token is not handed to other processes any more.
+        let _ = self.vault.delete_shared_access_token(&profile.id);
+        let renewed = Profile {
+            signed_in_at: Some(crate::expiry::now_unix()),
+            ..profile
         };
-        let profile = self.new_profile(
-            req.broker,
-            environment,
-            client_id,
-            scopes,
-            redirect_uri,
-            custom,
-        );
-        self.save_new_profile(profile, &client_secret, &refresh_token, endpoints, &tokens)
+        let all: Vec<Profile> = self
+            .profiles
+            .load()?
+            .into_iter()
+            .map(|p| if p.id == renewed.id { renewed.clone() } else { p })
+            .collect();
+        self.profiles.save(&all)?;
+        let session = Session::new(
+            renewed.clone(),
+            endpoints,
+            self.vault.clone(),
+            self.http.clone(),
+            Some(&tokens),
+        )
+        .with_lock_dir(self.config_dir());
+        let view = view_of(&renewed, &refresh_token, session.status());
+        self.sessions
+            .write()
             .await
+            .insert(renewed.id.clone(), Arc::new(session));
+        tracing::info!(profile = %renewed.id, "signed in again; the grant was renewed in place");
+        Ok(view)
     }
 
     /// The personal-grant path: verify a pasted refresh token with one refresh, then save it.
@@ -428,6 +560,7 @@ impl Core {
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
+        check_broker_client(req.broker, environment, &client_id, &client_secret)?;
         let tokens = match oauth::refresh(
             &self.http,
             &client_id,
@@ -522,6 +655,7 @@ impl Core {
             label,
             redirect_uri,
             custom,
+            signed_in_at: None,
         }
     }
 
@@ -668,12 +802,7 @@ impl Core {
         }) {
             return Ok(s);
         }
-        let profile = self.profiles.current()?.ok_or_else(|| {
-            AppError::new(
-                ErrorKind::NotConnected,
-                "No broker is connected yet. Use the setup wizard to connect one.",
-            )
-        })?;
+        let profile = self.profiles.current()?.ok_or_else(not_connected_error)?;
         *self.active.lock().unwrap_or_else(|p| p.into_inner()) = Some(profile.id.clone());
         self.session_for(profile).await
     }

@@ -178,6 +178,7 @@ impl Core {
                 refresh_token: &refresh_token,
             },
             &grant.access_token,
+            grant.expires_at,
         );
         Ok((grant.profile, env))
     }

@@ -25,6 +25,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     },
     extra_authorize: &[],
     refresh_body: RefreshBody::Form,
+    client_auth: super::ClientAuth::RequestBody,
     pkce: true,
     // Any loopback port (RFC 8252 section 7.3) unless the user enters one.
     default_redirect_uri: "",
@@ -55,6 +56,9 @@ pub const SPEC: BrokerSpec = BrokerSpec {
         issuers: &[],
         id_token_aud: true,
     },
+    sign_in_lifetime: None,
+    check_redirect: None,
+    check_client: None,
 };
 
 /// One extra query parameter for the authorize URL (e.g. `audience`, `access_type=offline`).

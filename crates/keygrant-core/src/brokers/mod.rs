@@ -10,6 +10,7 @@
 pub mod custom;
 pub mod http;
 pub mod portfolio;
+pub mod schwab;
 pub mod tastytrade;
 pub mod tradestation;
 
@@ -24,7 +25,7 @@ use crate::secret::AccessToken;
 pub use http::{http_client, user_agent};
 
 /// Which broker a profile talks to. Serialised as `"tastytrade"`, `"trade_station"`,
-/// `"custom"` (profiles.json, IPC).
+/// `"schwab"`, `"custom"` (profiles.json, IPC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
@@ -33,12 +34,19 @@ pub enum BrokerKind {
     Tastytrade,
     /// TradeStation (docs/brokers.md#tradestation).
     TradeStation,
+    /// Charles Schwab's Trader API (docs/brokers.md#charles-schwab).
+    Schwab,
     /// Any OAuth 2 provider the user describes: refresh token only, no dashboard.
     Custom,
 }
 
 /// Every broker's spec: the one registration line per broker.
-pub const REGISTRY: &[&BrokerSpec] = &[&tastytrade::SPEC, &tradestation::SPEC, &custom::SPEC];
+pub const REGISTRY: &[&BrokerSpec] = &[
+    &tastytrade::SPEC,
+    &tradestation::SPEC,
+    &schwab::SPEC,
+    &custom::SPEC,
+];
 
 impl BrokerKind {
     /// Everything Keygrant knows about this broker.
@@ -267,6 +275,21 @@ pub type PositionsFn = for<'a> fn(
     &'a [Account],
 ) -> BoxFuture<'a, Result<Vec<Result<Vec<portfolio::Position>>>>>;
 
+/// One account's balances and positions from a combined request, each with its own error.
+pub type DetailsResult = (
+    Result<portfolio::Balances>,
+    Result<Vec<portfolio::Position>>,
+);
+/// A combined balances-and-positions request for up to [`BrokerApi::accounts_per_call`]
+/// accounts (Schwab's `GET /accounts?fields=positions`): one result per account, in the order
+/// asked; the outer error fails them all.
+pub type DetailsFn = for<'a> fn(
+    &'a reqwest::Client,
+    &'a Endpoints,
+    &'a AccessToken,
+    &'a [Account],
+) -> BoxFuture<'a, Result<Vec<DetailsResult>>>;
+
 /// A broker's account API, in the neutral model of [`portfolio`].
 pub struct BrokerApi {
     /// The open accounts.
@@ -275,6 +298,9 @@ pub struct BrokerApi {
     pub balances: BalancesFn,
     /// Positions of up to `accounts_per_call` accounts.
     pub positions: PositionsFn,
+    /// Balances and positions in one request, where the broker answers both at once
+    /// (Schwab); the session then uses it instead of `balances` and `positions`.
+    pub details: Option<DetailsFn>,
     /// How many accounts one balances or positions request takes: 1 (Tastytrade, one path
     /// per account) or more (TradeStation: 25, docs/brokers.md#tradestation-balances). Above
     /// 1 the session fetches a whole dashboard's details in batches.
@@ -301,6 +327,9 @@ pub struct BrokerSpec {
     pub extra_authorize: &'static [(&'static str, &'static str)],
     /// The refresh request's body.
     pub refresh_body: RefreshBody,
+    /// How the client authenticates at the token endpoint (RFC 6749 section 2.3.1): in the
+    /// body (Tastytrade, TradeStation) or HTTP Basic (Schwab).
+    pub client_auth: ClientAuth,
     /// Whether the real service takes PKCE parameters.
     pub pkce: bool,
     /// The redirect URI most users registered.
@@ -335,6 +364,17 @@ pub struct BrokerSpec {
     pub api_version: Option<(&'static str, &'static str)>,
     /// What the broker's tokens say about whose they are, for the doctor's ownership check.
     pub claims: TokenClaims,
+    /// How long a grant lives after the browser sign-in, whatever the refreshes (Schwab: 7
+    /// days, docs/brokers.md#schwab-oauth); `None` when it lives until revoked. Drives the
+    /// "sign-in expires in N days" notice and its reminders.
+    pub sign_in_lifetime: Option<std::time::Duration>,
+    /// The broker's own rules for an entered redirect URI, checked before the generic ones
+    /// (Schwab: HTTPS on 127.0.0.1); errors are on the `redirect_uri` field.
+    pub check_redirect: Option<fn(&str) -> Result<()>>,
+    /// The broker's own shape rules for a pasted client ID and secret (Schwab's App Key and
+    /// Secret), checked after the generic ones and not for the Demo broker's published
+    /// credentials; errors are on the `client_id` or `client_secret` field.
+    pub check_client: Option<fn(&str, &str) -> Result<()>>,
 }
 
 /// What a broker's tokens say about the client and environment they belong to, read by the
@@ -436,7 +476,7 @@ impl Endpoints {
             use_pkce: spec.pkce,
             extra_authorize: Self::extra(spec),
             refresh_body: spec.refresh_body,
-            client_auth: ClientAuth::RequestBody,
+            client_auth: spec.client_auth,
         })
     }
 
@@ -453,7 +493,7 @@ impl Endpoints {
             use_pkce: true,
             extra_authorize: Self::extra(spec),
             refresh_body: spec.refresh_body,
-            client_auth: ClientAuth::RequestBody,
+            client_auth: spec.client_auth,
         }
     }
 
@@ -479,6 +519,11 @@ pub struct Account {
     pub margin_or_cash: String,
     /// The account's currency (Tastytrade accounts are in USD).
     pub currency: String,
+    /// What the broker's API calls the account in paths when not its number (Schwab's
+    /// `hashValue`, docs/brokers.md#schwab-api); never sent to the window.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub api_id: Option<String>,
 }
 
 /// The account list from whichever broker `endpoints` speaks for. Errors: those of the
@@ -501,6 +546,18 @@ pub async fn fetch_balances(
     accounts: &[Account],
 ) -> Result<Vec<Result<portfolio::Balances>>> {
     (endpoints.broker.api()?.balances)(http, endpoints, access_token, accounts).await
+}
+
+/// Balances and positions of `accounts` in one request, for a broker with
+/// [`BrokerApi::details`]; `None` for the others (the caller asks for the two separately).
+pub async fn fetch_details(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    access_token: &AccessToken,
+    accounts: &[Account],
+) -> Option<Result<Vec<DetailsResult>>> {
+    let details = endpoints.broker.api().ok()?.details?;
+    Some(details(http, endpoints, access_token, accounts).await)
 }
 
 /// Positions of `accounts` in the neutral model, as [`fetch_balances`].

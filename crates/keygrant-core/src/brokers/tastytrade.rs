@@ -71,6 +71,7 @@ pub fn parse_accounts(body: &str) -> Result<Vec<Account>> {
             margin_or_cash: i.account.margin_or_cash.unwrap_or_default(),
             number: i.account.account_number,
             currency: "USD".into(),
+            api_id: None,
         })
         .collect())
 }
@@ -339,6 +340,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     extra_authorize: &[],
     // docs/brokers.md#tastytrade-refresh-request
     refresh_body: RefreshBody::Json,
+    client_auth: super::ClientAuth::RequestBody,
     // Reported to refuse PKCE parameters (docs/brokers.md#tastytrade-authorize-request).
     pkce: false,
     default_redirect_uri: "http://localhost:8000",
@@ -374,6 +376,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
         accounts: fetch_accounts,
         balances: fetch_balances,
         positions: fetch_positions,
+        details: None,
         // One account per path (docs/brokers.md#tastytrade-balances).
         accounts_per_call: 1,
     }),
@@ -390,6 +393,9 @@ pub const SPEC: BrokerSpec = BrokerSpec {
         ],
         id_token_aud: true,
     },
+    sign_in_lifetime: None,
+    check_redirect: None,
+    check_client: None,
 };
 
 /// The tastyware `tastytrade` SDK (13.2.3, async since 12.0): `Session()` with no credential

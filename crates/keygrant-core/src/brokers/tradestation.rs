@@ -72,6 +72,7 @@ pub fn parse_accounts(body: &str) -> Result<Vec<Account>> {
             account_type: a.account_type,
             number: a.account_id,
             currency: a.currency.unwrap_or_else(|| "USD".into()),
+            api_id: None,
         })
         .collect())
 }
@@ -356,6 +357,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     // docs/brokers.md#tradestation-authorize-request
     extra_authorize: &[("audience", AUDIENCE)],
     refresh_body: RefreshBody::Form,
+    client_auth: super::ClientAuth::RequestBody,
     // PKCE only for keys switched to it (docs/brokers.md#oauth-2-pkce).
     pkce: false,
     default_redirect_uri: "http://localhost:3001",
@@ -395,6 +397,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
         accounts: fetch_accounts,
         balances: fetch_balances,
         positions: fetch_positions,
+        details: None,
         accounts_per_call: ACCOUNTS_PER_CALL,
     }),
     // No version header is known (docs/brokers.md#tradestation-api-requests).
@@ -406,6 +409,9 @@ pub const SPEC: BrokerSpec = BrokerSpec {
         issuers: &[],
         id_token_aud: true,
     },
+    sign_in_lifetime: None,
+    check_redirect: None,
+    check_client: None,
 };
 
 /// The `tradestation` SDK (0.2, sync): `Session(api_key, secret_key, refresh_token,

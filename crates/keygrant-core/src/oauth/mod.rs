@@ -125,6 +125,9 @@ pub enum Redirect {
     /// `http://127.0.0.1:<free port><path>`: for the Demo broker and providers that accept
     /// any loopback port (RFC 8252 section 7.3).
     AnyLoopbackPort {
+        /// Served over HTTPS with a certificate made for this sign-in (a broker that takes
+        /// only HTTPS callbacks, such as Schwab's dialect of the Demo broker).
+        tls: bool,
         /// The redirect path, e.g. `/callback`.
         path: String,
     },
@@ -205,8 +208,12 @@ pub async fn authorize(
     cancel: watch::Receiver<bool>,
 ) -> Result<TokenSet> {
     let (loopback, redirect_uri) = match req.redirect {
-        Redirect::AnyLoopbackPort { path } => {
-            let l = Loopback::bind(0, path).await?;
+        Redirect::AnyLoopbackPort { tls, path } => {
+            let l = if *tls {
+                Loopback::bind_tls(0, path).await?
+            } else {
+                Loopback::bind(0, path).await?
+            };
             let uri = l.redirect_uri().to_string();
             (Some(l), uri)
         }
@@ -236,6 +243,11 @@ pub async fn authorize(
     // the user pastes: all go to one channel, the first one wins.
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     req.sign_in.arm(state.secret().clone(), &url, tx.clone());
+    req.sign_in.set_certificate(
+        loopback
+            .as_ref()
+            .and_then(|l| l.certificate_fingerprint()),
+    );
     let serving = loopback.map(|l| l.serve(state.secret().clone(), tx));
     tracing::info!(redirect = %redirect_uri, "sign-in started; opening the browser");
     // A browser that cannot be started does not end the sign-in: the waiting screen shows

@@ -27,6 +27,10 @@ pub struct SignInWaiting {
     /// Whether Keygrant could start a browser with it. When false, the page says so in plain
     /// words and offers Copy, Open again and the paste box.
     pub browser_opened: bool,
+    /// The SHA-256 fingerprint (`AB:CD:...`) of the certificate Keygrant made for an HTTPS
+    /// callback (Schwab), which the browser's certificate warning can show; `None` for a
+    /// plain-HTTP callback. The page explains the warning when this is set.
+    pub certificate_fingerprint: Option<String>,
 }
 
 /// How an answer reached the slot; it only changes the words of a refusal.
@@ -62,6 +66,7 @@ impl SignInSlot {
                 authorize_url: authorize_url.to_string(),
                 // Until the browser was tried, the page offers the address too.
                 browser_opened: false,
+                certificate_fingerprint: None,
             },
             answered: false,
         });
@@ -71,6 +76,13 @@ impl SignInSlot {
     pub(crate) fn set_browser_opened(&self, opened: bool) {
         if let Some(armed) = self.lock().as_mut() {
             armed.shown.browser_opened = opened;
+        }
+    }
+
+    /// Records the fingerprint of the certificate an HTTPS callback is served with.
+    pub(crate) fn set_certificate(&self, fingerprint: Option<String>) {
+        if let Some(armed) = self.lock().as_mut() {
+            armed.shown.certificate_fingerprint = fingerprint;
         }
     }
 

@@ -271,7 +271,8 @@ impl Session {
             &self.endpoints,
             &refresh_token,
         )
-        .await?;
+        .await
+        .map_err(|e| crate::expiry::explain_refusal(&self.profile, e, crate::expiry::now_unix()))?;
         if let Some(rotated) = set.refresh_token.as_ref().filter(|r| **r != refresh_token) {
             // Persist the new refresh token before the old one goes out of scope. If the
             // keyring refuses, the token is kept here and written on every later call until
@@ -627,6 +628,33 @@ impl Session {
     /// Balances and positions of `accounts`, the two requests (or batches) concurrently; one
     /// detail per account, each with its own error.
     async fn fetch_details(&self, accounts: &[Account]) -> HashMap<String, AccountDetail> {
+        let combined = self
+            .endpoints
+            .broker
+            .api()
+            .is_ok_and(|api| api.details.is_some());
+        if combined {
+            // One request answers both (Schwab's `accounts?fields=positions`).
+            let both = self
+                .authorized(|t| async move {
+                    brokers::fetch_details(&self.http, &self.endpoints, &t, accounts)
+                        .await
+                        .unwrap_or_else(|| Err(AppError::internal("no combined details request")))
+                })
+                .await
+                .map(|v| v.into_iter().map(Ok).collect::<Vec<Result<_>>>());
+            let mut both = spread(both, accounts.len()).into_iter();
+            return accounts
+                .iter()
+                .map(|a| {
+                    let (b, p) = match both.next().unwrap_or_else(too_few) {
+                        Ok((b, p)) => (b, p),
+                        Err(e) => (Err(e.clone()), Err(e)),
+                    };
+                    (a.number.clone(), detail(&a.number, b, p))
+                })
+                .collect();
+        }
         let (balances, positions) = futures::join!(
             self.authorized(|t| async move {
                 brokers::fetch_balances(&self.http, &self.endpoints, &t, accounts).await
