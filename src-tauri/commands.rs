@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use tauri_plugin_opener::OpenerExt;
 use url::Url;
@@ -48,6 +48,11 @@ fn open_sign_in(app: &AppHandle, url: &Url) -> Result<()> {
         &SignInWaiting {
             authorize_url: url.to_string(),
             browser_opened: result.is_ok(),
+            // Set before the browser opens when the callback is HTTPS (Schwab).
+            certificate_fingerprint: app
+                .state::<Core>()
+                .sign_in_waiting()
+                .and_then(|w| w.certificate_fingerprint),
         },
     );
     result

@@ -81,10 +81,8 @@ pub fn explain_refusal(profile: &Profile, err: AppError, now: u64) -> AppError {
     if err.kind != ErrorKind::InvalidGrant {
         return err;
     }
-    let (Some(end), Some(life)) = (
-        expires_at(profile),
-        profile.broker.spec().sign_in_lifetime,
-    ) else {
+    let (Some(end), Some(life)) = (expires_at(profile), profile.broker.spec().sign_in_lifetime)
+    else {
         return err;
     };
     let broker = profile.broker.display_name();
@@ -153,7 +151,10 @@ mod tests {
         assert_eq!(due(&p, end), Some(Reminder::Expired));
         // Unknown sign-in, or a broker whose grants do not end so: nothing.
         assert_eq!(expires_at(&profile(BrokerKind::Schwab, None)), None);
-        assert_eq!(due(&profile(BrokerKind::Tastytrade, Some(0)), u64::MAX), None);
+        assert_eq!(
+            due(&profile(BrokerKind::Tastytrade, Some(0)), u64::MAX),
+            None
+        );
     }
 
     #[test]
@@ -162,14 +163,27 @@ mod tests {
         let end = 1_000_000 + 7 * DAY;
         let refused = || AppError::new(ErrorKind::InvalidGrant, "refused");
         let expired = explain_refusal(&p, refused(), end + 2 * DAY);
-        assert!(expired.message.contains("expired") && expired.message.contains("2 days ago"), "{}", expired.message);
+        assert!(
+            expired.message.contains("expired") && expired.message.contains("2 days ago"),
+            "{}",
+            expired.message
+        );
         assert_eq!(expired.kind, ErrorKind::InvalidGrant);
         let superseded = explain_refusal(&p, refused(), end - 3 * 3600);
-        assert!(superseded.message.contains("newer sign-in") && superseded.message.contains("3 hours left"), "{}", superseded.message);
+        assert!(
+            superseded.message.contains("newer sign-in")
+                && superseded.message.contains("3 hours left"),
+            "{}",
+            superseded.message
+        );
         // Other errors and other brokers pass through.
         let other = explain_refusal(&p, AppError::new(ErrorKind::Network, "n"), end + 1);
         assert_eq!(other.message, "n");
-        let tt = explain_refusal(&profile(BrokerKind::Tastytrade, Some(0)), refused(), u64::MAX);
+        let tt = explain_refusal(
+            &profile(BrokerKind::Tastytrade, Some(0)),
+            refused(),
+            u64::MAX,
+        );
         assert_eq!(tt.message, "refused");
     }
 }

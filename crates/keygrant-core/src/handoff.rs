@@ -132,7 +132,10 @@ pub fn exec_env(
     }
     out.push((ACCESS_TOKEN_VAR.into(), secret(access_token.expose())));
     if let Some(at) = access_expires_at {
-        out.push((ACCESS_EXPIRES_AT_VAR.into(), EnvValue::Plain(at.to_string())));
+        out.push((
+            ACCESS_EXPIRES_AT_VAR.into(),
+            EnvValue::Plain(at.to_string()),
+        ));
     }
     if let Some(at) = profile.signed_in_at {
         out.push((SIGNED_IN_AT_VAR.into(), EnvValue::Plain(at.to_string())));
@@ -381,6 +384,7 @@ mod tests {
 
     fn profile(broker: BrokerKind, environment: Environment) -> Profile {
         Profile {
+            signed_in_at: None,
             id: "p".into(),
             broker,
             environment,
@@ -458,7 +462,7 @@ mod tests {
             client_secret: &ClientSecret::new("cs"),
             refresh_token: &RefreshToken::new("rt"),
         };
-        for (name, _) in exec_env(&p, &e, &secrets, &AccessToken::new("at")) {
+        for (name, _) in exec_env(&p, &e, &secrets, &AccessToken::new("at"), None) {
             assert!(exec.contains(&name), "{name} not listed");
         }
         // Production: no is_test; Tastytrade does not rotate, so no warning.
@@ -499,6 +503,7 @@ mod tests {
                 refresh_token: &RefreshToken::new("the-refresh-token-value"),
             },
             &AccessToken::new("the-access-token-value"),
+            Some(1_800_000_000),
         )
     }
 

@@ -94,6 +94,7 @@ fn expected_accounts(broker: BrokerKind) -> Vec<&'static str> {
     match broker {
         BrokerKind::Tastytrade => vec!["5WX01234", "5WX05678", "5WX09012"],
         BrokerKind::TradeStation => vec!["11827633", "11827634", "210FUT01"],
+        BrokerKind::Schwab => vec!["28764512", "28767933", "28761170"],
         BrokerKind::Custom => vec![],
     }
 }

@@ -106,6 +106,7 @@ async fn the_snippets_get_an_access_token_as_written() {
                 refresh_token: &RefreshToken::new(rt.clone()),
             },
             &access,
+            None,
         );
         let exec_text = &shown
             .iter()

@@ -128,9 +128,7 @@ fn check_broker_client(
     client_secret: &ClientSecret,
 ) -> Result<()> {
     match broker.spec().check_client {
-        Some(check) if environment != Environment::Demo => {
-            check(client_id, client_secret.expose())
-        }
+        Some(check) if environment != Environment::Demo => check(client_id, client_secret.expose()),
         _ => Ok(()),
     }
 }
@@ -495,7 +493,10 @@ impl Core {
             (_, Some(oauth::deeplink::DEEP_LINK_REDIRECT)) => Redirect::DeepLink,
             (Environment::Demo, _) | (_, None) => Redirect::AnyLoopbackPort {
                 tls: profile.environment == Environment::Demo
-                    && profile.broker.default_redirect_uri().starts_with("https://"),
+                    && profile
+                        .broker
+                        .default_redirect_uri()
+                        .starts_with("https://"),
                 path: "/callback".into(),
             },
             (_, Some(uri)) => Redirect::registered(uri)?,
@@ -514,10 +515,9 @@ impl Core {
                 open_browser,
             )
             .await?;
-        let refresh_token = tokens
-            .refresh_token
-            .clone()
-            .ok_or_else(|| AppError::new(ErrorKind::Broker, profile.broker.spec().no_refresh_token))?;
+        let refresh_token = tokens.refresh_token.clone().ok_or_else(|| {
+            AppError::new(ErrorKind::Broker, profile.broker.spec().no_refresh_token)
+        })?;
         self.vault.set_refresh_token(&profile.id, &refresh_token)?;
         // The old grant's access token is not handed to other processes any more.
         let _ = self.vault.delete_shared_access_token(&profile.id);
@@ -529,7 +529,13 @@ impl Core {
             .profiles
             .load()?
             .into_iter()
-            .map(|p| if p.id == renewed.id { renewed.clone() } else { p })
+            .map(|p| {
+                if p.id == renewed.id {
+                    renewed.clone()
+                } else {
+                    p
+                }
+            })
             .collect();
         self.profiles.save(&all)?;
         let session = Session::new(

@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::portfolio::{self, BalanceKey, Balances, Direction, Position};
 use super::{
-    Account, BrokerApi, BrokerSpec, ClientAuth, DetailsResult, Endpoints, HandoffVars,
-    RefreshBody, TokenClaims, Urls,
+    Account, BrokerApi, BrokerSpec, ClientAuth, DetailsResult, Endpoints, HandoffVars, RefreshBody,
+    TokenClaims, Urls,
 };
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::AccessToken;
@@ -69,7 +69,8 @@ pub fn numbers_as_text(json: &str) -> String {
             i += 1;
         } else if b == b'-' || b.is_ascii_digit() {
             let start = i;
-            while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            while i < bytes.len()
+                && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
             {
                 i += 1;
             }
@@ -492,7 +493,8 @@ fn urlencode(s: &str) -> String {
 /// registration character for character. Errors: [`ErrorKind::InvalidInput`].
 pub fn check_callback(uri: &str) -> Result<()> {
     let uri = uri.trim();
-    let bad = |msg: String| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("redirect_uri"));
+    let bad =
+        |msg: String| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("redirect_uri"));
     let Ok(parsed) = url::Url::parse(uri) else {
         return bad(format!(
             "\"{uri}\" is not a URL. Enter your app's Callback URL exactly as registered in the \
@@ -532,9 +534,8 @@ const SECRET_LENGTHS: [usize; 2] = [16, 64];
 /// A length Schwab is not known to issue is accepted, in case Schwab changes them again.
 /// Errors: [`ErrorKind::InvalidInput`] on `client_id` or `client_secret`.
 pub fn check_app_key(app_key: &str, secret: &str) -> Result<()> {
-    let bad = |field: &str, msg: String| {
-        Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field))
-    };
+    let bad =
+        |field: &str, msg: String| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field));
     if !app_key.chars().all(|c| c.is_ascii_alphanumeric()) {
         return bad(
             "client_id",
@@ -666,7 +667,8 @@ mod tests {
 
     #[test]
     fn numbers_become_their_own_text_and_nothing_else_changes() {
-        let src = r#"{"a":100.07,"b":[-0.1,2E-3,1e+30,0],"c":"x 1.5 \"9\"","d\\":true,"e":null,"f":-12}"#;
+        let src =
+            r#"{"a":100.07,"b":[-0.1,2E-3,1e+30,0],"c":"x 1.5 \"9\"","d\\":true,"e":null,"f":-12}"#;
         let out = numbers_as_text(src);
         assert_eq!(
             out,
@@ -679,7 +681,10 @@ mod tests {
         assert_eq!(orig["b"].as_array().unwrap().len(), 4);
         assert_eq!(v["c"], orig["c"]);
         // Unicode around numbers survives.
-        assert_eq!(numbers_as_text(r#"{"é":1.10,"ü":"€2"}"#), r#"{"é":"1.10","ü":"€2"}"#);
+        assert_eq!(
+            numbers_as_text(r#"{"é":1.10,"ü":"€2"}"#),
+            r#"{"é":"1.10","ü":"€2"}"#
+        );
     }
 
     #[test]
@@ -695,15 +700,28 @@ mod tests {
         let a = parse_accounts(numbers, accounts, Some(prefs)).unwrap();
         assert_eq!(a.len(), 2);
         assert_eq!(
-            (a[0].number.as_str(), a[0].api_id.as_deref(), a[0].nickname.as_str()),
+            (
+                a[0].number.as_str(),
+                a[0].api_id.as_deref(),
+                a[0].nickname.as_str()
+            ),
             ("12345678", Some("AB12"), "Swing")
         );
-        assert_eq!((a[0].account_type.as_str(), a[0].margin_or_cash.as_str()), ("MARGIN", "Margin"));
-        assert_eq!((a[1].account_type.as_str(), a[1].margin_or_cash.as_str()), ("CASH", "Cash"));
+        assert_eq!(
+            (a[0].account_type.as_str(), a[0].margin_or_cash.as_str()),
+            ("MARGIN", "Margin")
+        );
+        assert_eq!(
+            (a[1].account_type.as_str(), a[1].margin_or_cash.as_str()),
+            ("CASH", "Cash")
+        );
         assert_eq!(a[1].nickname, "");
         // Without preferences: no nicknames, same accounts.
         let b = parse_accounts(numbers, accounts, None).unwrap();
-        assert_eq!(b.iter().map(|x| &x.nickname).collect::<Vec<_>>(), vec!["", ""]);
+        assert_eq!(
+            b.iter().map(|x| &x.nickname).collect::<Vec<_>>(),
+            vec!["", ""]
+        );
         assert!(parse_account_numbers(r#"[{"accountNumber":"1"}]"#).is_err());
     }
 
@@ -731,10 +749,19 @@ mod tests {
         assert_eq!(b.get(BalanceKey::NetLiquidatingValue), Some(d("63210.1")));
         assert_eq!(b.get(BalanceKey::Cash), Some(d("23417.35")));
         assert_eq!(b.get(BalanceKey::BuyingPower), Some(d("81229.64")));
-        assert_eq!(b.get(BalanceKey::MaintenanceRequirement), Some(d("9948.19")));
-        assert_eq!(b.lines[0].label, "Liquidation value", "Schwab's label is kept");
+        assert_eq!(
+            b.get(BalanceKey::MaintenanceRequirement),
+            Some(d("9948.19"))
+        );
+        assert_eq!(
+            b.lines[0].label, "Liquidation value",
+            "Schwab's label is kept"
+        );
 
-        assert_eq!((p[0].symbol.as_str(), p[0].instrument_type.as_str()), ("AAPL", "EQUITY"));
+        assert_eq!(
+            (p[0].symbol.as_str(), p[0].instrument_type.as_str()),
+            ("AAPL", "EQUITY")
+        );
         assert_eq!((p[0].quantity, p[0].direction), (d("100"), Direction::Long));
         assert_eq!(p[0].market_value, Some(d("19012.1")));
         assert_eq!(p[0].market_value.unwrap().to_string(), "19012.1");
@@ -745,7 +772,10 @@ mod tests {
         assert_eq!(p[0].unrealized_pl_percent, Some(d("4.18")));
 
         assert_eq!((p[1].quantity, p[1].direction), (d("10"), Direction::Short));
-        assert_eq!((p[1].market_value, p[1].unrealized_pl), (Some(d("-2481.0")), Some(d("139.0"))));
+        assert_eq!(
+            (p[1].market_value, p[1].unrealized_pl),
+            (Some(d("-2481.0")), Some(d("139.0")))
+        );
 
         assert_eq!(p[2].multiplier, d("100"));
         // 90 / (2.35 × 2 × 100) = 19.148...
@@ -770,7 +800,11 @@ mod tests {
         assert_eq!(b.get(BalanceKey::BuyingPower), Some(d("500.5")));
         assert_eq!(b.get(BalanceKey::AvailableToWithdraw), Some(d("400")));
         assert_eq!(
-            b.lines.iter().find(|l| l.key == BalanceKey::BuyingPower).unwrap().label,
+            b.lines
+                .iter()
+                .find(|l| l.key == BalanceKey::BuyingPower)
+                .unwrap()
+                .label,
             "Cash available for trading"
         );
     }
@@ -797,8 +831,13 @@ mod tests {
         assert!(msg("http://127.0.0.1:8182").contains("https://"));
         assert!(msg("https://localhost:8182").contains("localhost"));
         assert!(msg("https://example.com/cb").contains("this computer"));
-        assert!(msg("127.0.0.1:8182").contains("not a URL") || msg("127.0.0.1:8182").contains("https"));
-        assert_eq!(check_callback("x").unwrap_err().field.as_deref(), Some("redirect_uri"));
+        assert!(
+            msg("127.0.0.1:8182").contains("not a URL") || msg("127.0.0.1:8182").contains("https")
+        );
+        assert_eq!(
+            check_callback("x").unwrap_err().field.as_deref(),
+            Some("redirect_uri")
+        );
     }
 
     #[test]
@@ -812,7 +851,19 @@ mod tests {
         let e = check_app_key(&secret16, &key32).unwrap_err();
         assert!(e.message.contains("swapped"), "{}", e.message);
         assert_eq!(e.field.as_deref(), Some("client_id"));
-        assert_eq!(check_app_key("abc-def", &secret16).unwrap_err().field.as_deref(), Some("client_id"));
-        assert_eq!(check_app_key(&key32, "s3cr3t!").unwrap_err().field.as_deref(), Some("client_secret"));
+        assert_eq!(
+            check_app_key("abc-def", &secret16)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("client_id")
+        );
+        assert_eq!(
+            check_app_key(&key32, "s3cr3t!")
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("client_secret")
+        );
     }
 }

@@ -434,6 +434,7 @@ mod tests {
         assert_eq!(
             accounts,
             vec![Account {
+                api_id: None,
                 number: "5WT00001".into(),
                 nickname: "Main".into(),
                 account_type: "Individual".into(),

@@ -457,6 +457,7 @@ mod tests {
         assert_eq!(
             a[0],
             Account {
+                api_id: None,
                 number: "11827633".into(),
                 nickname: "Swing".into(),
                 account_type: "Margin".into(),

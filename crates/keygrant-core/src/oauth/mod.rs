@@ -243,11 +243,8 @@ pub async fn authorize(
     // the user pastes: all go to one channel, the first one wins.
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     req.sign_in.arm(state.secret().clone(), &url, tx.clone());
-    req.sign_in.set_certificate(
-        loopback
-            .as_ref()
-            .and_then(|l| l.certificate_fingerprint()),
-    );
+    req.sign_in
+        .set_certificate(loopback.as_ref().and_then(|l| l.certificate_fingerprint()));
     let serving = loopback.map(|l| l.serve(state.secret().clone(), tx));
     tracing::info!(redirect = %redirect_uri, "sign-in started; opening the browser");
     // A browser that cannot be started does not end the sign-in: the waiting screen shows

@@ -181,7 +181,18 @@ fn error_of(status: u16, body: &[u8], step: TokenStep, causes: &str) -> AppError
         .as_deref()
         .map(|d| format!(" The broker said: {d}"))
         .unwrap_or_default();
-    match classify(status, code.as_deref(), top_level) {
+    // Schwab wraps a dead refresh token's `refresh_token_authentication_error` in an outer
+    // `unsupported_token_type` (docs/brokers.md#schwab-token-errors): a dead grant.
+    let wrapped_dead_grant = code.as_deref() == Some("unsupported_token_type")
+        && description
+            .as_deref()
+            .is_some_and(|d| d.contains("refresh_token_authentication_error"));
+    let class_code = if wrapped_dead_grant {
+        Some("invalid_grant")
+    } else {
+        code.as_deref()
+    };
+    match classify(status, class_code, top_level) {
         TokenErrorClass::BadClient => oauth_error("invalid_client", description, step, causes),
         TokenErrorClass::DeadGrant => oauth_error("invalid_grant", description, step, causes),
         TokenErrorClass::Temporary => AppError::new(
