@@ -63,7 +63,7 @@ mkdir -p target/fuzz-corpus
 ( cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir . -s none callback ../target/fuzz-corpus corpus/callback \
     -- -max_total_time=20 -print_final_stats=1 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==|INFO: -max_total_time)|panicked|Crash|ERROR" )
 
-echo "== The public SDKs (PyPI tastytrade, tradestation) parse the Demo broker's answers"
+echo "== The public SDKs (PyPI tastytrade, tradestation, schwab-py) work against the Demo broker"
 [ -x target/sdk-venv/bin/python ] || python3 -m venv target/sdk-venv
 target/sdk-venv/bin/pip install -q --disable-pip-version-check -r tests/sdk/requirements.txt
 KEYGRANT_BIN="$PWD/target/debug/keygrant" target/sdk-venv/bin/python -m pytest tests/sdk -q -p no:cacheprovider

@@ -13,7 +13,10 @@ broker, and:
   really reads those two names;
 - the `tradestation` SDK, run as the hand-off's Python snippet (snippets/tradestation_sim.py,
   `access_token=os.environ["KEYGRANT_ACCESS_TOKEN"]`), lists the accounts without refreshing
-  (its sign-in address points nowhere), so a rotating key's refresh token stays unspent.
+  (its sign-in address points nowhere), so a rotating key's refresh token stays unspent;
+- schwab-py, run as the hand-off's Python snippet (snippets/schwab.py,
+  `client_from_access_functions` with the token in memory), lists the account numbers with the
+  access token it was handed, and refreshes (HTTP Basic) when that token is already due.
 
 The SDKs have no setting for their API address: the child points them at
 KEYGRANT_API_BASE_URL, as a user's script would to use the Demo broker.
@@ -25,6 +28,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -83,6 +87,8 @@ def test_tastytrade_sdk_session_from_the_environment_alone(demo):
         "client_secret": secret,
         "refresh_token": tokens["refresh_token"],
         "access_token": tokens["access_token"],
+        "access_expires_at": str(int(time.time()) + 900),
+        "signed_in_at": str(int(time.time())),
         "api_base_url": base,  # the Tastytrade dialect's API is at the Demo broker's root
         "profile": "demo-profile",
     })
@@ -115,9 +121,61 @@ def test_tradestation_sdk_uses_the_access_token_without_refreshing(demo):
         "client_secret": secret,
         "refresh_token": tokens["refresh_token"],
         "access_token": tokens["access_token"],
+        "access_expires_at": str(int(time.time()) + 1200),
+        "signed_in_at": str(int(time.time())),
         "api_base_url": base + "ts/v3/",
         "profile": "demo-profile",
     })
     code, out, err = run_child(TRADESTATION_CHILD, env)
     assert code == 0, err[-2000:]
     assert out.split() == ["11827633", "11827634", "210FUT01"]
+
+
+# The snippet for a Schwab profile (kept equal to the Rust one as above), after a prelude
+# pointing schwab-py at the Demo broker: it writes https://api.schwabapi.com into every
+# request and has no setting for it, so the prelude wraps the client factory to redirect them.
+SCHWAB_CHILD = """
+import os
+import httpx
+import schwab.auth
+_root = os.environ["KEYGRANT_API_BASE_URL"].split("trader/v1/")[0]
+schwab.auth.TOKEN_ENDPOINT = _root + "v1/oauth/token"
+_make = schwab.auth.client_from_access_functions
+def _to_demo(client):
+    def hook(request):
+        url = str(request.url)
+        if url.startswith("https://api.schwabapi.com/"):
+            request.url = httpx.URL(_root + url[len("https://api.schwabapi.com/"):])
+    client.session.event_hooks["request"] = [hook]
+    return client
+schwab.auth.client_from_access_functions = lambda *a, **k: _to_demo(_make(*a, **k))
+""" + (SNIPPETS / "schwab.py").read_text()
+
+
+def test_schwab_sdk_client_from_the_environment_alone(demo):
+    from test_schwab_sdk import sign_in
+
+    base, client_id, secret = demo
+    tokens = sign_in(base, client_id, secret)
+    values = {
+        "client_id": client_id,
+        "client_secret": secret,
+        "refresh_token": tokens["refresh_token"],
+        "access_token": tokens["access_token"],
+        "access_expires_at": str(int(time.time()) + 1800),
+        "signed_in_at": str(int(time.time())),
+        "api_base_url": base + "schwab/trader/v1/",
+        "profile": "demo-profile",
+    }
+    env = exec_env("schwab", values)
+    assert {"SCHWAB_APP_KEY", "SCHWAB_APP_SECRET", "SCHWAB_REFRESH_TOKEN", "app_key", "app_secret"} <= env.keys()
+    code, out, err = run_child(SCHWAB_CHILD, env)
+    assert code == 0, err[-2000:]
+    assert out.split() == ["28764512", "28767933", "28761170"]
+
+    # A token handed over already due: the SDK refreshes with the handed refresh token.
+    env["KEYGRANT_ACCESS_TOKEN"] = "not-a-valid-token"
+    env["KEYGRANT_ACCESS_TOKEN_EXPIRES_AT"] = str(int(time.time()) - 10)
+    code, out, err = run_child(SCHWAB_CHILD, env)
+    assert code == 0, err[-2000:]
+    assert out.split() == ["28764512", "28767933", "28761170"]

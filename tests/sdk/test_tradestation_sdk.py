@@ -25,7 +25,11 @@ BIN = os.environ.get("KEYGRANT_BIN", str(ROOT / "target/debug/keygrant"))
 @pytest.fixture(scope="module")
 def demo():
     proc = subprocess.Popen([BIN, "demo-broker", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    out = "".join(proc.stdout.readline() for _ in range(5))
+    out = ""
+    while not re.search(r"client secret:\s+\S+", out):
+        line = proc.stdout.readline()
+        assert line, "the Demo broker stopped"
+        out += line
     base = re.search(r"listening on (\S+)", out).group(1)
     client_id = re.search(r"client ID:\s+(\S+)", out).group(1)
     secret = re.search(r"client secret:\s+(\S+)", out).group(1)

@@ -493,7 +493,10 @@ mod tests {
     }
 
     fn exec_env_of(broker: BrokerKind, env: Environment) -> Vec<(String, EnvValue)> {
-        let p = profile(broker, env);
+        let p = Profile {
+            signed_in_at: Some(1_700_000_000),
+            ..profile(broker, env)
+        };
         let e = Endpoints::real(broker, env).unwrap();
         exec_env(
             &p,
@@ -519,6 +522,8 @@ mod tests {
                 "TT_REFRESH",
                 "TASTY_REFRESH_TOKEN",
                 "KEYGRANT_ACCESS_TOKEN",
+                "KEYGRANT_ACCESS_TOKEN_EXPIRES_AT",
+                "KEYGRANT_SIGNED_IN_AT",
                 "KEYGRANT_API_BASE_URL",
                 "KEYGRANT_PROFILE"
             ]
@@ -541,6 +546,8 @@ mod tests {
                 "TRADESTATION_SECRET_KEY",
                 "TRADESTATION_REFRESH_TOKEN",
                 "KEYGRANT_ACCESS_TOKEN",
+                "KEYGRANT_ACCESS_TOKEN_EXPIRES_AT",
+                "KEYGRANT_SIGNED_IN_AT",
                 "KEYGRANT_API_BASE_URL",
                 "KEYGRANT_PROFILE"
             ]
@@ -575,6 +582,7 @@ mod tests {
         for (broker, key) in [
             (BrokerKind::Tastytrade, "tastytrade"),
             (BrokerKind::TradeStation, "trade_station"),
+            (BrokerKind::Schwab, "schwab"),
         ] {
             let want: BTreeMap<String, String> = serde_json::from_value(file[key].clone()).unwrap();
             let role = |v: &EnvValue| match v.expose() {
@@ -583,6 +591,8 @@ mod tests {
                 "the-access-token-value" => "access_token",
                 "my-client-id" => "client_id",
                 "p" => "profile",
+                "1800000000" => "access_expires_at",
+                "1700000000" => "signed_in_at",
                 x if x.starts_with("https://") => "api_base_url",
                 x => panic!("unexpected value {x}"),
             };
@@ -607,6 +617,11 @@ mod tests {
         assert_eq!(
             python_snippet(&s).unwrap(),
             include_str!("../../../tests/sdk/snippets/tradestation_sim.py")
+        );
+        let c = profile(BrokerKind::Schwab, Environment::Production);
+        assert_eq!(
+            python_snippet(&c).unwrap(),
+            include_str!("../../../tests/sdk/snippets/schwab.py")
         );
     }
 }

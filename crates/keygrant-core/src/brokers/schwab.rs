@@ -599,8 +599,9 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     dead_grant_causes: "Schwab ends every refresh token 7 days after the browser sign-in, and a newer sign-in with the same App Key (here, or in another tool) replaces the earlier one. Sign in again to renew it.",
     grants_differ_by_environment: false,
     handoff: HandoffVars {
-        client_id: &["SCHWAB_APP_KEY"],
-        client_secret: &["SCHWAB_APP_SECRET"],
+        // Keygrant's names, then Schwabdev's examples' `.env` names (docs/brokers.md#schwab-hand-off-variables).
+        client_id: &["SCHWAB_APP_KEY", "app_key"],
+        client_secret: &["SCHWAB_APP_SECRET", "app_secret"],
         refresh_token: &["SCHWAB_REFRESH_TOKEN"],
         // Schwab returns the same refresh token until the next sign-in (docs/brokers.md#schwab-oauth).
         refresh_may_rotate: false,
@@ -626,25 +627,30 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     check_client: Some(check_app_key),
 };
 
-/// schwab-py through `keygrant exec`: the tokens come from the environment, no token file.
+/// schwab-py (1.5) through `keygrant exec`: `client_from_access_functions` reads the token
+/// from a function, in its wrapped form `{"creation_timestamp", "token": {...}}`; with
+/// `expires_at` in the future it uses the access token as is, and refreshes (HTTP Basic,
+/// through authlib) only past it; the write function gets the refreshed token
+/// (docs/brokers.md#schwab-hand-off-variables). No token file is read or written.
 fn python_snippet(v: &HandoffVars, _sandbox: bool) -> String {
     format!(
-        "import os, time\n\
+        "import os\n\
          from schwab.auth import client_from_access_functions  # pip install schwab-py\n\n\
-         # keygrant exec sets these; no token file is written.\n\
+         # keygrant exec sets these; no token file is read or written.\n\
          token = {{\n    \
-         \"creation_timestamp\": int(os.environ[\"{signed_in}\"]),\n    \
+         \"creation_timestamp\": int(os.environ.get(\"{signed_in}\", \"0\")),\n    \
          \"token\": {{\n        \
          \"access_token\": os.environ[\"{access}\"],\n        \
          \"refresh_token\": os.environ[\"{refresh}\"],\n        \
          \"token_type\": \"Bearer\",\n        \
-         \"expires_at\": int(os.environ[\"{expires}\"]),\n    \
+         \"expires_at\": int(os.environ.get(\"{expires}\", \"0\")),\n    \
          }},\n}}\n\
          client = client_from_access_functions(\n    \
          os.environ[\"{key}\"],\n    \
          os.environ[\"{secret}\"],\n    \
          token_read_func=lambda: token,\n    \
-         token_write_func=lambda t, *args, **kwargs: None,  # Keygrant keeps the tokens\n)\n\
+         # A refreshed token stays in this process; Keygrant keeps the grant.\n    \
+         token_write_func=lambda wrapped, *args, **kwargs: token.update(wrapped),\n)\n\
          for account in client.get_account_numbers().json():\n    \
          print(account[\"accountNumber\"])\n",
         signed_in = crate::handoff::SIGNED_IN_AT_VAR,
