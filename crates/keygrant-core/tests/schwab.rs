@@ -366,3 +366,34 @@ async fn schwab_offers_production_only_and_no_scopes() {
     assert!(schwab.scopes.is_empty());
     assert_eq!(schwab.default_redirect_uri, "https://127.0.0.1:8182");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_broken_account_fails_alone() {
+    let w = World::new().await;
+    let core = w.core();
+    core.connect(
+        demo_connect(BrokerKind::Schwab),
+        scripted_browser("approve"),
+    )
+    .await
+    .unwrap();
+    // Schwab answers the all-accounts request with a server error when one account is broken.
+    w.demo.fail_account("28767933");
+    let accounts = core.accounts().await.unwrap();
+    let details =
+        futures::future::join_all(accounts.iter().map(|a| core.account_detail(&a.number))).await;
+    let by_number = |n: &str| {
+        details
+            .iter()
+            .map(|d| d.as_ref().unwrap())
+            .find(|d| d.number == n)
+            .unwrap()
+    };
+    let broken = by_number("28767933");
+    assert!(broken.balances.is_none() && broken.error.is_some());
+    for ok in ["28764512", "28761170"] {
+        let d = by_number(ok);
+        assert!(d.error.is_none(), "{ok}: {:?}", d.error);
+        assert!(d.balances.as_ref().is_some_and(|b| !b.lines.is_empty()));
+    }
+}

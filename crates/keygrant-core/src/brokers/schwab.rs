@@ -174,16 +174,19 @@ fn securities_accounts(v: &Value) -> Vec<&Value> {
 }
 
 /// The account list: the numbers and hashes of `GET /accounts/accountNumbers` (the source of
-/// truth for which accounts exist), each account's `type` (MARGIN, CASH) from `GET /accounts`,
-/// and nicknames from `GET /userPreference` when it could be read. Schwab's words are kept:
+/// truth for which accounts exist), each account's `type` (MARGIN, CASH) from `GET /accounts`
+/// and nicknames from `GET /userPreference`, each when it could be read (`None`: left empty). Schwab's words are kept:
 /// `account_type` "MARGIN", `margin_or_cash` "Margin". Errors: [`ErrorKind::Broker`].
 pub fn parse_accounts(
     numbers_body: &str,
-    accounts_body: &str,
+    accounts_body: Option<&str>,
     preferences_body: Option<&str>,
 ) -> Result<Vec<Account>> {
     let numbers = parse_account_numbers(numbers_body)?;
-    let v = parse_exact(accounts_body, "account list")?;
+    let v = match accounts_body {
+        Some(body) => parse_exact(body, "account list")?,
+        None => Value::Null,
+    };
     let types: HashMap<String, String> = securities_accounts(&v)
         .into_iter()
         .filter_map(|a| {
@@ -393,7 +396,8 @@ fn details_of(v: &Value, number: &str) -> Result<(Balances, Vec<Position>)> {
 }
 
 /// `GET {api}/accounts/accountNumbers`, `GET {api}/accounts` and `GET {api}/userPreference`
-/// at once; a failing `userPreference` only costs the nicknames.
+/// at once; a failing `userPreference` only costs the nicknames, a failing `accounts` (one
+/// broken account fails it whole) only the account types.
 fn fetch_accounts<'a>(
     http: &'a reqwest::Client,
     endpoints: &'a Endpoints,
@@ -408,20 +412,33 @@ fn fetch_accounts<'a>(
             get("accounts", "the account list"),
             get("userPreference", "the account nicknames"),
         );
-        let preferences = match preferences {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::info!(kind = ?e.kind, "Schwab userPreference failed; no nicknames");
+        let optional = |r: Result<String>, what: &str| match r {
+            Ok(body) => Some(body),
+            Err(e) if matches!(e.kind, ErrorKind::Broker | ErrorKind::Forbidden) => {
+                tracing::info!(kind = ?e.kind, "Schwab {what} failed; shown without it");
                 None
             }
+            // A 401 or 429 is the whole call's: the session refreshes or holds back.
+            Err(_) => None,
         };
-        parse_accounts(&numbers?, &accounts?, preferences.as_deref())
+        let numbers = numbers?;
+        let (accounts, preferences) = match (accounts, preferences) {
+            (Err(e), _) | (_, Err(e))
+                if matches!(e.kind, ErrorKind::Unauthorized | ErrorKind::RateLimited) =>
+            {
+                return Err(e)
+            }
+            (a, p) => (optional(a, "accounts"), optional(p, "userPreference")),
+        };
+        parse_accounts(&numbers, accounts.as_deref(), preferences.as_deref())
     })
 }
 
 /// Every asked account's balances and positions in one request: `GET
 /// {api}/accounts/{hashValue}?fields=positions` for a single account, `GET
-/// {api}/accounts?fields=positions` for more (docs/brokers.md#schwab-api).
+/// {api}/accounts?fields=positions` for more (docs/brokers.md#schwab-api). When the
+/// all-accounts request fails with a server error (one broken account fails it whole), each
+/// account is asked for by its hash instead, so only the broken one shows an error.
 fn fetch_details<'a>(
     http: &'a reqwest::Client,
     endpoints: &'a Endpoints,
@@ -430,13 +447,12 @@ fn fetch_details<'a>(
 ) -> BoxFuture<'a, Result<Vec<DetailsResult>>> {
     Box::pin(async move {
         let path = match accounts {
-            [one] => match &one.api_id {
-                Some(hash) => format!("accounts/{}?fields=positions", urlencode(hash)),
-                None => "accounts?fields=positions".to_string(),
-            },
+            [Account {
+                api_id: Some(hash), ..
+            }] => format!("accounts/{}?fields=positions", urlencode(hash)),
             _ => "accounts?fields=positions".to_string(),
         };
-        let body = super::http::api_get(
+        let body = match super::http::api_get(
             http,
             endpoints,
             &path,
@@ -444,7 +460,24 @@ fn fetch_details<'a>(
             "the balances and positions",
             api_error_message,
         )
-        .await?;
+        .await
+        {
+            Ok(body) => body,
+            Err(e) if e.kind == ErrorKind::Broker && accounts.len() > 1 => {
+                tracing::info!("Schwab's all-accounts request failed; asking account by account");
+                let one = |a: &'a Account| async move {
+                    match fetch_details(http, endpoints, token, std::slice::from_ref(a)).await {
+                        Ok(mut v) => v.pop().unwrap_or_else(|| {
+                            let e = AppError::internal("no answer for the account");
+                            (Err(e.clone()), Err(e))
+                        }),
+                        Err(e) => (Err(e.clone()), Err(e)),
+                    }
+                };
+                return Ok(futures::future::join_all(accounts.iter().map(one)).await);
+            }
+            Err(e) => return Err(e),
+        };
         let v = parse_exact(&body, "account details")?;
         Ok(accounts
             .iter()
@@ -703,7 +736,7 @@ mod tests {
         let prefs = r#"{"accounts":[{"accountNumber":"12345678","primaryAccount":true,"type":"BROKERAGE",
             "nickName":"Swing","displayAcctId":"...678","autoPositionEffect":false,"accountColor":"Green"}],
             "streamerInfo":[],"offers":[]}"#;
-        let a = parse_accounts(numbers, accounts, Some(prefs)).unwrap();
+        let a = parse_accounts(numbers, Some(accounts), Some(prefs)).unwrap();
         assert_eq!(a.len(), 2);
         assert_eq!(
             (
@@ -723,7 +756,12 @@ mod tests {
         );
         assert_eq!(a[1].nickname, "");
         // Without preferences: no nicknames, same accounts.
-        let b = parse_accounts(numbers, accounts, None).unwrap();
+        let b = parse_accounts(numbers, Some(accounts), None).unwrap();
+        let c = parse_accounts(numbers, None, None).unwrap();
+        assert_eq!(
+            (c.len(), c[0].account_type.as_str(), c[0].api_id.as_deref()),
+            (2, "", Some("AB12"))
+        );
         assert_eq!(
             b.iter().map(|x| &x.nickname).collect::<Vec<_>>(),
             vec!["", ""]
