@@ -242,8 +242,21 @@ async fn status(core: &Core, name: Option<&str>) -> keygrant_core::error::Result
             )
         })
         .unwrap_or_default();
+    let sign_in = keygrant_core::expiry::expires_at(p)
+        .map(|at| {
+            let left = at.saturating_sub(now());
+            if left >= 86_400 {
+                format!("; sign-in expires in {} days", left / 86_400)
+            } else {
+                format!(
+                    "; sign-in expires in {}: run Sign in again in Keygrant",
+                    keygrant_core::doctor::hours(left)
+                )
+            }
+        })
+        .unwrap_or_default();
     println!(
-        "healthy: \"{}\" ({} {}): the refresh token works{left}",
+        "healthy: \"{}\" ({} {}): the refresh token works{left}{sign_in}",
         p.label,
         p.broker.display_name(),
         p.broker.env_name(p.environment)

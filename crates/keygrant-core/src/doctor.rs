@@ -47,7 +47,7 @@ pub enum Verdict {
 #[ts(export)]
 pub struct Check {
     /// Stable key for code: `endpoint`, `client_secret`, `refresh_token`, `ownership`,
-    /// `scopes`, `keyring`, `handler`.
+    /// `scopes`, `keyring`, `handler`, `sign_in` (brokers whose grants end after the sign-in).
     pub id: String,
     /// What was checked, for a person.
     pub name: String,
@@ -668,6 +668,64 @@ pub fn scopes_check(
 
 const KEYRING: &str = "Keyring readable and writable";
 
+/// "1 hour", "5 hours": `secs` rounded up to hours.
+pub fn hours(secs: u64) -> String {
+    let h = secs.div_ceil(3600);
+    format!("{h} hour{}", if h == 1 { "" } else { "s" })
+}
+
+/// For a broker whose grants end a fixed time after the browser sign-in (Schwab's 7 days,
+/// docs/brokers.md#schwab-oauth): how long `profile`'s grant has left at `now` (Unix seconds).
+/// Fail when it has ended, warn in its last day or when the sign-in time is unknown (a pasted
+/// grant); `None` for other brokers.
+pub fn sign_in_check(profile: &crate::profiles::Profile, now: u64) -> Option<Check> {
+    let life = profile.broker.spec().sign_in_lifetime?;
+    let days = life.as_secs() / 86_400;
+    let name = "Browser sign-in";
+    let broker = profile.broker.display_name();
+    let Some(end) = crate::expiry::expires_at(profile) else {
+        return Some(
+            Check::new(
+                "sign_in",
+                name,
+                Verdict::Warn,
+                format!(
+                    "{broker} ends refresh tokens {days} days after the browser sign-in; this \
+                     grant was pasted, so Keygrant does not know when that was."
+                ),
+            )
+            .fix("Press Sign in again to start a known 7-day period and get reminders."),
+        );
+    };
+    let left = end.saturating_sub(now);
+    Some(if left == 0 {
+        Check::new(
+            "sign_in",
+            name,
+            Verdict::Fail,
+            format!(
+                "The sign-in of {days} days ago has expired; the refresh token no longer works."
+            ),
+        )
+        .fix("Press Sign in again in Keygrant (the connection keeps its name and settings).")
+    } else if left <= crate::expiry::REMIND_BEFORE_SECS {
+        Check::new(
+            "sign_in",
+            name,
+            Verdict::Warn,
+            format!("The sign-in expires in {}.", hours(left)),
+        )
+        .fix("Press Sign in again in Keygrant before it expires.")
+    } else {
+        Check::new(
+            "sign_in",
+            name,
+            Verdict::Pass,
+            format!("The sign-in expires in {} days.", left / 86_400),
+        )
+    })
+}
+
 /// The keyring holds this connection's secrets (read) and takes a new one (a probe entry
 /// written and deleted, `Vault::probe_write`).
 pub fn keyring_check(vault: &Vault, profile_id: &str) -> Check {
@@ -924,6 +982,43 @@ fn handler_check_blocking(lookup: &HandlerLookup) -> Check {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_sign_in_check_counts_schwab_days_and_skips_other_brokers() {
+        use crate::brokers::{BrokerKind, Environment};
+        let p = |broker, signed_in_at| crate::profiles::Profile {
+            id: "p".into(),
+            broker,
+            environment: Environment::Production,
+            client_id: "k".into(),
+            scopes: vec![],
+            label: "l".into(),
+            redirect_uri: None,
+            custom: None,
+            signed_in_at,
+        };
+        let day = 86_400;
+        let s = p(BrokerKind::Schwab, Some(0));
+        let at = |now| sign_in_check(&s, now).unwrap();
+        assert_eq!(
+            (at(day).verdict, at(day).detail.as_str()),
+            (Verdict::Pass, "The sign-in expires in 6 days.")
+        );
+        assert_eq!(at(7 * day - 3600).verdict, Verdict::Warn);
+        assert!(
+            at(7 * day - 3600).detail.contains("1 hours")
+                || at(7 * day - 3600).detail.contains("1 hour")
+        );
+        assert_eq!(at(7 * day).verdict, Verdict::Fail);
+        assert!(at(7 * day).fix.contains("Sign in again"));
+        assert_eq!(
+            sign_in_check(&p(BrokerKind::Schwab, None), 0)
+                .unwrap()
+                .verdict,
+            Verdict::Warn
+        );
+        assert!(sign_in_check(&p(BrokerKind::Tastytrade, Some(0)), u64::MAX).is_none());
+    }
+
     use super::*;
 
     fn b64(s: &str) -> String {

@@ -920,7 +920,10 @@ impl Core {
         );
         Ok(doctor::Diagnosis {
             connection,
-            checks: vec![endpoint, secret, token, ownership, scopes, keyring, handler],
+            checks: [endpoint, secret, token, ownership, scopes, keyring, handler]
+                .into_iter()
+                .chain(doctor::sign_in_check(&profile, crate::expiry::now_unix()))
+                .collect(),
         }
         .scrubbed(&secrets, &profile.client_id))
     }
