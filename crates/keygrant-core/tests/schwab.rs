@@ -397,3 +397,58 @@ async fn one_broken_account_fails_alone() {
         assert!(d.balances.as_ref().is_some_and(|b| !b.lines.is_empty()));
     }
 }
+
+/// The browser could not come back (the certificate warning was not passed, or the browser is
+/// on another machine): the Schwab address it ended on, `code` ending in `%40`, is pasted and
+/// finishes the sign-in; the waiting screen showed the certificate's fingerprint meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pasted_schwab_address_with_its_encoded_at_finishes_the_sign_in() {
+    let w = World::new().await;
+    let core = std::sync::Arc::new(w.core());
+    let connecting = {
+        let core = core.clone();
+        tokio::spawn(async move {
+            core.connect(demo_connect(BrokerKind::Schwab), |_: &Url| {
+                Err(keygrant_core::error::AppError::new(
+                    ErrorKind::Internal,
+                    "no browser here",
+                ))
+            })
+            .await
+        })
+    };
+    let shown = loop {
+        match core.sign_in_waiting() {
+            Some(w) if !connecting.is_finished() => break w,
+            _ if connecting.is_finished() => panic!("ended: {:?}", connecting.await),
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
+    let fingerprint = shown
+        .certificate_fingerprint
+        .clone()
+        .expect("an HTTPS callback");
+    assert_eq!(fingerprint.len(), 95, "SHA-256 as AB:CD:...: {fingerprint}");
+    let url = shown.authorize_url.clone();
+    let ended_on = tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new("python3")
+            .arg(browser_script())
+            .args(["--print-redirect", &url])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+    .await
+    .unwrap();
+    assert!(ended_on.starts_with("https://127.0.0.1:"), "{ended_on}");
+    assert!(
+        ended_on.contains("%40"),
+        "Schwab's code ends with an encoded @: {ended_on}"
+    );
+    assert!(ended_on.contains("session="), "{ended_on}");
+    core.finish_sign_in(&ended_on).unwrap();
+    let view = connecting.await.unwrap().expect("signed in");
+    assert_eq!(view.broker, BrokerKind::Schwab);
+    assert_eq!(core.accounts().await.unwrap().len(), 3);
+}

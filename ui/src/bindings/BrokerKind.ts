@@ -2,6 +2,6 @@
 
 /**
  * Which broker a profile talks to. Serialised as `"tastytrade"`, `"trade_station"`,
- * `"custom"` (profiles.json, IPC).
+ * `"schwab"`, `"custom"` (profiles.json, IPC).
  */
-export type BrokerKind = "tastytrade" | "trade_station" | "custom";
+export type BrokerKind = "tastytrade" | "trade_station" | "schwab" | "custom";

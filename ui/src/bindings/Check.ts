@@ -7,7 +7,7 @@ import type { Verdict } from "./Verdict";
 export type Check = { 
 /**
  * Stable key for code: `endpoint`, `client_secret`, `refresh_token`, `ownership`,
- * `scopes`, `keyring`, `handler`.
+ * `scopes`, `keyring`, `handler`, `sign_in` (brokers whose grants end after the sign-in).
  */
 id: string, 
 /**

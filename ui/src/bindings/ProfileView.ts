@@ -65,4 +65,19 @@ token_fields: Array<TokenField>,
  * The broker rotated the refresh token and the keyring refused the new one: Keygrant
  * keeps it in memory and retries; the user should unlock the keyring.
  */
-refresh_token_unsaved: boolean, };
+refresh_token_unsaved: boolean, 
+/**
+ * When the browser sign-in behind the stored grant happened (Unix seconds), if known.
+ */
+signed_in_at?: number, 
+/**
+ * When the grant ends whatever the refreshes (Unix seconds): Schwab's sign-in plus 7
+ * days (docs/brokers.md#schwab-oauth). Absent when the broker's grants do not end so or
+ * the sign-in time is unknown.
+ */
+sign_in_expires_at?: number, 
+/**
+ * Whether the broker's grants end a fixed time after the sign-in (Schwab), so the token
+ * card shows the sign-in's age even when its time is unknown.
+ */
+sign_in_lifetime_days: number | null, };

@@ -14,4 +14,10 @@ authorize_url: string,
  * Whether Keygrant could start a browser with it. When false, the page says so in plain
  * words and offers Copy, Open again and the paste box.
  */
-browser_opened: boolean, };
+browser_opened: boolean, 
+/**
+ * The SHA-256 fingerprint (`AB:CD:...`) of the certificate Keygrant made for an HTTPS
+ * callback (Schwab), which the browser's certificate warning can show; `None` for a
+ * plain-HTTP callback. The page explains the warning when this is set.
+ */
+certificate_fingerprint: string | null, };
