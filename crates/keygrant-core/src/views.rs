@@ -183,7 +183,7 @@ pub struct Notice {
 }
 
 /// The wizard cards whose choice is remembered.
-pub const CHOICES: &[&str] = &["tastytrade", "trade_station", "custom", "demo"];
+pub const CHOICES: &[&str] = &["tastytrade", "trade_station", "schwab", "custom", "demo"];
 
 /// A connection in the profile switcher.
 #[derive(Debug, Clone, Serialize, TS)]
