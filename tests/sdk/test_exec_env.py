@@ -25,7 +25,6 @@ KEYGRANT_BIN names the keygrant binary (default target/debug/keygrant). No secre
 import json
 import os
 import pathlib
-import re
 import subprocess
 import sys
 import time
@@ -35,25 +34,8 @@ import pytest
 from test_tastytrade_sdk import authorize
 from test_tradestation_sdk import grant
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = os.environ.get("KEYGRANT_BIN", str(ROOT / "target/debug/keygrant"))
 NAMES = json.loads((pathlib.Path(__file__).parent / "exec_env_names.json").read_text())
 
-
-@pytest.fixture(scope="module")
-def demo():
-    proc = subprocess.Popen([BIN, "demo-broker", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    out = ""
-    while not re.search(r"client secret:\s+\S+", out):
-        line = proc.stdout.readline()
-        assert line, "the Demo broker stopped"
-        out += line
-    base = re.search(r"listening on (\S+)", out).group(1)
-    client_id = re.search(r"client ID:\s+(\S+)", out).group(1)
-    secret = re.search(r"client secret:\s+(\S+)", out).group(1)
-    yield base, client_id, secret
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def exec_env(broker, values):

@@ -8,10 +8,6 @@ KEYGRANT_BIN names the keygrant binary (default target/debug/keygrant).
 """
 import base64
 import json
-import os
-import pathlib
-import re
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -21,25 +17,8 @@ import httpx
 import pytest
 import schwab.auth
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = os.environ.get("KEYGRANT_BIN", str(ROOT / "target/debug/keygrant"))
 REAL = "https://api.schwabapi.com/"
 
-
-@pytest.fixture(scope="module")
-def demo():
-    proc = subprocess.Popen([BIN, "demo-broker", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    out = ""
-    while not re.search(r"client secret:\s+\S+", out):
-        line = proc.stdout.readline()
-        assert line, "the Demo broker stopped"
-        out += line
-    base = re.search(r"listening on (\S+)", out).group(1)
-    client_id = re.search(r"client ID:\s+(\S+)", out).group(1)
-    secret = re.search(r"client secret:\s+(\S+)", out).group(1)
-    yield base, client_id, secret
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def sign_in(base, client_id, secret):

@@ -6,10 +6,7 @@ KEYGRANT_BIN names the keygrant binary (default target/debug/keygrant).
 """
 import asyncio
 import json
-import os
-import pathlib
 import re
-import subprocess
 import sys
 import urllib.parse
 import urllib.request
@@ -19,20 +16,7 @@ import tastytrade.session
 import tastytrade.utils
 from tastytrade import Account, Session
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = os.environ.get("KEYGRANT_BIN", str(ROOT / "target/debug/keygrant"))
 
-
-@pytest.fixture(scope="module")
-def demo():
-    proc = subprocess.Popen([BIN, "demo-broker", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    out = [proc.stdout.readline() for _ in range(6)]
-    base = re.search(r"listening on (\S+)", out[0]).group(1)
-    client_id = re.search(r"client ID:\s+(\S+)", "".join(out)).group(1)
-    secret = re.search(r"client secret:\s+(\S+)", "".join(out)).group(1)
-    yield base, client_id, secret
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def authorize(base, client_id, secret):

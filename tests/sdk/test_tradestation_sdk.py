@@ -4,10 +4,6 @@ both work unchanged. KEYGRANT_BIN names the keygrant binary (default target/debu
 """
 from decimal import Decimal
 import json
-import os
-import pathlib
-import re
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,24 +14,7 @@ from tradestation import Session
 from tradestation.account import Account
 from tradestation.utils import TradestationError
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = os.environ.get("KEYGRANT_BIN", str(ROOT / "target/debug/keygrant"))
 
-
-@pytest.fixture(scope="module")
-def demo():
-    proc = subprocess.Popen([BIN, "demo-broker", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    out = ""
-    while not re.search(r"client secret:\s+\S+", out):
-        line = proc.stdout.readline()
-        assert line, "the Demo broker stopped"
-        out += line
-    base = re.search(r"listening on (\S+)", out).group(1)
-    client_id = re.search(r"client ID:\s+(\S+)", out).group(1)
-    secret = re.search(r"client secret:\s+(\S+)", out).group(1)
-    yield base, client_id, secret
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def grant(base, client_id, secret, scope):

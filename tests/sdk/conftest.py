@@ -1,0 +1,28 @@
+"""Shared by the SDK tests: `keygrant demo-broker` on a free port, once per test module, and
+the binary it runs. KEYGRANT_BIN names the keygrant binary (default target/debug/keygrant)."""
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("KEYGRANT_BIN", str(ROOT / "target/debug/keygrant"))
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """(base URL ending in /, client ID, client secret) of a running Demo broker."""
+    proc = subprocess.Popen([BIN, "demo-broker", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    out = ""
+    while not re.search(r"client secret:\s+\S+", out):
+        line = proc.stdout.readline()
+        assert line, "the Demo broker stopped"
+        out += line
+    base = re.search(r"listening on (\S+)", out).group(1)
+    client_id = re.search(r"client ID:\s+(\S+)", out).group(1)
+    secret = re.search(r"client secret:\s+(\S+)", out).group(1)
+    yield base, client_id, secret
+    proc.terminate()
+    proc.wait(timeout=10)
