@@ -101,6 +101,16 @@ fn free_port() -> u16 {
 
 const DAY: Duration = Duration::from_secs(86_400);
 
+/// A Demo Schwab connection made through the scripted browser.
+async fn demo_sign_in(core: &Core) -> keygrant_core::views::ProfileView {
+    core.connect(
+        demo_connect(BrokerKind::Schwab),
+        scripted_browser("approve"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_demo_schwab_sign_in_comes_back_over_https_and_shows_every_account() {
     let w = World::new().await;
@@ -271,13 +281,7 @@ async fn the_callback_must_be_https_on_127_0_0_1_and_is_sent_exactly() {
 async fn seven_days_after_the_sign_in_the_grant_is_expired_and_sign_in_again_renews_it() {
     let w = World::new().await;
     let core = w.core();
-    let first = core
-        .connect(
-            demo_connect(BrokerKind::Schwab),
-            scripted_browser("approve"),
-        )
-        .await
-        .unwrap();
+    let first = demo_sign_in(&core).await;
     core.rename_profile(&first.id, "My Schwab").await.unwrap();
 
     // A week and a minute later (both clocks), in a new run of the app: refused as expired.
@@ -315,22 +319,10 @@ async fn seven_days_after_the_sign_in_the_grant_is_expired_and_sign_in_again_ren
 async fn a_newer_sign_in_supersedes_the_grant_and_the_message_says_so() {
     let w = World::new().await;
     let core = w.core();
-    let first = core
-        .connect(
-            demo_connect(BrokerKind::Schwab),
-            scripted_browser("approve"),
-        )
-        .await
-        .unwrap();
+    let first = demo_sign_in(&core).await;
     // Another sign-in with the same App Key (here a second connection; in life often
     // schwab-py or Schwabdev) replaces the first grant at Schwab.
-    let second = core
-        .connect(
-            demo_connect(BrokerKind::Schwab),
-            scripted_browser("approve"),
-        )
-        .await
-        .unwrap();
+    let second = demo_sign_in(&core).await;
     assert_ne!(first.id, second.id);
     core.select_profile(&first.id).await.unwrap();
     let fresh = w.core();
@@ -371,12 +363,7 @@ async fn schwab_offers_production_only_and_no_scopes() {
 async fn one_broken_account_fails_alone() {
     let w = World::new().await;
     let core = w.core();
-    core.connect(
-        demo_connect(BrokerKind::Schwab),
-        scripted_browser("approve"),
-    )
-    .await
-    .unwrap();
+    demo_sign_in(&core).await;
     // Schwab answers the all-accounts request with a server error when one account is broken.
     w.demo.fail_account("28767933");
     let accounts = core.accounts().await.unwrap();
