@@ -49,7 +49,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -597,6 +599,20 @@ impl Shared {
             .is_some_and(|(d, exp)| *d == dialect && *exp > now)
     }
 
+    /// An API request's first steps: counted under `path`, then its bearer token checked. The
+    /// login's accounts when the token is a live one of `dialect`, else `None` (answer the
+    /// dialect's 401).
+    fn api_accounts(
+        &self,
+        dialect: Dialect,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Option<&[OwnedAccount]> {
+        self.count(path);
+        self.bearer_is_valid(dialect, headers)
+            .then(|| self.accounts(dialect))
+    }
+
     fn new_code(&self, dialect: Dialect, params: &HashMap<String, String>) -> String {
         let code = match dialect {
             // Schwab's codes end with `@` (`%40` in the redirect's query).
@@ -668,12 +684,13 @@ const TASTY_RT_PURPOSE: &str = "keygrant-demo-refresh-v2:rt+jwt";
 /// form) is taken to have.
 pub(crate) const DEFAULT_TASTY_SCOPE: &str = "read openid";
 
-/// The checks every authorize request gets, with the client this broker knows.
-fn check_authorize(config: &DemoConfig, params: &HashMap<String, String>) -> Result<Url, String> {
+/// The checks every authorize request gets (Tastytrade's; TradeStation adds its own), with the
+/// client this broker knows.
+fn check_authorize(shared: &Shared, params: &HashMap<String, String>) -> Result<Url, String> {
     if params.get("response_type").map(String::as_str) != Some("code") {
         return Err("response_type must be \"code\".".into());
     }
-    if params.get("client_id") != Some(&config.client_id) {
+    if params.get("client_id") != Some(&shared.config.client_id) {
         return Err("Unknown client_id: this OAuth application does not exist at the Demo broker (check the environment).".into());
     }
     let redirect = params
@@ -695,36 +712,102 @@ fn check_authorize(config: &DemoConfig, params: &HashMap<String, String>) -> Res
     Ok(redirect)
 }
 
-/// The redirect after the user's decision: `code` and `state` on Approve, `error` on Deny.
+/// The redirect after the user's decision: `code` and `state` on Approve (Tastytrade's with
+/// `scope` first; Schwab's `code`, `session`, `state`, in its order), `error` and `state` on
+/// Deny.
 fn decision_redirect(
     shared: &Shared,
     dialect: Dialect,
     mut redirect: Url,
     params: &HashMap<String, String>,
 ) -> Url {
-    {
-        let mut q = redirect.query_pairs_mut();
-        if params.get("decision").map(String::as_str) == Some("approve") {
-            let code = shared.new_code(dialect, params);
-            if dialect == Dialect::Tasty {
-                q.append_pair(
-                    "scope",
-                    params.get("scope").map(String::as_str).unwrap_or_default(),
-                );
+    let param = |name: &'static str| params.get(name).map(|v| (name, v.clone()));
+    let pairs = if params.get("decision").map(String::as_str) == Some("approve") {
+        let code = Some(("code", shared.new_code(dialect, params)));
+        match dialect {
+            Dialect::Tasty => {
+                let scope = params.get("scope").cloned().unwrap_or_default();
+                vec![Some(("scope", scope)), param("state"), code]
             }
-            if let Some(s) = params.get("state") {
-                q.append_pair("state", s);
-            }
-            q.append_pair("code", &code);
-        } else {
-            q.append_pair("error", "access_denied");
-            q.append_pair("error_description", "The user denied the request.");
-            if let Some(s) = params.get("state") {
-                q.append_pair("state", s);
+            Dialect::Ts => vec![param("state"), code],
+            // The code's `@` goes out as %40.
+            Dialect::Schwab => {
+                let session = uuid::Uuid::new_v4().to_string();
+                vec![code, Some(("session", session)), param("state")]
             }
         }
-    }
+    } else {
+        vec![
+            Some(("error", "access_denied".to_string())),
+            Some((
+                "error_description",
+                "The user denied the request.".to_string(),
+            )),
+            param("state"),
+        ]
+    };
     redirect
+        .query_pairs_mut()
+        .extend_pairs(pairs.into_iter().flatten());
+    redirect
+}
+
+/// A token-endpoint error in RFC 6749's shape (section 5.2), as TradeStation and Schwab answer.
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+/// The 400 `invalid_request` for a token request whose body is not form-encoded (TradeStation,
+/// Schwab); `None` when it is.
+fn unless_form_encoded(headers: &HeaderMap) -> Option<Response> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    (!form).then(|| {
+        oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The token endpoint takes application/x-www-form-urlencoded.",
+        )
+    })
+}
+
+/// The client ID and secret of an `Authorization: Basic` header, each form-decoded (RFC 6749
+/// section 2.3.1; Schwab's App Keys and Secrets are alphanumeric either way).
+fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .ok()?,
+    )
+    .ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let dec = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((dec(id)?, dec(secret)?))
+}
+
+/// A successful token response: 200, `Cache-Control: no-store`, `out` as JSON.
+fn token_answer(out: serde_json::Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(out),
+    )
+        .into_response()
 }
 
 /// A running Demo broker. Dropping it stops the server.
@@ -892,7 +975,6 @@ enum Refusal {
 /// rate-limit window (the `rate_limit` switch, or Schwab's own sliding window), a 403, a 406
 /// for the Tastytrade `Accept-Version`; `None` lets it through.
 fn api_refusal(shared: &Shared, dialect: Dialect, version: Option<String>) -> Option<Refusal> {
-    use axum::response::IntoResponse;
     let tasty = dialect == Dialect::Tasty;
     let mut s = shared.lock();
     s.api_requests += 1;
@@ -970,7 +1052,6 @@ fn limit_response(s: &mut DemoState, dialect: Dialect) -> Option<axum::response:
 
 /// 429 with `name: value` and the error body (Schwab's own shape in its dialect).
 fn limited(name: &str, value: u64, dialect: Dialect) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let body = match dialect {
         Dialect::Schwab => schwab::too_many_requests_body(),
         _ => {
@@ -986,7 +1067,6 @@ fn limited(name: &str, value: u64, dialect: Dialect) -> axum::response::Response
 }
 
 fn token_fault_response(fault: TokenFault) -> axum::response::Response {
-    use axum::response::IntoResponse;
     match fault {
         TokenFault::Status(code) => (
             axum::http::StatusCode::from_u16(code)
@@ -1043,7 +1123,6 @@ async fn reshape(
 }
 
 async fn fault_response(fault: ApiFault, dialect: Dialect) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let error = |status: u16| {
         let status = axum::http::StatusCode::from_u16(status)
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);

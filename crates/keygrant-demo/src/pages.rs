@@ -1,5 +1,16 @@
 //! The Demo broker's HTML: its authorize (consent) page and its error page. Self-contained:
-//! no scripts, no remote resources.
+//! no scripts, no remote resources. Also the consent page's request handling, the same in
+//! every dialect but for a [`Consent`]'s names, checks and redirect.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, MethodRouter};
+use url::Url;
+
+use super::{decision_redirect, Dialect, Shared};
 
 /// `s` with `& < > " '` replaced by HTML character references, safe in text and quoted attributes.
 pub fn escape(s: &str) -> String {
@@ -73,4 +84,68 @@ pub fn error(message: &str) -> String {
             escape(message)
         ),
     )
+}
+
+/// An authorize request's parameters (the query of the page, the form of the decision).
+type Params = HashMap<String, String>;
+
+/// The error page as a 400 response.
+fn error_response(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Html(error(message))).into_response()
+}
+
+/// A dialect's authorize (consent) endpoint: what sets it apart from the other dialects'.
+pub(crate) struct Consent {
+    /// The dialect whose codes Approve issues (and whose redirect it builds).
+    pub(crate) dialect: Dialect,
+    /// The dialect's name on the page, e.g. `Charles Schwab`.
+    pub(crate) name: &'static str,
+    /// Where the page is served and its form posts back. Requests are counted under it, the
+    /// decisions under `<path>#decision`.
+    pub(crate) path: &'static str,
+    /// The scope the page lists when the request names none.
+    pub(crate) default_scope: &'static str,
+    /// The dialect's checks on an authorize request: the redirect URI, or why it is refused.
+    pub(crate) check: fn(&Shared, &Params) -> Result<Url, String>,
+}
+
+impl Consent {
+    /// `GET` and `POST` on [`Consent::path`]: the page, and the user's decision.
+    pub(crate) fn routes(&'static self) -> MethodRouter<Shared> {
+        let page = move |State(shared): State<Shared>, Query(params): Query<Params>| async move {
+            self.page(&shared, &params)
+        };
+        let decision = move |State(shared): State<Shared>, Form(params): Form<Params>| async move {
+            self.decision(&shared, &params)
+        };
+        get(page).post(decision)
+    }
+
+    /// The consent page, every parameter a hidden field; the error page (400) for a request
+    /// that fails the checks.
+    fn page(&self, shared: &Shared, params: &Params) -> Response {
+        shared.count(self.path);
+        if let Err(message) = (self.check)(shared, params) {
+            return error_response(&message);
+        }
+        let mut list: Vec<(String, String)> = params.clone().into_iter().collect();
+        list.sort();
+        let scope = params
+            .get("scope")
+            .map_or(self.default_scope, String::as_str);
+        Html(authorize(self.name, self.path, &list, scope)).into_response()
+    }
+
+    /// Approve or Deny: the redirect [`decision_redirect`] builds, after the same checks as
+    /// the page (the error page, 400, when they fail: no code).
+    fn decision(&self, shared: &Shared, params: &Params) -> Response {
+        shared.count(&format!("{}#decision", self.path));
+        match (self.check)(shared, params) {
+            Ok(redirect) => {
+                Redirect::to(decision_redirect(shared, self.dialect, redirect, params).as_str())
+                    .into_response()
+            }
+            Err(message) => error_response(&message),
+        }
+    }
 }

@@ -24,9 +24,9 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use base64::Engine;
 use hmac::Mac;
@@ -36,7 +36,11 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::{pages, random_token, DemoBroker, DemoState, Dialect, OwnedAccount, Shared};
+use super::pages::Consent;
+use super::{
+    basic_client, oauth_error, random_token, token_answer, unless_form_encoded, DemoBroker,
+    DemoState, Dialect, OwnedAccount, Shared,
+};
 
 /// Schwab access tokens last 30 minutes (`expires_in` 1800).
 pub const SCHWAB_ACCESS_TOKEN_SECS: u64 = 1800;
@@ -45,7 +49,6 @@ pub const SCHWAB_CODE_SECS: u64 = 30;
 /// A Schwab refresh token dies this long (7 days) after the sign-in that issued it.
 pub const SCHWAB_REFRESH_TOKEN_SECS: u64 = 7 * 24 * 60 * 60;
 
-const AUTHORIZE_PATH: &str = "/schwab/v1/oauth/authorize";
 const TOKEN_PATH: &str = "/schwab/v1/oauth/token";
 /// The key purpose of the MAC over an account number that makes its `hashValue`.
 const HASH_PURPOSE: &str = "keygrant-demo-schwab-account-hash-v1";
@@ -53,9 +56,18 @@ const HASH_PURPOSE: &str = "keygrant-demo-schwab-account-hash-v1";
 const DEFAULT_LIMIT: usize = 120;
 const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 
+/// The consent page: Schwab's checks, the scope `api` when none is asked for.
+static CONSENT: Consent = Consent {
+    dialect: Dialect::Schwab,
+    name: "Charles Schwab",
+    path: "/schwab/v1/oauth/authorize",
+    default_scope: "api",
+    check,
+};
+
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
-        .route(AUTHORIZE_PATH, get(authorize_page).post(authorize_decision))
+        .route(CONSENT.path, CONSENT.routes())
         .route(TOKEN_PATH, axum::routing::post(token))
         .route("/schwab/trader/v1/accounts", get(accounts))
         .route(
@@ -173,15 +185,6 @@ fn invalid_account() -> Response {
         .into_response()
 }
 
-/// A token-endpoint error in RFC 6749's shape.
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response()
-}
-
 /// Schwab's token endpoint wraps its inner service's error in a 400 `unsupported_token_type`,
 /// byte for byte as users recorded it (tylerebowers/Schwabdev#40 for a dead refresh token,
 /// an expired code in a Schwab client's comments), `/` escaped as `\/`:
@@ -270,75 +273,6 @@ fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<Url, Strin
     Ok(redirect)
 }
 
-async fn authorize_page(
-    State(shared): State<Shared>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    shared.count(AUTHORIZE_PATH);
-    if let Err(message) = check(&shared, &params) {
-        return (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response();
-    }
-    let mut list: Vec<(String, String)> = params.clone().into_iter().collect();
-    list.sort();
-    let scope = params
-        .get("scope")
-        .cloned()
-        .unwrap_or_else(|| "api".to_string());
-    Html(pages::authorize(
-        "Charles Schwab",
-        AUTHORIZE_PATH,
-        &list,
-        &scope,
-    ))
-    .into_response()
-}
-
-async fn authorize_decision(
-    State(shared): State<Shared>,
-    Form(params): Form<HashMap<String, String>>,
-) -> Response {
-    shared.count("/schwab/v1/oauth/authorize#decision");
-    let mut redirect = match check(&shared, &params) {
-        Ok(r) => r,
-        Err(message) => {
-            return (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response()
-        }
-    };
-    {
-        let mut q = redirect.query_pairs_mut();
-        if params.get("decision").map(String::as_str) == Some("approve") {
-            // `code`, `session`, `state`, in Schwab's order; the code's `@` goes out as %40.
-            q.append_pair("code", &shared.new_code(Dialect::Schwab, &params));
-            q.append_pair("session", &uuid::Uuid::new_v4().to_string());
-        } else {
-            q.append_pair("error", "access_denied");
-            q.append_pair("error_description", "The user denied the request.");
-        }
-        if let Some(s) = params.get("state") {
-            q.append_pair("state", s);
-        }
-    }
-    Redirect::to(redirect.as_str()).into_response()
-}
-
-/// The client ID and secret of an `Authorization: Basic` header (each form-decoded, RFC 6749
-/// section 2.3.1; Schwab's App Keys and Secrets are alphanumeric either way).
-fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Basic ")?;
-    let decoded = String::from_utf8(STANDARD.decode(value.trim()).ok()?).ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let dec = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
-    Some((dec(id)?, dec(secret)?))
-}
-
 /// The claims of a Schwab-dialect refresh token.
 struct RefreshClaims {
     /// The sign-in (code exchange) it came from.
@@ -398,16 +332,8 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     shared.count(TOKEN_PATH);
     let p: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     shared.record_token_request(TOKEN_PATH, &headers, &p);
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !form {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "The token endpoint takes application/x-www-form-urlencoded.",
-        );
+    if let Some(refused) = unless_form_encoded(&headers) {
+        return refused;
     }
     // HTTP Basic only: credentials in the body, or wrong ones, are Schwab's 401.
     let cfg = &shared.config;
@@ -454,12 +380,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     if let Some(rt) = refresh_token {
         out["refresh_token"] = json!(rt);
     }
-    (
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(out),
-    )
-        .into_response()
+    token_answer(out)
 }
 
 /// Redeems a code: Schwab's header (`C0`), known and unused (a code still ending `%40` is
@@ -542,12 +463,11 @@ fn hash_value(shared: &Shared, number: &str) -> String {
 }
 
 async fn account_numbers(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    shared.count("/schwab/trader/v1/accounts/accountNumbers");
-    if !shared.bearer_is_valid(Dialect::Schwab, &headers) {
+    let path = "/schwab/trader/v1/accounts/accountNumbers";
+    let Some(accounts) = shared.api_accounts(Dialect::Schwab, path, &headers) else {
         return unauthorized();
-    }
-    let list: Vec<Value> = shared
-        .accounts(Dialect::Schwab)
+    };
+    let list: Vec<Value> = accounts
         .iter()
         .map(|a| json!({"accountNumber": a.number, "hashValue": hash_value(&shared, &a.number)}))
         .collect();
@@ -568,11 +488,10 @@ async fn accounts(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    shared.count("/schwab/trader/v1/accounts");
-    if !shared.bearer_is_valid(Dialect::Schwab, &headers) {
+    let path = "/schwab/trader/v1/accounts";
+    let Some(all) = shared.api_accounts(Dialect::Schwab, path, &headers) else {
         return unauthorized();
-    }
-    let all = shared.accounts(Dialect::Schwab);
+    };
     if all.iter().any(|a| shared.is_failing(&a.number)) {
         return server_error();
     }
@@ -592,12 +511,11 @@ async fn account(
     Path(hash): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    shared.count("/schwab/trader/v1/accounts/{hash}");
-    if !shared.bearer_is_valid(Dialect::Schwab, &headers) {
+    let path = "/schwab/trader/v1/accounts/{hash}";
+    let Some(accounts) = shared.api_accounts(Dialect::Schwab, path, &headers) else {
         return unauthorized();
-    }
-    let Some(a) = shared
-        .accounts(Dialect::Schwab)
+    };
+    let Some(a) = accounts
         .iter()
         .find(|a| hash_value(&shared, &a.number) == hash)
     else {
@@ -622,12 +540,11 @@ fn server_error() -> Response {
 }
 
 async fn user_preference(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    shared.count("/schwab/trader/v1/userPreference");
-    if !shared.bearer_is_valid(Dialect::Schwab, &headers) {
+    let path = "/schwab/trader/v1/userPreference";
+    let Some(accounts) = shared.api_accounts(Dialect::Schwab, path, &headers) else {
         return unauthorized();
-    }
-    let accounts: Vec<Value> = shared
-        .accounts(Dialect::Schwab)
+    };
+    let accounts: Vec<Value> = accounts
         .iter()
         .map(|a| {
             let last4 = &a.number[a.number.len().saturating_sub(4)..];
@@ -895,7 +812,7 @@ fn position_json(p: &Position) -> Value {
     } else {
         cents(p.day_pl() / previous * Decimal::ONE_HUNDRED)
     };
-    let mut v = json!({
+    let v = json!({
         "averagePrice": num(p.average),
         "currentDayProfitLoss": p.day_pl_double(),
         "currentDayProfitLossPercentage": num(day_percent),
@@ -927,10 +844,7 @@ fn position_json(p: &Position) -> Value {
             "previousSessionLongQuantity": q,
         })
     };
-    if let (Some(v), Some(side)) = (v.as_object_mut(), side.as_object()) {
-        v.extend(side.clone());
-    }
-    v
+    merged(v, side)
 }
 
 /// An account's figures at the mark (`current`) or at the previous close.
@@ -985,47 +899,35 @@ fn figures(positions: &[Position], cash: Decimal, current: bool) -> Figures {
     }
 }
 
-/// A margin account's `initialBalances`, `currentBalances`, `projectedBalances`, with the
-/// fields real answers carry (QuantConnect's Schwab brokerage fixture, Schwab's OpenAPI
-/// document).
-fn margin_balances(initial: &Figures, now: &Figures) -> (Value, Value, Value) {
-    let two = Decimal::TWO;
-    let four = Decimal::from(4);
-    let initial_json = json!({
+/// `a` with the fields of `b` added (both JSON objects).
+fn merged(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+/// The `initialBalances` fields margin and cash accounts have alike.
+fn initial_common(initial: &Figures) -> Value {
+    json!({
         "accruedInterest": 0,
-        "availableFundsNonMarginableTrade": num(initial.available),
         "bondValue": 0,
-        "buyingPower": num(initial.available * two),
         "cashBalance": num(initial.cash),
-        "cashAvailableForTrading": 0,
         "cashReceipts": 0,
-        "dayTradingBuyingPower": num(initial.available * four),
-        "dayTradingBuyingPowerCall": 0,
-        "dayTradingEquityCall": 0,
-        "equity": num(initial.liquidation),
-        "equityPercentage": 100,
         "liquidationValue": num(initial.liquidation),
-        "longMarginValue": num(initial.long_stock),
         "longOptionMarketValue": num(initial.long_option),
         "longStockValue": num(initial.long_stock),
-        "maintenanceCall": 0,
-        "maintenanceRequirement": num(initial.maintenance),
-        "margin": num(initial.cash),
-        "marginEquity": num(initial.liquidation),
         "moneyMarketFund": 0,
         "mutualFundValue": 0,
-        "regTCall": 0,
-        "shortMarginValue": num(initial.short_stock.abs()),
-        "shortOptionMarketValue": num(initial.short_option),
-        "shortStockValue": num(initial.short_stock),
-        "totalCash": 0,
         "isInCall": false,
         "pendingDeposits": 0,
-        "marginBalance": 0,
-        "shortBalance": 0,
         "accountValue": num(initial.liquidation),
-    });
-    let current = json!({
+    })
+}
+
+/// The `currentBalances` fields margin and cash accounts have alike.
+fn current_common(now: &Figures) -> Value {
+    json!({
         "accruedInterest": 0,
         "cashBalance": num(now.cash),
         "cashReceipts": 0,
@@ -1034,10 +936,42 @@ fn margin_balances(initial: &Figures, now: &Figures) -> (Value, Value, Value) {
         "longMarketValue": num(now.long_stock),
         "moneyMarketFund": 0,
         "savings": 0,
-        "shortMarketValue": num(now.short_stock),
         "pendingDeposits": 0,
         "mutualFundValue": 0,
         "bondValue": 0,
+    })
+}
+
+/// A margin account's `initialBalances`, `currentBalances`, `projectedBalances`, with the
+/// fields real answers carry (QuantConnect's Schwab brokerage fixture, Schwab's OpenAPI
+/// document).
+fn margin_balances(initial: &Figures, now: &Figures) -> (Value, Value, Value) {
+    let two = Decimal::TWO;
+    let four = Decimal::from(4);
+    let initial_json = json!({
+        "availableFundsNonMarginableTrade": num(initial.available),
+        "buyingPower": num(initial.available * two),
+        "cashAvailableForTrading": 0,
+        "dayTradingBuyingPower": num(initial.available * four),
+        "dayTradingBuyingPowerCall": 0,
+        "dayTradingEquityCall": 0,
+        "equity": num(initial.liquidation),
+        "equityPercentage": 100,
+        "longMarginValue": num(initial.long_stock),
+        "maintenanceCall": 0,
+        "maintenanceRequirement": num(initial.maintenance),
+        "margin": num(initial.cash),
+        "marginEquity": num(initial.liquidation),
+        "regTCall": 0,
+        "shortMarginValue": num(initial.short_stock.abs()),
+        "shortOptionMarketValue": num(initial.short_option),
+        "shortStockValue": num(initial.short_stock),
+        "totalCash": 0,
+        "marginBalance": 0,
+        "shortBalance": 0,
+    });
+    let current = json!({
+        "shortMarketValue": num(now.short_stock),
         "shortOptionMarketValue": num(now.short_option),
         "availableFunds": num(now.available),
         "availableFundsNonMarginableTrade": num(now.available),
@@ -1066,44 +1000,25 @@ fn margin_balances(initial: &Figures, now: &Figures) -> (Value, Value, Value) {
         "isInCall": false,
         "stockBuyingPower": num(now.available * two),
     });
-    (initial_json, current, projected)
+    (
+        merged(initial_common(initial), initial_json),
+        merged(current_common(now), current),
+        projected,
+    )
 }
 
 /// A cash account's balances, with the fields of a recorded real answer.
 fn cash_balances(initial: &Figures, now: &Figures) -> (Value, Value, Value) {
     let initial_json = json!({
-        "accruedInterest": 0,
         "cashAvailableForTrading": num(initial.cash),
         "cashAvailableForWithdrawal": num(initial.cash),
-        "cashBalance": num(initial.cash),
-        "bondValue": 0,
-        "cashReceipts": 0,
-        "liquidationValue": num(initial.liquidation),
-        "longOptionMarketValue": num(initial.long_option),
-        "longStockValue": num(initial.long_stock),
-        "moneyMarketFund": 0,
-        "mutualFundValue": 0,
         "shortOptionMarketValue": 0,
         "shortStockValue": 0,
-        "isInCall": false,
         "unsettledCash": 0,
         "cashDebitCallValue": 0,
-        "pendingDeposits": 0,
-        "accountValue": num(initial.liquidation),
     });
     let current = json!({
-        "accruedInterest": 0,
-        "cashBalance": num(now.cash),
-        "cashReceipts": 0,
-        "longOptionMarketValue": num(now.long_option),
-        "liquidationValue": num(now.liquidation),
-        "longMarketValue": num(now.long_stock),
-        "moneyMarketFund": 0,
-        "savings": 0,
         "shortMarketValue": 0,
-        "pendingDeposits": 0,
-        "mutualFundValue": 0,
-        "bondValue": 0,
         "shortOptionMarketValue": 0,
         "cashAvailableForTrading": num(now.cash),
         "cashAvailableForWithdrawal": num(now.cash),
@@ -1118,7 +1033,11 @@ fn cash_balances(initial: &Figures, now: &Figures) -> (Value, Value, Value) {
         "cashAvailableForTrading": num(now.cash),
         "cashAvailableForWithdrawal": num(now.cash),
     });
-    (initial_json, current, projected)
+    (
+        merged(initial_common(initial), initial_json),
+        merged(current_common(now), current),
+        projected,
+    )
 }
 
 /// `{"securitiesAccount": {...}, "aggregatedBalance": {...}}`; `positions` only when asked.

@@ -6,19 +6,28 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use serde_json::json;
 
+use super::pages::Consent;
 use super::{
-    check_authorize, decision_redirect, pages, Dialect, Shared, ACCESS_TOKEN_SECS,
-    DEFAULT_TASTY_SCOPE,
+    check_authorize, token_answer, Dialect, Shared, ACCESS_TOKEN_SECS, DEFAULT_TASTY_SCOPE,
+};
+
+/// The consent page: the common checks, no scope shown when none is asked for.
+static CONSENT: Consent = Consent {
+    dialect: Dialect::Tasty,
+    name: "Tastytrade",
+    path: "/auth.html",
+    default_scope: "",
+    check: check_authorize,
 };
 
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
-        .route("/auth.html", get(authorize_page).post(authorize_decision))
+        .route(CONSENT.path, CONSENT.routes())
         .route("/oauth/token", axum::routing::post(token))
         .route("/customers/me", get(customer))
         .route("/customers/me/accounts", get(accounts))
@@ -26,34 +35,6 @@ pub(crate) fn router(shared: Shared) -> Router {
         .route("/accounts/{number}/balances/{currency}", get(balances))
         .route("/accounts/{number}/positions", get(positions))
         .with_state(shared)
-}
-
-async fn authorize_page(
-    State(shared): State<Shared>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    shared.count("/auth.html");
-    if let Err(message) = check_authorize(&shared.config, &params) {
-        return (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response();
-    }
-    let mut list: Vec<(String, String)> = params.clone().into_iter().collect();
-    list.sort();
-    let scope = params.get("scope").cloned().unwrap_or_default();
-    Html(pages::authorize("Tastytrade", "/auth.html", &list, &scope)).into_response()
-}
-
-async fn authorize_decision(
-    State(shared): State<Shared>,
-    Form(params): Form<HashMap<String, String>>,
-) -> Response {
-    shared.count("/auth.html#decision");
-    match check_authorize(&shared.config, &params) {
-        Ok(redirect) => {
-            Redirect::to(decision_redirect(&shared, Dialect::Tasty, redirect, &params).as_str())
-                .into_response()
-        }
-        Err(message) => (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response(),
-    }
 }
 
 /// Token endpoint errors in Tastytrade's API error envelope, `{"error": {"code", "message"}}`:
@@ -178,12 +159,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     if scope.split_whitespace().any(|s| s == "openid") {
         out["id_token"] = json!(shared.id_token("demo-tasty"));
     }
-    (
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(out),
-    )
-        .into_response()
+    token_answer(out)
 }
 
 fn api_unauthorized() -> Response {
@@ -217,12 +193,11 @@ async fn customer(State(shared): State<Shared>, headers: HeaderMap) -> Response 
 }
 
 async fn accounts(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    shared.count("/customers/me/accounts");
-    if !shared.bearer_is_valid(Dialect::Tasty, &headers) {
+    let path = "/customers/me/accounts";
+    let Some(accounts) = shared.api_accounts(Dialect::Tasty, path, &headers) else {
         return api_unauthorized();
-    }
-    let items: Vec<_> = shared
-        .accounts(Dialect::Tasty)
+    };
+    let items: Vec<_> = accounts
         .iter()
         .map(|a| {
             json!({"account": {

@@ -4,25 +4,34 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use serde_json::json;
 
-use super::{check_authorize, decision_redirect, pages, Dialect, Shared};
+use super::pages::Consent;
+use super::{
+    basic_client, check_authorize, oauth_error, token_answer, unless_form_encoded, Dialect, Shared,
+};
 
 /// TradeStation access tokens last 20 minutes.
 pub const TS_ACCESS_TOKEN_SECS: u64 = 1200;
 const AUDIENCE: &str = "https://api.tradestation.com";
 
+/// The consent page: TradeStation's checks, no scope shown when none is asked for.
+static CONSENT: Consent = Consent {
+    dialect: Dialect::Ts,
+    name: "TradeStation",
+    path: "/ts/authorize",
+    default_scope: "",
+    check,
+};
+
 pub(crate) fn router(shared: Shared) -> Router {
     Router::new()
-        .route(
-            "/ts/authorize",
-            get(authorize_page).post(authorize_decision),
-        )
+        .route(CONSENT.path, CONSENT.routes())
         .route("/ts/oauth/token", axum::routing::post(token))
         .route("/ts/v3/brokerage/accounts", get(accounts))
         .route("/ts/v3/brokerage/accounts/{ids}/balances", get(balances))
@@ -32,7 +41,7 @@ pub(crate) fn router(shared: Shared) -> Router {
 
 /// TradeStation's own checks on top of the common ones: `audience`, and `openid` in `scope`.
 fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<url::Url, String> {
-    let redirect = check_authorize(&shared.config, params)?;
+    let redirect = check_authorize(shared, params)?;
     if params.get("audience").map(String::as_str) != Some(AUDIENCE) {
         return Err(format!("audience must be {AUDIENCE}."));
     }
@@ -45,60 +54,10 @@ fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<url::Url, 
     Ok(redirect)
 }
 
-async fn authorize_page(
-    State(shared): State<Shared>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    shared.count("/ts/authorize");
-    if let Err(message) = check(&shared, &params) {
-        return (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response();
-    }
-    let mut list: Vec<(String, String)> = params.clone().into_iter().collect();
-    list.sort();
-    let scope = params.get("scope").cloned().unwrap_or_default();
-    Html(pages::authorize(
-        "TradeStation",
-        "/ts/authorize",
-        &list,
-        &scope,
-    ))
-    .into_response()
-}
-
-async fn authorize_decision(
-    State(shared): State<Shared>,
-    Form(params): Form<HashMap<String, String>>,
-) -> Response {
-    shared.count("/ts/authorize#decision");
-    match check(&shared, &params) {
-        Ok(redirect) => {
-            Redirect::to(decision_redirect(&shared, Dialect::Ts, redirect, &params).as_str())
-                .into_response()
-        }
-        Err(message) => (StatusCode::BAD_REQUEST, Html(pages::error(&message))).into_response(),
-    }
-}
-
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response()
-}
-
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     shared.count("/ts/oauth/token");
-    let form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if !form {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "The token endpoint takes application/x-www-form-urlencoded.",
-        );
+    if let Some(refused) = unless_form_encoded(&headers) {
+        return refused;
     }
     let p: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     shared.record_token_request("/ts/oauth/token", &headers, &p);
@@ -173,51 +132,15 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     if let Some(rt) = refresh_token {
         out["refresh_token"] = json!(rt);
     }
-    (
-        StatusCode::OK,
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(out),
-    )
-        .into_response()
-}
-
-/// The client ID and secret of an `Authorization: Basic` header, each form-decoded
-/// (RFC 6749 section 2.3.1).
-fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
-    use base64::Engine;
-    let value = headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Basic ")?;
-    let decoded = String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(value.trim())
-            .ok()?,
-    )
-    .ok()?;
-    let (id, secret) = decoded.split_once(':')?;
-    let dec = |s: &str| {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-    };
-    Some((dec(id)?, dec(secret)?))
+    token_answer(out)
 }
 
 async fn accounts(State(shared): State<Shared>, headers: HeaderMap) -> Response {
-    shared.count("/ts/v3/brokerage/accounts");
-    if !shared.bearer_is_valid(Dialect::Ts, &headers) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(
-                json!({"Error": "Unauthorized", "Message": "Access token is invalid or expired."}),
-            ),
-        )
-            .into_response();
-    }
-    let accounts: Vec<_> = shared
-        .accounts(Dialect::Ts)
+    let path = "/ts/v3/brokerage/accounts";
+    let Some(accounts) = shared.api_accounts(Dialect::Ts, path, &headers) else {
+        return ts_unauthorized();
+    };
+    let accounts: Vec<_> = accounts
         .iter()
         .map(|a| {
             let mut v = json!({

@@ -50,6 +50,29 @@ impl Redirect {
     }
 }
 
+/// The consent page's address for an authorize request from this client to `redirect_uri`.
+fn authorize_url(b: &DemoBroker, redirect_uri: &str) -> url::Url {
+    let mut u = url(b, "schwab/v1/oauth/authorize");
+    u.query_pairs_mut()
+        .append_pair("client_id", DEMO_CLIENT_ID)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("response_type", "code");
+    u
+}
+
+/// Posts `form` to the consent page, as its Approve and Deny buttons do.
+async fn post_consent(
+    b: &DemoBroker,
+    http: &reqwest::Client,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(url(b, "schwab/v1/oauth/authorize"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Posts the consent page's form with Approve (or `decision`) and the extra parameters.
 async fn decide(
     b: &DemoBroker,
@@ -65,11 +88,7 @@ async fn decide(
         ("decision", decision),
     ];
     form.extend_from_slice(extra);
-    http.post(url(b, "schwab/v1/oauth/authorize"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    post_consent(b, http, &form).await
 }
 
 async fn approve(b: &DemoBroker, http: &reqwest::Client, extra: &[(&str, &str)]) -> Redirect {
@@ -93,27 +112,50 @@ async fn approve(b: &DemoBroker, http: &reqwest::Client, extra: &[(&str, &str)])
     }
 }
 
+/// Approve with no extra parameters: the code from the redirect (decoded).
+async fn approved_code(b: &DemoBroker, http: &reqwest::Client) -> String {
+    approve(b, http, &[]).await.get("code").to_string()
+}
+
+/// A token request, with HTTP Basic client authentication under this client's ID and
+/// `secret` when there is one (none: no `Authorization` header).
+async fn token_as(
+    b: &DemoBroker,
+    http: &reqwest::Client,
+    secret: Option<&str>,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let request = http.post(url(b, "schwab/v1/oauth/token")).form(form);
+    let request = match secret {
+        Some(secret) => request.basic_auth(DEMO_CLIENT_ID, Some(secret)),
+        None => request,
+    };
+    request.send().await.unwrap()
+}
+
 /// A token request with HTTP Basic client authentication.
 async fn token(b: &DemoBroker, http: &reqwest::Client, form: &[(&str, &str)]) -> reqwest::Response {
-    http.post(url(b, "schwab/v1/oauth/token"))
-        .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
+    token_as(b, http, Some(DEMO_CLIENT_SECRET), form).await
+}
+
+/// A code exchange with `extra` parameters (e.g. `code_verifier`).
+async fn exchange_with(
+    b: &DemoBroker,
+    http: &reqwest::Client,
+    code: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", CALLBACK),
+    ];
+    form.extend_from_slice(extra);
+    token(b, http, &form).await
 }
 
 async fn exchange(b: &DemoBroker, http: &reqwest::Client, code: &str) -> reqwest::Response {
-    token(
-        b,
-        http,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", CALLBACK),
-        ],
-    )
-    .await
+    exchange_with(b, http, code, &[]).await
 }
 
 async fn refresh(b: &DemoBroker, http: &reqwest::Client, rt: &str) -> reqwest::Response {
@@ -127,10 +169,25 @@ async fn refresh(b: &DemoBroker, http: &reqwest::Client, rt: &str) -> reqwest::R
 
 /// Approve and exchange: the token response.
 async fn sign_in(b: &DemoBroker, http: &reqwest::Client) -> Value {
-    let code = approve(b, http, &[]).await.get("code").to_string();
+    let code = approved_code(b, http).await;
     let resp = exchange(b, http, &code).await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
+}
+
+/// Approve and exchange: the token response's string `field`.
+async fn sign_in_for(b: &DemoBroker, http: &reqwest::Client, field: &str) -> String {
+    sign_in(b, http).await[field].as_str().unwrap().to_string()
+}
+
+/// A fresh sign-in's access token.
+async fn access(b: &DemoBroker, http: &reqwest::Client) -> String {
+    sign_in_for(b, http, "access_token").await
+}
+
+/// A fresh sign-in's refresh token.
+async fn refresh_token(b: &DemoBroker, http: &reqwest::Client) -> String {
+    sign_in_for(b, http, "refresh_token").await
 }
 
 async fn api(
@@ -146,6 +203,11 @@ async fn api(
         .unwrap()
 }
 
+/// An API request's JSON body (whatever its status).
+async fn api_json(b: &DemoBroker, http: &reqwest::Client, path: &str, access: &str) -> Value {
+    api(b, http, path, access).await.json().await.unwrap()
+}
+
 /// The body Schwab answers for a dead refresh token (tylerebowers/Schwabdev#40), with the
 /// digest of `rt`.
 fn dead_refresh_body(rt: &str) -> String {
@@ -154,6 +216,19 @@ fn dead_refresh_body(rt: &str) -> String {
     format!(
         r#"{{"error":"unsupported_token_type","error_description":"400 Bad Request: \"{{\"error_description\":\"Exception while authenticating refresh token [tokenDigest={digest}, Exception=Failed refresh token authentication [tokenDigest={digest}]]\",\"error\":\"refresh_token_authentication_error\"}}\""}}"#
     )
+}
+
+/// Asserts that refreshing with `rt` gets Schwab's answer for a dead refresh token: 400,
+/// `application/json`, the recorded body with `rt`'s digest.
+async fn assert_refresh_is_dead(b: &DemoBroker, http: &reqwest::Client, rt: &str, why: &str) {
+    let resp = refresh(b, http, rt).await;
+    assert_eq!(resp.status(), 400, "{why}");
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/json",
+        "{why}"
+    );
+    assert_eq!(resp.text().await.unwrap(), dead_refresh_body(rt), "{why}");
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -170,13 +245,8 @@ fn is_uuid(s: &str) -> bool {
 #[tokio::test]
 async fn authorize_approve_redirect_exchange_with_basic_then_refresh() {
     let (b, http) = broker().await;
-    let mut page_url = url(&b, "schwab/v1/oauth/authorize");
-    page_url
-        .query_pairs_mut()
-        .append_pair("client_id", DEMO_CLIENT_ID)
-        .append_pair("redirect_uri", CALLBACK)
-        .append_pair("response_type", "code")
-        .append_pair("state", "st-42");
+    let mut page_url = authorize_url(&b, CALLBACK);
+    page_url.query_pairs_mut().append_pair("state", "st-42");
     let page = http.get(page_url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.headers().contains_key("schwab-client-correlid"));
@@ -255,12 +325,7 @@ async fn only_an_https_callback_on_127_0_0_1_is_accepted() {
         "https://localhost:8182/callback",
         "keygrant://callback",
     ] {
-        let mut u = url(&b, "schwab/v1/oauth/authorize");
-        u.query_pairs_mut()
-            .append_pair("client_id", DEMO_CLIENT_ID)
-            .append_pair("redirect_uri", bad)
-            .append_pair("response_type", "code");
-        let resp = http.get(u).send().await.unwrap();
+        let resp = http.get(authorize_url(&b, bad)).send().await.unwrap();
         assert_eq!(resp.status(), 400, "{bad}");
         let text = resp.text().await.unwrap();
         assert!(
@@ -268,17 +333,13 @@ async fn only_an_https_callback_on_127_0_0_1_is_accepted() {
             "{bad}: {text}"
         );
     }
-    let resp = http
-        .post(url(&b, "schwab/v1/oauth/authorize"))
-        .form(&[
-            ("response_type", "code"),
-            ("client_id", DEMO_CLIENT_ID),
-            ("redirect_uri", "http://127.0.0.1:8182/callback"),
-            ("decision", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let http_callback = [
+        ("response_type", "code"),
+        ("client_id", DEMO_CLIENT_ID),
+        ("redirect_uri", "http://127.0.0.1:8182/callback"),
+        ("decision", "approve"),
+    ];
+    let resp = post_consent(&b, &http, &http_callback).await;
     assert_eq!(resp.status(), 400, "no code for an http callback");
     assert!(!resp.headers().contains_key("location"));
 }
@@ -286,35 +347,24 @@ async fn only_an_https_callback_on_127_0_0_1_is_accepted() {
 #[tokio::test]
 async fn client_credentials_in_the_body_instead_of_basic_are_refused() {
     let (b, http) = broker().await;
-    let code = approve(&b, &http, &[]).await.get("code").to_string();
-    let in_body = http
-        .post(url(&b, "schwab/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("client_id", DEMO_CLIENT_ID),
-            ("client_secret", DEMO_CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let code = approved_code(&b, &http).await;
+    let exchange_form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CALLBACK),
+    ];
+    let mut in_body_form = exchange_form.to_vec();
+    in_body_form.extend([
+        ("client_id", DEMO_CLIENT_ID),
+        ("client_secret", DEMO_CLIENT_SECRET),
+    ]);
+    let in_body = token_as(&b, &http, None, &in_body_form).await;
     assert_eq!(in_body.status(), 401);
     assert_eq!(
         in_body.json::<Value>().await.unwrap(),
         serde_json::json!({"error": "invalid_client", "error_description": "Unauthorized"})
     );
-    let wrong_secret = http
-        .post(url(&b, "schwab/v1/oauth/token"))
-        .basic_auth(DEMO_CLIENT_ID, Some("not-the-secret"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let wrong_secret = token_as(&b, &http, Some("not-the-secret"), &exchange_form).await;
     assert_eq!(wrong_secret.status(), 401);
     // The refused requests did not use the code up.
     assert_eq!(exchange(&b, &http, &code).await.status(), 200);
@@ -338,8 +388,8 @@ async fn wrapped_description(resp: reqwest::Response) -> String {
 #[tokio::test]
 async fn a_code_lives_30_seconds() {
     let (b, http) = broker().await;
-    let late = approve(&b, &http, &[]).await.get("code").to_string();
-    let in_time = approve(&b, &http, &[]).await.get("code").to_string();
+    let late = approved_code(&b, &http).await;
+    let in_time = approved_code(&b, &http).await;
     b.advance_clock(Duration::from_secs(29));
     assert_eq!(
         exchange(&b, &http, &in_time).await.status(),
@@ -366,7 +416,7 @@ async fn a_code_lives_30_seconds() {
 #[tokio::test]
 async fn a_code_is_good_once() {
     let (b, http) = broker().await;
-    let code = approve(&b, &http, &[]).await.get("code").to_string();
+    let code = approved_code(&b, &http).await;
     assert_eq!(exchange(&b, &http, &code).await.status(), 200);
     let said = wrapped_description(exchange(&b, &http, &code).await).await;
     assert!(said.starts_with("Bad authorization code: "), "{said}");
@@ -402,62 +452,35 @@ async fn pkce_is_checked_when_the_authorize_request_sent_a_challenge() {
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    let with = |code: String, v: &'static str| {
-        let http = http.clone();
-        let u = url(&b, "schwab/v1/oauth/token");
-        async move {
-            http.post(u)
-                .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
-                .form(&[
-                    ("grant_type", "authorization_code"),
-                    ("code", code.as_str()),
-                    ("redirect_uri", CALLBACK),
-                    ("code_verifier", v),
-                ])
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     let code = approve(&b, &http, &pkce).await.get("code").to_string();
-    let said = wrapped_description(with(code, "another-verifier").await).await;
+    let wrong = [("code_verifier", "another-verifier")];
+    let said = wrapped_description(exchange_with(&b, &http, &code, &wrong).await).await;
     assert!(said.contains("PKCE"), "{said}");
     let code = approve(&b, &http, &pkce).await.get("code").to_string();
-    assert_eq!(with(code, verifier).await.status(), 200);
+    let right = [("code_verifier", verifier)];
+    assert_eq!(exchange_with(&b, &http, &code, &right).await.status(), 200);
     // Never required: no challenge, no verifier, fine.
-    let code = approve(&b, &http, &[]).await.get("code").to_string();
+    let code = approved_code(&b, &http).await;
     assert_eq!(exchange(&b, &http, &code).await.status(), 200);
 }
 
 #[tokio::test]
 async fn the_refresh_token_dies_7_days_after_the_sign_in_and_refreshing_does_not_extend_it() {
     let (b, http) = broker().await;
-    let rt = sign_in(&b, &http).await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rt = refresh_token(&b, &http).await;
     b.advance_clock(Duration::from_secs(6 * DAY + 23 * 3600));
     let resp = refresh(&b, &http, &rt).await;
     assert_eq!(resp.status(), 200, "6 days 23 hours in");
     let kept: Value = resp.json().await.unwrap();
     assert_eq!(kept["refresh_token"], rt.as_str());
     b.advance_clock(Duration::from_secs(3600 + 1));
-    let resp = refresh(&b, &http, &rt).await;
-    assert_eq!(resp.status(), 400, "7 days and 1 s after the sign-in");
-    assert_eq!(
-        resp.headers()["content-type"].to_str().unwrap(),
-        "application/json"
-    );
-    assert_eq!(resp.text().await.unwrap(), dead_refresh_body(&rt));
+    assert_refresh_is_dead(&b, &http, &rt, "7 days and 1 s after the sign-in").await;
 }
 
 #[tokio::test]
 async fn access_tokens_last_30_minutes() {
     let (b, http) = broker().await;
-    let access = sign_in(&b, &http).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let access = access(&b, &http).await;
     b.advance_clock(Duration::from_secs(1799));
     assert_eq!(
         api(&b, &http, "accounts/accountNumbers", &access)
@@ -484,19 +507,11 @@ async fn access_tokens_last_30_minutes() {
 #[tokio::test]
 async fn a_newer_sign_in_supersedes_the_earlier_refresh_token() {
     let (b, http) = broker().await;
-    let first = sign_in(&b, &http).await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let first = refresh_token(&b, &http).await;
     assert_eq!(refresh(&b, &http, &first).await.status(), 200);
-    let second = sign_in(&b, &http).await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let second = refresh_token(&b, &http).await;
     assert_ne!(first, second);
-    let resp = refresh(&b, &http, &first).await;
-    assert_eq!(resp.status(), 400);
-    assert_eq!(resp.text().await.unwrap(), dead_refresh_body(&first));
+    assert_refresh_is_dead(&b, &http, &first, "superseded").await;
     assert_eq!(refresh(&b, &http, &second).await.status(), 200);
 }
 
@@ -504,10 +519,7 @@ async fn a_newer_sign_in_supersedes_the_earlier_refresh_token() {
 async fn refresh_tokens_outlive_a_restart_and_belong_to_their_client() {
     let http = client();
     let a = DemoBroker::start(0).await.unwrap();
-    let rt = sign_in(&a, &http).await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let rt = refresh_token(&a, &http).await;
     assert!(rt.starts_with("demo-schwab-rt-"), "{rt}");
     drop(a);
     let again = DemoBroker::start(0).await.unwrap();
@@ -521,40 +533,19 @@ async fn refresh_tokens_outlive_a_restart_and_belong_to_their_client() {
     )
     .await
     .unwrap();
-    let resp = other
-        .base_url()
-        .join("schwab/v1/oauth/token")
-        .map(|u| {
-            http.post(u)
-                .basic_auth(DEMO_CLIENT_ID, Some("another-secret"))
-                .form(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", rt.as_str()),
-                ])
-                .send()
-        })
-        .unwrap()
-        .await
-        .unwrap();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.as_str()),
+    ];
+    let resp = token_as(&other, &http, Some("another-secret"), &form).await;
     assert_eq!(resp.status(), 400, "another app's token is not this one's");
-}
-
-async fn access(b: &DemoBroker, http: &reqwest::Client) -> String {
-    sign_in(b, http).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[tokio::test]
 async fn accounts_are_addressed_by_hash_value_never_by_number() {
     let (b, http) = broker().await;
     let at = access(&b, &http).await;
-    let numbers: Value = api(&b, &http, "accounts/accountNumbers", &at)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let numbers = api_json(&b, &http, "accounts/accountNumbers", &at).await;
     let numbers = numbers.as_array().unwrap();
     assert_eq!(numbers.len(), 3);
     for n in numbers {
@@ -570,11 +561,7 @@ async fn accounts_are_addressed_by_hash_value_never_by_number() {
     let hash = first["hashValue"].as_str().unwrap();
     let number = first["accountNumber"].as_str().unwrap();
 
-    let with: Value = api(&b, &http, &format!("accounts/{hash}?fields=positions"), &at)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let with = api_json(&b, &http, &format!("accounts/{hash}?fields=positions"), &at).await;
     assert_eq!(with["securitiesAccount"]["accountNumber"], number);
     assert_eq!(
         with["securitiesAccount"]["positions"]
@@ -583,11 +570,7 @@ async fn accounts_are_addressed_by_hash_value_never_by_number() {
             .len(),
         4
     );
-    let without: Value = api(&b, &http, &format!("accounts/{hash}"), &at)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let without = api_json(&b, &http, &format!("accounts/{hash}"), &at).await;
     assert!(without["securitiesAccount"].get("positions").is_none());
     assert!(without["securitiesAccount"]["currentBalances"].is_object());
 
@@ -643,11 +626,7 @@ fn assert_numbers(v: &Value, keys: &[&str], what: &str) {
 async fn every_account_at_once_with_positions_in_schwabs_shape() {
     let (b, http) = broker().await;
     let at = access(&b, &http).await;
-    let all: Value = api(&b, &http, "accounts?fields=positions", &at)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all = api_json(&b, &http, "accounts?fields=positions", &at).await;
     let all = all.as_array().unwrap();
     assert_eq!(all.len(), 3);
     let types: Vec<&str> = all
@@ -728,7 +707,7 @@ async fn every_account_at_once_with_positions_in_schwabs_shape() {
         .unwrap()
         .is_empty());
 
-    let plain: Value = api(&b, &http, "accounts", &at).await.json().await.unwrap();
+    let plain = api_json(&b, &http, "accounts", &at).await;
     assert!(plain
         .as_array()
         .unwrap()
@@ -741,11 +720,7 @@ async fn every_account_at_once_with_positions_in_schwabs_shape() {
 async fn user_preference_is_an_object_with_nicknames_for_some_accounts() {
     let (b, http) = broker().await;
     let at = access(&b, &http).await;
-    let prefs: Value = api(&b, &http, "userPreference", &at)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let prefs = api_json(&b, &http, "userPreference", &at).await;
     assert!(
         prefs.is_object(),
         "an object, not the spec's array: {prefs}"
@@ -783,11 +758,7 @@ async fn generated_accounts_follow_demo_config() {
     .unwrap();
     let http = client();
     let at = access(&b, &http).await;
-    let all: Value = api(&b, &http, "accounts?fields=positions", &at)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all = api_json(&b, &http, "accounts?fields=positions", &at).await;
     let all = all.as_array().unwrap();
     assert_eq!(all.len(), 20);
     for a in all {
@@ -822,7 +793,7 @@ async fn the_rate_limit_answers_429_in_schwabs_shape_until_the_window_passes() {
     assert_eq!(body["errors"][0]["status"], "429");
     assert!(body["errors"][0]["id"].is_string() && body["errors"][0]["detail"].is_string());
     // Token requests are not API requests: still served.
-    let code = approve(&b, &http, &[]).await.get("code").to_string();
+    let code = approved_code(&b, &http).await;
     assert_eq!(exchange(&b, &http, &code).await.status(), 200);
     b.advance_clock(Duration::from_secs(59));
     assert_eq!(
@@ -886,10 +857,7 @@ mod faults {
     #[tokio::test]
     async fn token_requests_are_counted_and_recorded_with_basic_and_no_secret_in_the_body() {
         let (b, http) = broker().await;
-        let rt = sign_in(&b, &http).await["refresh_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let rt = refresh_token(&b, &http).await;
         assert_eq!(refresh(&b, &http, &rt).await.status(), 200);
         assert_eq!(b.hits("/schwab/v1/oauth/token"), 2);
         let sent = b.token_requests();
@@ -904,23 +872,15 @@ mod faults {
     #[tokio::test]
     async fn revoked_grants_get_the_dead_refresh_token_body() {
         let (b, http) = broker().await;
-        let rt = sign_in(&b, &http).await["refresh_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let rt = refresh_token(&b, &http).await;
         b.revoke_grants();
-        let resp = refresh(&b, &http, &rt).await;
-        assert_eq!(resp.status(), 400);
-        assert_eq!(resp.text().await.unwrap(), dead_refresh_body(&rt));
+        assert_refresh_is_dead(&b, &http, &rt, "revoked").await;
     }
 
     #[tokio::test]
     async fn rotation_keeps_the_sign_in_time_so_the_7_days_still_end() {
         let (b, http) = broker().await;
-        let rt = sign_in(&b, &http).await["refresh_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let rt = refresh_token(&b, &http).await;
         b.rotate_refresh_tokens();
         b.advance_clock(Duration::from_secs(3 * DAY));
         let rotated: Value = refresh(&b, &http, &rt).await.json().await.unwrap();
@@ -959,11 +919,7 @@ mod faults {
             "the fault answered"
         );
 
-        let numbers: Value = api(&b, &http, "accounts/accountNumbers", &at)
-            .await
-            .json()
-            .await
-            .unwrap();
+        let numbers = api_json(&b, &http, "accounts/accountNumbers", &at).await;
         b.apply_fault("fail-account").unwrap();
         let all = api(&b, &http, "accounts?fields=positions", &at).await;
         assert_eq!(
@@ -1002,7 +958,7 @@ mod faults {
             "403"
         );
         b.push_token_fault(keygrant_demo::TokenFault::Status(503), 1);
-        let code = approve(&b, &http, &[]).await.get("code").to_string();
+        let code = approved_code(&b, &http).await;
         let resp = exchange(&b, &http, &code).await;
         assert_eq!(resp.status(), 503);
         assert!(resp.headers()["content-type"]
@@ -1015,7 +971,7 @@ mod faults {
             "the code survived"
         );
         b.omit_refresh_tokens();
-        let code = approve(&b, &http, &[]).await.get("code").to_string();
+        let code = approved_code(&b, &http).await;
         let tokens: Value = exchange(&b, &http, &code).await.json().await.unwrap();
         assert!(tokens.get("refresh_token").is_none());
     }
