@@ -81,6 +81,14 @@ pub async fn connect(
     core.connect(request, |url| open_sign_in(&app, url)).await
 }
 
+/// "Sign in again": a new browser sign-in for the shown connection, the browser opened as
+/// Connect opens it (the `sign-in-waiting` event included). The grant is renewed in place:
+/// same id, name and settings. Returns the renewed profile.
+#[tauri::command]
+pub async fn sign_in_again(app: AppHandle, core: State<'_, Core>) -> Result<ProfileView> {
+    core.sign_in_again(|url| open_sign_in(&app, url)).await
+}
+
 /// The personal-grant path: verify a pasted refresh token by one refresh, then save it.
 #[tauri::command]
 pub async fn connect_with_grant(

@@ -8,6 +8,7 @@ ipc_table! {
         get_state() -> AppState;
         connect(request: ConnectRequest) -> ProfileView;
         connect_with_grant(request: GrantRequest) -> ProfileView;
+        sign_in_again() -> ProfileView;
         cancel_connect() -> bool;
         open_sign_in_page() -> SignInWaiting;
         copy_sign_in_address() -> ();

@@ -6,12 +6,15 @@ pub mod cli;
 mod commands;
 mod exec;
 pub mod ipc;
+pub mod reminders;
 
 use keygrant_core::app::{Core, DemoSource, DEFAULT_FLOW_TIMEOUT};
+use keygrant_core::profiles::ProfileStore;
 use keygrant_core::vault::Vault;
 use keygrant_core::views::About;
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
+use tauri_plugin_notification::NotificationExt;
 
 pub use keygrant_core::init_logging;
 
@@ -32,8 +35,34 @@ pub fn about() -> About {
 }
 
 /// How often the shown profile's access token is checked, and how long before its expiry it
-/// is refreshed in the background.
+/// is refreshed in the background; also how often the sign-in reminders are looked at.
 const BACKGROUND_TICK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Sends the desktop notifications due for the saved connections whose grant ends a fixed
+/// time after the sign-in (Schwab): a day before and at the end, once each per sign-in. A
+/// desktop without a notification service (a bare X server) only gets a log line.
+fn send_due_reminders(app: &tauri::AppHandle, reminders: &mut reminders::Reminders) {
+    let core = app.state::<Core>();
+    let profiles = match ProfileStore::new(&core.config_dir()).load() {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::debug!(kind = ?e.kind, "no reminders: the connections could not be read");
+            return;
+        }
+    };
+    for due in reminders.due(&profiles, keygrant_core::expiry::now_unix()) {
+        tracing::info!(profile = %due.profile_id, reminder = ?due.reminder, "sign-in reminder due");
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title(&due.title)
+            .body(&due.body)
+            .show()
+        {
+            tracing::warn!("could not show the sign-in reminder as a notification: {e}");
+        }
+    }
+}
 
 /// Starts the desktop app.
 pub fn run() {
@@ -51,6 +80,9 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        // Desktop notifications for the sign-in reminders, sent from the Rust side only: the
+        // page gets no notification permission.
+        .plugin(tauri_plugin_notification::init())
         // The window reopens where and as large as the user left it. Only size, position and
         // maximized are restored (not visibility or decorations); the page gets no permission
         // for it, as only the Rust side uses the plugin.
@@ -103,8 +135,11 @@ pub fn run() {
                 let core = handle.state::<Core>();
                 core.warm_up().await;
                 // Then keep the shown profile's access token fresh: refreshed in the background
-                // about two minutes before it expires, so no click waits for a refresh.
+                // about two minutes before it expires, so no click waits for a refresh; and
+                // remind the user of a sign-in about to end (Schwab's 7 days).
+                let mut reminders = reminders::Reminders::default();
                 loop {
+                    send_due_reminders(&handle, &mut reminders);
                     tokio::time::sleep(BACKGROUND_TICK).await;
                     if let Err(e) = core
                         .refresh_expiring(std::time::Duration::from_secs(120))

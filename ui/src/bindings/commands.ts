@@ -19,6 +19,7 @@ export const commands = {
   getState: () => invoke<AppState>("get_state"),
   connect: (request: ConnectRequest) => invoke<ProfileView>("connect", { request }),
   connectWithGrant: (request: GrantRequest) => invoke<ProfileView>("connect_with_grant", { request }),
+  signInAgain: () => invoke<ProfileView>("sign_in_again"),
   cancelConnect: () => invoke<boolean>("cancel_connect"),
   openSignInPage: () => invoke<SignInWaiting>("open_sign_in_page"),
   copySignInAddress: () => invoke<null>("copy_sign_in_address"),
