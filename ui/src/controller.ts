@@ -50,6 +50,7 @@ export interface Actions {
   start(): Promise<void>;
   chooseBroker(choice: Choice): void;
   connect(): Promise<void>;
+  signInAgain(): Promise<void>;
   cancel(): Promise<void>;
   openSignInAgain(): Promise<void>;
   copySignInAddress(): Promise<void>;
@@ -218,6 +219,23 @@ export class Controller implements Actions {
     }
   }
 
+  /** "Sign in again": a new browser sign-in renewing the shown connection's grant in place. The
+   *  waiting screen shows meanwhile (the `sign-in-waiting` event fills it as for Connect); the
+   *  dashboard comes back with the renewed connection, or with why it failed. */
+  async signInAgain(): Promise<void> {
+    const s = this.state.screen;
+    if (s.name !== "connected") return;
+    const profile = s.profile;
+    this.dispatch({ type: "signInAgainStarted" });
+    try {
+      this.dispatch({ type: "signedInAgain", profile: await commands.signInAgain() });
+      this.afterProfileShown(true);
+    } catch (e) {
+      this.dispatch({ type: "signInAgainFailed", profile, error: asAppError(e) });
+      this.afterProfileShown(false);
+    }
+  }
+
   async cancel(): Promise<void> {
     try {
       await commands.cancelConnect();
@@ -373,7 +391,8 @@ export class Controller implements Actions {
     try {
       this.dispatch({ type: "refreshed", profile: await commands.refreshNow() });
     } catch (e) {
-      this.dispatch({ type: "noted", text: asAppError(e).message });
+      const error = asAppError(e);
+      this.dispatch({ type: "noted", text: error.message, error });
     }
   }
 

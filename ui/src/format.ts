@@ -152,3 +152,47 @@ export function formatAge(ms: number): string {
   if (mins < 60) return `${mins} min ago`;
   return `${Math.floor(mins / 60)} h ago`;
 }
+
+/** How long a grant that ends after the sign-in (Schwab's 7 days) has left, for the token card:
+ *  the sentence, and whether less than a day is left (or the date is unknown to be safe). */
+export interface SignInExpiry {
+  text: string;
+  /** Less than a day left, or already over: shown as a warning (in words, not only colour). */
+  warning: boolean;
+  /** The end's local date and time, when known. */
+  at?: string;
+}
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
+/** The sign-in's remaining life at `nowMs`, for a profile whose broker ends grants a fixed time
+ *  after the browser sign-in; undefined for other brokers. "Sign-in expires in 7 days", "in 6
+ *  days 23 hours", "in 5 hours", "in 12 minutes", "Sign-in expired", or "date unknown" (a
+ *  pasted refresh token, whose sign-in Keygrant did not see). Hours are counted up, so a
+ *  sign-in made a minute ago still has "7 days". */
+export function signInExpiry(p: ProfileView, nowMs: number): SignInExpiry | undefined {
+  const days = p.sign_in_lifetime_days;
+  if (days === null || days === undefined) return undefined;
+  const end = p.sign_in_expires_at;
+  if (end === undefined) {
+    return {
+      text: `Sign-in date unknown: this broker ends refresh tokens ${plural(days, "day")} after the browser sign-in. Sign in again to start the ${plural(days, "day")} now.`,
+      warning: false,
+    };
+  }
+  const at = new Date(end * 1000).toLocaleString();
+  const left = end - Math.floor(nowMs / 1000);
+  if (left <= 0) return { text: "Sign-in expired", warning: true, at };
+  if (left < HOUR) return { text: `Sign-in expires in ${plural(Math.ceil(left / 60), "minute")}`, warning: true, at };
+  const hours = Math.ceil(left / HOUR);
+  if (left < DAY) return { text: `Sign-in expires in ${plural(hours, "hour")}`, warning: true, at };
+  const d = Math.floor(hours / 24);
+  const h = hours % 24;
+  const span = h === 0 ? plural(d, "day") : `${plural(d, "day")} ${plural(h, "hour")}`;
+  return { text: `Sign-in expires in ${span}`, warning: false, at };
+}

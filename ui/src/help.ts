@@ -1,7 +1,10 @@
-// The words the page uses to explain itself: the broker cards, the glossary, field help.
+// The words the page uses to explain itself: the broker cards, the glossary, field help, and
+// each broker's own names for its credentials.
+import type { BrokerInfo } from "./bindings/BrokerInfo";
+import type { BrokerKind } from "./bindings/BrokerKind";
 import type { Choice } from "./state";
 
-interface BrokerChoice {
+export interface BrokerCard {
   kind: Choice;
   title: string;
   blurb: string;
@@ -9,27 +12,102 @@ interface BrokerChoice {
   featured?: boolean;
 }
 
-/** The cards of the first step: a real broker, any OAuth 2 provider, or the Demo broker. */
-export const BROKERS: BrokerChoice[] = [
-  { kind: "tastytrade", title: "Tastytrade", blurb: "Production and sandbox (cert)." },
-  { kind: "trade_station", title: "TradeStation", blurb: "Live and simulated (sim) trading." },
-  {
-    kind: "custom",
-    title: "Any OAuth 2 provider",
-    blurb: "Enter its authorize and token URLs. You get the refresh token; there is no dashboard.",
-  },
-  {
-    kind: "demo",
-    title: "Demo broker",
-    blurb: "A built-in practice broker. Try the whole flow with no account and no network.",
-    featured: true,
-  },
-];
+/** A broker's card text beyond its name; a broker not listed here is described by its
+ *  environments. */
+const BLURBS: Partial<Record<BrokerKind, string>> = {
+  tastytrade: "Production and sandbox (cert).",
+  trade_station: "Live and simulated (sim) trading.",
+  schwab: "Trader API, production only. Its sign-in lasts 7 days; Keygrant reminds you and renews it in two clicks.",
+};
+
+const CUSTOM_CARD: BrokerCard = {
+  kind: "custom",
+  title: "Any OAuth 2 provider",
+  blurb: "Enter its authorize and token URLs. You get the refresh token; there is no dashboard.",
+};
+
+const DEMO_CARD: BrokerCard = {
+  kind: "demo",
+  title: "Demo broker",
+  blurb: "A built-in practice broker. Try the whole flow with no account and no network.",
+  featured: true,
+};
+
+/** The cards of the first step: every broker the backend offers, any OAuth 2 provider, and the
+ *  Demo broker. */
+export function brokerCards(brokers: readonly BrokerInfo[]): BrokerCard[] {
+  const real = brokers
+    .filter((b) => b.broker !== "custom")
+    .map(
+      (b): BrokerCard => ({
+        kind: b.broker,
+        title: b.name,
+        blurb: BLURBS[b.broker] ?? `${b.environments.map((e) => e.label).join(" and ")}.`,
+      }),
+    );
+  return [...real, CUSTOM_CARD, DEMO_CARD];
+}
 
 /** A card's title, for the credentials step's heading. */
-export function choiceTitle(choice: Choice): string {
-  return BROKERS.find((b) => b.kind === choice)?.title ?? choice;
+export function choiceTitle(choice: Choice, brokers: readonly BrokerInfo[]): string {
+  return brokerCards(brokers).find((b) => b.kind === choice)?.title ?? choice;
 }
+
+/** A broker's own words for what the wizard asks for. */
+export interface CredentialWords {
+  intro: string;
+  clientId: string;
+  clientIdHelp: string;
+  clientSecret: string;
+  clientSecretHelp: string;
+  redirect: string;
+  redirectHelp: string;
+}
+
+const GENERIC_WORDS: CredentialWords = {
+  intro: "Paste the client ID and client secret of your OAuth application. Spaces around them are removed for you.",
+  clientId: "Client ID",
+  clientIdHelp: "The public identifier of your OAuth application.",
+  clientSecret: "Client secret",
+  clientSecretHelp: "Shown once when the application was created. It goes straight to your system keyring.",
+  redirect: "Redirect URI",
+  redirectHelp:
+    "Exactly as registered with your OAuth application. Keygrant listens on its port on this computer only.",
+};
+
+/** Charles Schwab's words: an "App Key" and a "Secret", and a "Callback URL" that must be
+ *  HTTPS on 127.0.0.1, entered exactly as registered. */
+export const SCHWAB_WORDS: CredentialWords = {
+  intro:
+    "Paste your app's App Key and Secret from the Schwab Developer Portal (Dashboard > View Details). Spaces around them are removed for you.",
+  clientId: "App Key",
+  clientIdHelp: "Your app's App Key, letters and digits, from the Schwab Developer Portal.",
+  clientSecret: "Secret",
+  clientSecretHelp: "Shown next to the App Key in the Developer Portal. It goes straight to your system keyring.",
+  redirect: "Callback URL",
+  redirectHelp:
+    'Enter it exactly as registered for your app: scheme, host, port, path and trailing slash must all match. Schwab refuses localhost and http, so it is https://127.0.0.1 with a port, such as https://127.0.0.1:8182. An app still "Approved - Pending" cannot sign in yet: wait until the portal shows "Ready For Use".',
+};
+
+/** The words the wizard uses for `broker`'s credentials. */
+export function credentialWords(broker: BrokerKind): CredentialWords {
+  return broker === "schwab" ? SCHWAB_WORDS : GENERIC_WORDS;
+}
+
+/** Before Connect, for a broker whose callback is HTTPS on 127.0.0.1 (Schwab): the browser's
+ *  certificate warning, why it appears and why it is safe there. */
+export const CERTIFICATE_NOTICE = {
+  title: "Your browser will warn about a certificate",
+  text: "After you approve, Schwab sends your browser back to https://127.0.0.1, which is this computer. Keygrant answers there with a certificate it makes on this computer for the sign-in, which no certificate authority signs, so the browser warns that the connection is not private. It is safe to continue there: the page is on this computer and nothing leaves it. The waiting screen shows the certificate's fingerprint so you can compare it.",
+};
+
+/** On the waiting screen when the callback is HTTPS: what the certificate warning is and how to
+ *  go past it in common browsers. */
+export const CERTIFICATE_STEPS: [string, string][] = [
+  ["Chrome, Edge, Brave", 'Press "Advanced", then "Proceed to 127.0.0.1 (unsafe)".'],
+  ["Firefox", 'Press "Advanced…", then "Accept the Risk and Continue".'],
+  ["Safari", 'Press "Show Details", then "visit this website", and confirm.'],
+];
 
 /** The four words a first-time user meets, two sentences each. */
 export const GLOSSARY: [string, string][] = [

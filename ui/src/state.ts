@@ -18,8 +18,8 @@ import type { SignInWaiting } from "./bindings/SignInWaiting";
 import type { Snippet } from "./bindings/Snippet";
 import { parseExtraParams } from "./format";
 
-/** A card on the first step: a real broker, any OAuth 2 provider, or the Demo broker. */
-export type Choice = "tastytrade" | "trade_station" | "custom" | "demo";
+/** A card on the first step: a real broker, any OAuth 2 provider ("custom"), or the Demo broker. */
+export type Choice = BrokerKind | "demo";
 export type Mode = "browser" | "grant";
 export type RedirectKind = "loopback" | "deeplink";
 
@@ -127,6 +127,8 @@ export interface ConnectedScreen {
   revealed?: string;
   /** The answer to the last action on this screen (copied, refreshed, an error). */
   note?: string;
+  /** The error the note reports, if it reports one (a refused grant offers Sign in again). */
+  noteError?: AppError;
   confirmDisconnect: boolean;
   /** The new name being typed, while renaming. */
   renaming?: string;
@@ -136,10 +138,13 @@ export interface ConnectedScreen {
   dashboard: Dashboard;
 }
 
-/** Step 3: waiting for the browser's answer (or for a pasted grant to be checked). */
+/** Step 3: waiting for the browser's answer (or for a pasted grant to be checked); also the
+ *  wait of "Sign in again" on a connection (`renew`). */
 export interface WaitingScreen {
   name: "waiting";
   choice: Choice;
+  /** The connection whose grant "Sign in again" is renewing; the dashboard comes back to it. */
+  renew?: ProfileView;
   redirectUri?: string;
   /** The authorize address and whether a browser opened with it, once the backend tried. */
   signIn?: SignInWaiting;
@@ -215,7 +220,10 @@ export type UiEvent =
   | { type: "snippetsLoaded"; profileId: string; snippets: Snippet[] }
   | { type: "tokenRevealed"; token: string }
   | { type: "tokenHidden" }
-  | { type: "noted"; text: string }
+  | { type: "noted"; text: string; error?: AppError }
+  | { type: "signInAgainStarted" }
+  | { type: "signedInAgain"; profile: ProfileView }
+  | { type: "signInAgainFailed"; profile: ProfileView; error: AppError }
   | { type: "refreshed"; profile: ProfileView }
   | { type: "refreshTokenSaved"; profile: ProfileView }
   | { type: "diagnoseStarted"; profileId: string }
@@ -248,6 +256,14 @@ export const ADDRESS_COPIED = "Address copied. Paste it into your browser's addr
 export const REFRESHED = "Refreshed: the provider accepted the refresh token.";
 export const REFRESH_TOKEN_SAVED = "Saved: the system keyring now holds the new refresh token.";
 export const DIAGNOSING = "Running the checks: one token refresh and a few lookups…";
+export const SIGNED_IN_AGAIN = (label: string) =>
+  `Signed in again: ${label} has a new refresh token and keeps its name and settings.`;
+
+/** Whether `broker`'s callback is HTTPS on 127.0.0.1 (Schwab): no keygrant:// deep link, and
+ *  the browser meets Keygrant's own certificate. */
+export function httpsCallback(app: AppState | null, broker: BrokerKind): boolean {
+  return app?.brokers.find((b) => b.broker === broker)?.default_redirect_uri.startsWith("https://") ?? false;
+}
 
 /** One line on a finished diagnosis: all passed, or the counts that need attention. */
 export function diagnosisSummary(d: Diagnosis): string {
@@ -522,7 +538,7 @@ export function update(s: UiState, event: UiEvent): UiState {
     case "snippetsLoaded":
       return patchConnected(s, { snippets: event.snippets }, event.profileId);
     case "tokenRevealed": {
-      const next = patchConnected(s, { revealed: event.token, note: undefined });
+      const next = patchConnected(s, { revealed: event.token, note: undefined, noteError: undefined });
       // The token itself is never announced.
       return next === s ? s : announce(next, "Refresh token shown.");
     }
@@ -531,15 +547,40 @@ export function update(s: UiState, event: UiEvent): UiState {
       return next === s ? s : announce(next, "Refresh token hidden.");
     }
     case "noted": {
-      const next = patchConnected(s, { note: event.text });
+      const next = patchConnected(s, { note: event.text, noteError: event.error });
       return next === s ? s : announce(next, event.text);
     }
+    case "signInAgainStarted": {
+      if (s.screen.name !== "connected") return s;
+      const profile = s.screen.profile;
+      const choice: Choice = profile.environment === "demo" ? "demo" : profile.broker;
+      const screen: Screen = { name: "waiting", choice, renew: profile, pasted: "" };
+      return announce({ ...s, screen }, "Waiting for your browser…");
+    }
+    case "signedInAgain": {
+      if (s.screen.name !== "waiting" || s.screen.renew?.id !== event.profile.id) return s;
+      const text = SIGNED_IN_AGAIN(event.profile.label);
+      return announce({ ...s, screen: { ...connectedScreen(event.profile), note: text } }, text);
+    }
+    case "signInAgainFailed": {
+      if (s.screen.name !== "waiting" || s.screen.renew?.id !== event.profile.id) return s;
+      const screen = { ...connectedScreen(event.profile), note: event.error.message, noteError: event.error };
+      return announce({ ...s, screen }, event.error.message);
+    }
     case "refreshTokenSaved": {
-      const next = patchConnected(s, { profile: event.profile, note: REFRESH_TOKEN_SAVED }, event.profile.id);
+      const next = patchConnected(
+        s,
+        { profile: event.profile, note: REFRESH_TOKEN_SAVED, noteError: undefined },
+        event.profile.id,
+      );
       return next === s ? s : announce(next, REFRESH_TOKEN_SAVED);
     }
     case "refreshed": {
-      const next = patchConnected(s, { profile: event.profile, note: REFRESHED }, event.profile.id);
+      const next = patchConnected(
+        s,
+        { profile: event.profile, note: REFRESHED, noteError: undefined },
+        event.profile.id,
+      );
       return next === s ? s : announce(next, REFRESHED);
     }
     case "diagnoseStarted": {
@@ -577,7 +618,7 @@ export function update(s: UiState, event: UiEvent): UiState {
     case "disconnectKept":
       return patchConnected(s, { confirmDisconnect: false });
     case "disconnectFailed": {
-      const next = patchConnected(s, { note: event.message, confirmDisconnect: false });
+      const next = patchConnected(s, { note: event.message, noteError: undefined, confirmDisconnect: false });
       return next === s ? s : announce(next, event.message);
     }
     case "disconnected": {
@@ -652,7 +693,8 @@ export function connectCall(s: UiState): ConnectCall {
       },
     };
   }
-  const deepLink = f.redirectKind === "deeplink";
+  // A broker whose callback is HTTPS (Schwab) takes no keygrant:// link.
+  const deepLink = f.redirectKind === "deeplink" && !httpsCallback(s.app, f.broker);
   const redirectUri = deepLink
     ? (s.app?.deep_link_redirect ?? "")
     : f.environment === "demo"

@@ -10,6 +10,7 @@ import {
   formatSignedPercent,
   parseExtraParams,
   roundDecimal,
+  signInExpiry,
   sumDecimals,
   tokenHealth,
 } from "../src/format";
@@ -80,5 +81,37 @@ describe("format", () => {
     expect(formatAge(-5_000)).toBe("just now");
     expect(formatAge(3 * 60_000 + 59_000)).toBe("3 min ago");
     expect(formatAge(2 * 3_600_000)).toBe("2 h ago");
+  });
+
+  it("says how long a 7-day sign-in has left: days and hours, hours, minutes, expired or unknown", () => {
+    const now = Date.UTC(2026, 10, 29, 12, 0, 0);
+    const secs = now / 1000;
+    const schwab = { ...PROFILE, broker: "schwab" as const, sign_in_lifetime_days: 7 };
+    const at = (left: number) => signInExpiry({ ...schwab, sign_in_expires_at: secs + left }, now);
+    const H = 3600;
+    const D = 24 * H;
+    // Just signed in: the whole week.
+    expect(at(7 * D - 5)).toMatchObject({ text: "Sign-in expires in 7 days", warning: false });
+    expect(at(7 * D - H - 5)).toMatchObject({ text: "Sign-in expires in 6 days 23 hours", warning: false });
+    expect(at(D + 2 * H)).toMatchObject({ text: "Sign-in expires in 1 day 2 hours", warning: false });
+    expect(at(D)).toMatchObject({ text: "Sign-in expires in 1 day", warning: false });
+    // Less than a day: hours, then minutes, as a warning.
+    expect(at(D - 1)).toMatchObject({ text: "Sign-in expires in 24 hours", warning: true });
+    expect(at(5 * H)).toMatchObject({ text: "Sign-in expires in 5 hours", warning: true });
+    expect(at(H + 1)).toMatchObject({ text: "Sign-in expires in 2 hours", warning: true });
+    expect(at(H - 1)).toMatchObject({ text: "Sign-in expires in 60 minutes", warning: true });
+    expect(at(30)).toMatchObject({ text: "Sign-in expires in 1 minute", warning: true });
+    expect(at(0)).toMatchObject({ text: "Sign-in expired", warning: true });
+    expect(at(-3 * D)).toMatchObject({ text: "Sign-in expired", warning: true });
+    // The end's local date and time comes along.
+    expect(at(5 * H)?.at).toBe(new Date((secs + 5 * H) * 1000).toLocaleString());
+    // A pasted grant: the sign-in was not seen.
+    const unknown = signInExpiry(schwab, now);
+    expect(unknown?.text).toMatch(/^Sign-in date unknown/);
+    expect(unknown?.text).toContain("7 days");
+    expect(unknown?.warning).toBe(false);
+    // Brokers whose grants live until revoked: nothing to show.
+    expect(signInExpiry(PROFILE, now)).toBeUndefined();
+    expect(signInExpiry({ ...PROFILE, sign_in_expires_at: secs + 10 }, now)).toBeUndefined();
   });
 });

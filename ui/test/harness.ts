@@ -47,6 +47,14 @@ export const BROKERS: AppState["brokers"] = [
       scope("Trade", false),
     ],
   },
+  {
+    broker: "schwab",
+    name: "Charles Schwab",
+    environments: [{ environment: "production", label: "Production" }],
+    default_redirect_uri: "https://127.0.0.1:8182",
+    app_settings_url: "https://developer.schwab.com/dashboard/apps",
+    scopes: [],
+  },
 ];
 export const ABOUT = {
   name: "Keygrant",
@@ -89,6 +97,7 @@ export const PROFILE: ProfileView = {
   has_dashboard: true,
   token_fields: [],
   refresh_token_unsaved: false,
+  sign_in_lifetime_days: null,
 };
 export const CUSTOM_PROFILE: ProfileView = {
   ...PROFILE,
@@ -275,6 +284,7 @@ export function recordingActions(): Actions & { log: string[]; events: UiEvent[]
     start: rec("start"),
     chooseBroker: (c) => void rec("chooseBroker")(c),
     connect: rec("connect"),
+    signInAgain: rec("signInAgain"),
     cancel: rec("cancel"),
     openSignInAgain: rec("openSignInAgain"),
     copySignInAddress: rec("copySignInAddress"),

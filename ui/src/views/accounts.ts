@@ -15,6 +15,7 @@ import { retryHelps, retryLabel } from "../errors";
 import { formatAge, formatMoney, formatSignedMoney, sumDecimals } from "../format";
 import { type AccountsState, AUTO_REFRESH_CHOICES, type Dashboard, type DetailState, figuresOf } from "../state";
 import { missingCell, positionsView, signedCell } from "./positions";
+import { signInAgainButton } from "./token";
 
 /** What the card needs besides the accounts: how it is looked at, the clock, auto-refresh. */
 export interface DashboardOptions extends Dashboard {
@@ -73,7 +74,7 @@ function accountsBody(acc: AccountsState, o: DashboardOptions, a: Actions): Temp
   if (acc.status === "error") {
     return html`<div class="error-box" id="accounts-error">
       <p>${acc.error.message}</p>
-      ${retryButton(acc.error, "", () => void a.loadAccounts())}
+      ${retryButton(acc.error, "", () => void a.loadAccounts(), a, "accounts-sign-in-again")}
     </div>`;
   }
   if (acc.accounts.length === 0) {
@@ -85,7 +86,7 @@ function accountsBody(acc: AccountsState, o: DashboardOptions, a: Actions): Temp
       acc.refreshError
         ? html`<div class="error-box" id="accounts-error">
             <p>${acc.refreshError.message} The figures below are from before.</p>
-            ${retryButton(acc.refreshError, "", () => void a.loadAccounts())}
+            ${retryButton(acc.refreshError, "", () => void a.loadAccounts(), a, "accounts-sign-in-again")}
           </div>`
         : nothing
     }
@@ -232,7 +233,7 @@ export function detailView(acc: Account, d: DetailState, o: DashboardOptions, a:
     d.status === "error"
       ? html`<div class="error-box">
           <p>${d.error.message}</p>
-          ${retryButton(d.error, "retry", () => void a.retryDetail(acc.number))}
+          ${retryButton(d.error, "retry", () => void a.retryDetail(acc.number), a, `sign-in-again-${acc.number}`)}
         </div>`
       : nothing;
   return html`<div
@@ -266,8 +267,16 @@ function figuresView(acc: Account, detail: AccountDetail, o: DashboardOptions, a
     ${positionsView(acc.number, detail.positions ?? [], currency, o.sort, o.filter, a)}`;
 }
 
-/** "Try again" for an error it can help with (not a 403), with the broker's wait if any. */
-function retryButton(e: AppError, cls: string, retry: () => void): TemplateResult | typeof nothing {
+/** "Try again" for an error it can help with (not a 403), with the broker's wait if any; for a
+ *  refused grant (expired or replaced), "Sign in again", which renews it in place. */
+function retryButton(
+  e: AppError,
+  cls: string,
+  retry: () => void,
+  a: Actions,
+  signInId: string,
+): TemplateResult | typeof nothing {
+  if (e.kind === "invalid_grant") return signInAgainButton(a, signInId);
   if (!retryHelps(e)) return nothing;
   return html`<button class=${cls} @click=${retry}>${retryLabel(e)}</button>`;
 }

@@ -1,7 +1,7 @@
 // Step 1: which broker the OAuth application is at.
 import { html, nothing, type TemplateResult } from "lit-html";
 import type { Actions } from "../controller";
-import { BROKERS } from "../help";
+import { brokerCards } from "../help";
 import type { UiState } from "../state";
 import { steps } from "./widgets";
 
@@ -18,7 +18,7 @@ export function brokerView(s: UiState, a: Actions): TemplateResult {
     <h1>Which broker is your OAuth application at?</h1>
     <p class="muted">Keygrant turns the OAuth application you created at your broker into a working refresh token, kept in your system keyring.</p>
     <div class="brokers">
-      ${BROKERS.map(
+      ${brokerCards(s.app?.brokers ?? []).map(
         (b) =>
           html`<button class=${b.featured ? "broker featured" : "broker"} id="broker-${b.kind}" @click=${() => a.chooseBroker(b.kind)}>
             <strong>${b.title}</strong>

@@ -13,7 +13,7 @@ export function connectedView(state: UiState, s: ConnectedScreen, a: Actions): T
   const p = s.profile;
   return html`<div class="stack" id="connected">
     ${switcherView(s, state.app?.profiles ?? [], a)}
-    ${tokenCardView(s, a)}
+    ${tokenCardView(s, a, state.now)}
     ${p.has_dashboard ? accountsView(s.accounts, { ...s.dashboard, now: state.now, autoRefreshMinutes: state.autoRefreshMinutes }, a) : tokenResponseView(p, a)}
     ${handoffView(s.snippets, a)}
     <section class="card row-between">

@@ -7,8 +7,8 @@ import type { BrokerInfo } from "../bindings/BrokerInfo";
 import type { BrokerKind } from "../bindings/BrokerKind";
 import type { Environment } from "../bindings/Environment";
 import type { Actions } from "../controller";
-import { choiceTitle, GLOSSARY } from "../help";
-import type { Choice, Form, Mode, RedirectKind, UiState } from "../state";
+import { CERTIFICATE_NOTICE, type CredentialWords, choiceTitle, credentialWords, GLOSSARY } from "../help";
+import { type Choice, type Form, httpsCallback, type Mode, type RedirectKind, type UiState } from "../state";
 import { customProviderView } from "./custom";
 import { type Part, segmented, steps, textField } from "./widgets";
 
@@ -25,44 +25,53 @@ const INLINE_FIELDS = [
   "extra_params",
 ];
 
+/** The environments offered for a broker's own card: the broker's, plus the Demo broker when
+ *  the broker has only one (Schwab: production only), so its dialect can be tried from there. */
+function environmentChoices(info: BrokerInfo | undefined): { value: Environment; label: string }[] {
+  const own = (info?.environments ?? []).map((e) => ({ value: e.environment, label: e.label }));
+  return own.length === 1 ? [...own, { value: "demo", label: "Demo broker (practice)" }] : own;
+}
+
 export function credentialsView(s: UiState, choice: Choice, error: AppError | undefined, a: Actions): TemplateResult {
   const f = s.form;
-  const isDemo = choice === "demo";
+  // The Demo card, or a single-environment broker's card switched to the Demo broker.
+  const isDemo = choice === "demo" || f.environment === "demo";
   const isCustom = choice === "custom";
   const info = s.app?.brokers.find((b) => b.broker === f.broker);
+  const words = credentialWords(f.broker);
+  const https = httpsCallback(s.app, f.broker);
   const general = error && !(error.field && INLINE_FIELDS.includes(error.field)) ? error : undefined;
   const edit = (patch: Partial<Omit<Form, "custom" | "broker">>) => a.dispatch({ type: "formEdited", patch });
   const connect = () => void a.connect();
   const deepLink = s.app?.deep_link_redirect ?? "";
+  const dialects = (s.app?.brokers ?? []).filter((b) => b.broker !== "custom");
   return html`<section class="card" id="wizard">
     ${steps(1)}
-    <h1>Connect ${choiceTitle(choice)}</h1>
-    <p class="muted">Paste the client ID and client secret of your OAuth application. Spaces around them are removed for you.</p>
-    ${isDemo ? demoHint(s, a) : nothing}
-    ${glossary()}
+    <h1>Connect ${choiceTitle(choice, s.app?.brokers ?? [])}</h1>
+    <p class="muted" id="intro">${words.intro}</p>
+    ${isDemo ? demoHint(s, words, a) : nothing}
+    ${glossary(words)}
     ${!isDemo && info ? where(info, a) : nothing}
     ${general ? html`<p class="error banner" id="banner">${general.message}</p>` : nothing}
     ${isCustom ? customProviderView(f.custom, error, a) : nothing}
     ${
       isCustom
         ? nothing
-        : isDemo
+        : choice === "demo"
           ? segmented<BrokerKind>(
               "dialect",
               "The Demo broker speaks like",
-              [
-                { value: "tastytrade", label: "Tastytrade" },
-                { value: "trade_station", label: "TradeStation" },
-              ],
+              dialects.map((b) => ({ value: b.broker, label: b.name })),
               f.broker,
               (broker) => a.dispatch({ type: "dialectChosen", broker }),
             )
           : segmented<Environment>(
               "environment",
               "Environment",
-              (info?.environments ?? []).map((e) => ({ value: e.environment, label: e.label })),
+              environmentChoices(info),
               f.environment,
-              (environment) => edit({ environment }),
+              // The Demo broker signs in with the browser only.
+              (environment) => edit(environment === "demo" ? { environment, mode: "browser" } : { environment }),
               error,
             )
     }
@@ -82,8 +91,8 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
     }
     ${textField({
       id: "client-id",
-      label: "Client ID",
-      help: "The public identifier of your OAuth application.",
+      label: words.clientId,
+      help: words.clientIdHelp,
       value: f.clientId,
       onInput: (clientId) => edit({ clientId }),
       onEnter: connect,
@@ -91,8 +100,8 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
     })}
     ${textField({
       id: "client-secret",
-      label: "Client secret",
-      help: "Shown once when the application was created. It goes straight to your system keyring.",
+      label: words.clientSecret,
+      help: words.clientSecretHelp,
       value: f.clientSecret,
       onInput: (clientSecret) => edit({ clientSecret }),
       onEnter: connect,
@@ -114,7 +123,8 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
         : nothing
     }
     ${
-      f.mode === "browser"
+      // A broker with an HTTPS callback (Schwab) takes no keygrant:// link: loopback only.
+      f.mode === "browser" && !https
         ? segmented<RedirectKind>(
             "redirect",
             "Redirect back to Keygrant by",
@@ -128,13 +138,13 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
         : nothing
     }
     ${
-      f.mode === "browser" && !isDemo && f.redirectKind === "loopback"
+      f.mode === "browser" && !isDemo && (f.redirectKind === "loopback" || https)
         ? textField({
             id: "redirect-uri",
-            label: "Redirect URI",
+            label: words.redirect,
             help: isCustom
               ? "As registered with the provider. Leave it empty if the provider accepts any port on http://127.0.0.1 (RFC 8252); Keygrant then picks one."
-              : "Exactly as registered with your OAuth application. Keygrant listens on its port on this computer only.",
+              : words.redirectHelp,
             value: f.redirectUri,
             onInput: (redirectUri) => edit({ redirectUri }),
             onEnter: connect,
@@ -142,7 +152,8 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
           })
         : nothing
     }
-    ${f.mode === "browser" && info ? scopeBoxes(info, f, error, a) : nothing}
+    ${f.mode === "browser" && info && info.scopes.length > 0 ? scopeBoxes(info, f, error, a) : nothing}
+    ${f.mode === "browser" && https ? certificateNotice() : nothing}
     <div class="actions">
       <button id="back" @click=${() => a.dispatch({ type: "brokersShown" })}>Back</button>
       <button class="primary" id="connect" @click=${connect}>${f.mode === "grant" ? "Verify and save" : "Connect"}</button>
@@ -151,22 +162,38 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
 }
 
 /** The Demo broker's credentials, shown openly: they are not secret. */
-function demoHint(s: UiState, a: Actions): Part {
+function demoHint(s: UiState, words: CredentialWords, a: Actions): Part {
   if (!s.app) return nothing;
   return html`<aside class="hint" id="demo-hint">
     <strong>The Demo broker accepts these credentials</strong>
-    <div>Client ID: <code id="demo-client-id">${s.app.demo.client_id}</code></div>
-    <div>Client secret: <code id="demo-client-secret">${s.app.demo.client_secret}</code></div>
+    <div>${words.clientId}: <code id="demo-client-id">${s.app.demo.client_id}</code></div>
+    <div>${words.clientSecret}: <code id="demo-client-secret">${s.app.demo.client_secret}</code></div>
     <button class="link" id="fill-demo" @click=${() => a.dispatch({ type: "demoFilled" })}>Fill them in for me</button>
   </aside>`;
 }
 
-/** The four words a first-time user meets. */
-function glossary(): TemplateResult {
+/** The four words a first-time user meets, in the broker's words where it has its own ("App
+ *  Key (client ID)"). */
+function glossary(words: CredentialWords): TemplateResult {
+  const own: Record<string, string> = {
+    "Client ID": words.clientId,
+    "Client secret": words.clientSecret,
+    "Redirect URI": words.redirect,
+  };
+  const term = (t: string) => (own[t] && own[t] !== t ? `${own[t]} (${t})` : t);
   return html`<details class="glossary" id="glossary">
     <summary>What are these?</summary>
-    <dl>${GLOSSARY.map(([term, text]) => html`<dt>${term}</dt><dd>${text}</dd>`)}</dl>
+    <dl>${GLOSSARY.map(([t, text]) => html`<dt>${term(t)}</dt><dd>${text}</dd>`)}</dl>
   </details>`;
+}
+
+/** Before Connect with an HTTPS callback (Schwab): the certificate warning the browser will
+ *  show, and why it is safe to continue. */
+function certificateNotice(): TemplateResult {
+  return html`<aside class="caution" id="cert-notice">
+    <strong>${CERTIFICATE_NOTICE.title}</strong>
+    <p>${CERTIFICATE_NOTICE.text}</p>
+  </aside>`;
 }
 
 /** Where the OAuth application is created, opened by the backend in the system browser. */

@@ -1,11 +1,35 @@
-// Step 3: waiting for the browser (or for the broker to accept a pasted refresh token).
+// Step 3: waiting for the browser (or for the broker to accept a pasted refresh token); also
+// the wait of "Sign in again". With an HTTPS callback (Schwab) it explains the browser's
+// certificate warning and shows the certificate's fingerprint.
 import { html, nothing, type TemplateResult } from "lit-html";
 import type { Actions } from "../controller";
+import { CERTIFICATE_STEPS } from "../help";
 import { NO_BROWSER, type UiState, type WaitingScreen } from "../state";
-import { steps, textField } from "./widgets";
+import { type Part, steps, textField } from "./widgets";
+
+/** The certificate warning the browser shows for Keygrant's HTTPS callback: why, that it is
+ *  safe, how to go on, and the fingerprint to compare (selectable). */
+export function certificateHelp(fingerprint: string | null | undefined): Part {
+  if (!fingerprint) return nothing;
+  return html`<aside class="caution" id="cert-help">
+    <strong>Your browser will warn that the connection is not private. Here it is safe to continue.</strong>
+    <p>
+      After you approve, the broker sends your browser back to https://127.0.0.1, which is this computer. Keygrant
+      answers there with a certificate it made on this computer for this sign-in. No certificate authority signs such a
+      certificate, so the browser warns ("Your connection is not private", "Warning: Potential Security Risk Ahead").
+      Nothing leaves this computer. To continue:
+    </p>
+    <ul id="cert-steps">
+      ${CERTIFICATE_STEPS.map(([browser, step]) => html`<li><strong>${browser}:</strong> ${step}</li>`)}
+    </ul>
+    <p>To check it is Keygrant's certificate, open the warning's certificate details and compare the SHA-256 fingerprint with this one:</p>
+    <code id="cert-fingerprint" class="fingerprint">${fingerprint}</code>
+  </aside>`;
+}
 
 export function waitingView(s: UiState, redirectUri: string | undefined, a: Actions): TemplateResult {
-  if (s.form.mode === "grant") {
+  const renew = s.screen.name === "waiting" ? s.screen.renew : undefined;
+  if (s.form.mode === "grant" && !renew) {
     return html`<section class="card center" id="waiting">
       <div class="spinner"></div>
       <h1>Checking your refresh token…</h1>
@@ -19,21 +43,28 @@ export function waitingView(s: UiState, redirectUri: string | undefined, a: Acti
     ? html`<p class="muted small" id="redirect-sent">${deepLink ? "The broker sends you back to a keygrant:// link, which your system hands to Keygrant. " : ""}If the broker's page reports a redirect URI mismatch, register exactly <code>${redirectUri}</code> with your OAuth application, or enter the one you registered.</p>`
     : nothing;
   const cancel = html`<button id="cancel" @click=${() => void a.cancel()}>Cancel</button>`;
+  const cert = certificateHelp(w?.signIn?.certificate_fingerprint);
+  // "Sign in again" is no wizard step: it names the connection being renewed instead.
+  const top = renew
+    ? html`<p class="muted small" id="renewing">Signing in again to <strong>${renew.label}</strong>: its refresh token is replaced when you approve; its name and settings stay.</p>`
+    : steps(2);
   if (noBrowser && w) {
     return html`<section class="card center" id="waiting">
-      ${steps(2)}
+      ${top}
       <h1>Open this address in your browser</h1>
       <p id="no-browser">${NO_BROWSER}</p>
+      ${cert}
       ${fallback(w, a)}
       ${redirectHint}
       ${cancel}
     </section>`;
   }
   return html`<section class="card center" id="waiting">
-    ${steps(2)}
+    ${top}
     <div class="spinner"></div>
     <h1>Waiting for your browser…</h1>
     <p class="muted">Your web browser opened the broker's sign-in page. Approve Keygrant there; this window continues by itself.</p>
+    ${cert}
     ${redirectHint}
     ${
       w?.signIn

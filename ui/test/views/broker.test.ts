@@ -22,7 +22,16 @@ describe("broker choice", () => {
   it("opens on the broker choice with the Demo broker marked as the place to start", async () => {
     await start(FRESH);
     expect($("#wizard").textContent).toContain("Which broker");
-    expect(document.querySelectorAll(".brokers button").length).toBe(4);
+    // Every broker the backend offers (Schwab among them), any OAuth 2 provider, the Demo broker.
+    expect([...document.querySelectorAll(".brokers button")].map((b) => b.id)).toEqual([
+      "broker-tastytrade",
+      "broker-trade_station",
+      "broker-schwab",
+      "broker-custom",
+      "broker-demo",
+    ]);
+    expect($("#broker-schwab").textContent).toContain("Charles Schwab");
+    expect($("#broker-schwab").textContent).toContain("production only");
     expect($("#broker-demo").textContent).toContain("Start here");
     $("#broker-demo").click();
     expect($("#demo-client-id").textContent).toBe(DEMO.client_id);

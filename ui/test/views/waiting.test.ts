@@ -138,4 +138,46 @@ describe("waiting", () => {
     await flush();
     expect(document.querySelector("#waiting")).toBeNull();
   });
+
+  const FINGERPRINT = Array.from({ length: 32 }, (_, i) =>
+    (i * 7 + 16).toString(16).toUpperCase().padStart(2, "0"),
+  ).join(":");
+
+  it("with an HTTPS callback, explains the certificate warning and shows the fingerprint to compare", async () => {
+    await waitingForBrowser();
+    emitEvent("sign-in-waiting", {
+      authorize_url: ADDRESS,
+      browser_opened: true,
+      certificate_fingerprint: FINGERPRINT,
+    });
+    await flush();
+    const help = $("#cert-help").textContent ?? "";
+    expect(help).toContain("https://127.0.0.1");
+    expect(help).toContain("safe");
+    expect(help).toContain("certificate it made on this computer");
+    expect(help).toContain('"Advanced", then "Proceed to 127.0.0.1');
+    expect(help).toContain("Accept the Risk and Continue");
+    const fp = $("#cert-fingerprint");
+    expect(fp.textContent).toBe(FINGERPRINT);
+    expect(fp.tagName).toBe("CODE");
+    expect(fp.classList.contains("fingerprint")).toBe(true);
+    // The paste-the-address fallback stays.
+    expect($("#trouble #pasted-address")).toBeTruthy();
+  });
+
+  it("shows the certificate explanation with no browser too, and none for a plain-HTTP callback", async () => {
+    await waitingForBrowser();
+    emitEvent("sign-in-waiting", {
+      authorize_url: ADDRESS,
+      browser_opened: false,
+      certificate_fingerprint: FINGERPRINT,
+    });
+    await flush();
+    expect($("#no-browser")).toBeTruthy();
+    expect($("#cert-fingerprint").textContent).toBe(FINGERPRINT);
+    expect($("#pasted-address")).toBeTruthy();
+    emitEvent("sign-in-waiting", { authorize_url: ADDRESS, browser_opened: true, certificate_fingerprint: null });
+    await flush();
+    expect(document.querySelector("#cert-help")).toBeNull();
+  });
 });
