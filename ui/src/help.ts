@@ -56,6 +56,8 @@ export function choiceTitle(choice: Choice, brokers: readonly BrokerInfo[]): str
 /** A broker's own words for what the wizard asks for. */
 export interface CredentialWords {
   intro: string;
+  /** Before the address of the broker's page for applications. */
+  where: string;
   clientId: string;
   clientIdHelp: string;
   clientSecret: string;
@@ -66,6 +68,7 @@ export interface CredentialWords {
 
 const GENERIC_WORDS: CredentialWords = {
   intro: "Paste the client ID and client secret of your OAuth application. Spaces around them are removed for you.",
+  where: "Create the OAuth application, and register its redirect URI, at",
   clientId: "Client ID",
   clientIdHelp: "The public identifier of your OAuth application.",
   clientSecret: "Client secret",
@@ -80,6 +83,7 @@ const GENERIC_WORDS: CredentialWords = {
 export const SCHWAB_WORDS: CredentialWords = {
   intro:
     "Paste your app's App Key and Secret from the Schwab Developer Portal (Dashboard > View Details). Spaces around them are removed for you.",
+  where: "Create the app, with its Callback URL exactly as you enter it below, at",
   clientId: "App Key",
   clientIdHelp: "Your app's App Key, letters and digits, from the Schwab Developer Portal.",
   clientSecret: "Secret",

@@ -51,7 +51,7 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
     <p class="muted" id="intro">${words.intro}</p>
     ${isDemo ? demoHint(s, words, a) : nothing}
     ${glossary(words)}
-    ${!isDemo && info ? where(info, a) : nothing}
+    ${!isDemo && info ? where(info, words, a) : nothing}
     ${general ? html`<p class="error banner" id="banner">${general.message}</p>` : nothing}
     ${isCustom ? customProviderView(f.custom, error, a) : nothing}
     ${
@@ -197,9 +197,9 @@ function certificateNotice(): TemplateResult {
 }
 
 /** Where the OAuth application is created, opened by the backend in the system browser. */
-function where(info: BrokerInfo, a: Actions): TemplateResult {
+function where(info: BrokerInfo, words: CredentialWords, a: Actions): TemplateResult {
   return html`<p class="muted small" id="where">
-    Create the OAuth application, and register its redirect URI, at <code>${info.app_settings_url}</code>.
+    ${words.where} <code>${info.app_settings_url}</code>.
     <button class="link" id="open-settings" @click=${() => void a.openAppSettings()}>Open it in your browser</button>
   </p>`;
 }
