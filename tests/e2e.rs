@@ -901,3 +901,374 @@ fn a_second_launch_with_a_link_hands_it_to_the_running_app() {
     assert!(log.contains("no sign-in is waiting"), "{log}");
     assert!(alive, "the running app keeps running");
 }
+
+/// A decimal as text without its money dressing: "+$1,234.50" -> "1234.5", "−$3" -> "-3".
+fn plain_number(shown: &str) -> String {
+    let s: String = shown
+        .trim()
+        .replace('\u{2212}', "-")
+        .chars()
+        .filter(|c| !matches!(c, '+' | '$' | ','))
+        .collect();
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// The Demo broker's Schwab answer for every account with positions, numbers kept as their
+/// JSON text, read with a refresh token of the app's connection (the Demo's refresh tokens do
+/// not rotate unless told to).
+async fn schwab_raw_accounts(base: &url::Url, refresh_token: &str) -> serde_json::Value {
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(base.join("schwab/v1/oauth/token").unwrap())
+        .basic_auth(
+            keygrant_demo::DEMO_CLIENT_ID,
+            Some(keygrant_demo::DEMO_CLIENT_SECRET),
+        )
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = token["access_token"].as_str().unwrap();
+    let raw = http
+        .get(
+            base.join("schwab/trader/v1/accounts?fields=positions")
+                .unwrap(),
+        )
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    serde_json::from_str(&keygrant_core::brokers::schwab::numbers_as_text(&raw)).unwrap()
+}
+
+/// Whether the Demo broker still takes `refresh_token`.
+async fn demo_accepts_refresh(base: &url::Url, refresh_token: &str) -> bool {
+    reqwest::Client::new()
+        .post(base.join("schwab/v1/oauth/token").unwrap())
+        .basic_auth(
+            keygrant_demo::DEMO_CLIENT_ID,
+            Some(keygrant_demo::DEMO_CLIENT_SECRET),
+        )
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success()
+}
+
+/// Another tool signing in with the same App Key (as schwab-py would): a sign-in at the Demo
+/// broker's Schwab dialect outside Keygrant, approved by the scripted browser and exchanged
+/// here. Schwab then refuses the refresh token of the earlier sign-in.
+async fn sign_in_elsewhere(base: &url::Url) {
+    let redirect = "https://127.0.0.1:9/callback";
+    let mut authorize = base.join("schwab/v1/oauth/authorize").unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", keygrant_demo::DEMO_CLIENT_ID)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("state", "another-tool");
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py"))
+        .arg("--print-redirect")
+        .arg(authorize.as_str())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let back = url::Url::parse(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    let code = back
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code in the redirect");
+    let status = reqwest::Client::new()
+        .post(base.join("schwab/v1/oauth/token").unwrap())
+        .basic_auth(
+            keygrant_demo::DEMO_CLIENT_ID,
+            Some(keygrant_demo::DEMO_CLIENT_SECRET),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "the other tool's sign-in: {status}");
+}
+
+/// Charles Schwab through the Demo broker's Schwab dialect, in the real window: Schwab's words
+/// in the wizard, the HTTPS callback with the certificate's fingerprint on the waiting screen
+/// (the scripted browser accepts the self-signed certificate, as a user clicking through the
+/// warning does, and logs the fingerprint it saw), the three accounts with figures that match
+/// the Demo's own JSON, the 7 days on the token card, "Sign in again" renewing the grant in
+/// place, and a grant replaced by a sign-in elsewhere renewed from the dashboard in one click.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
+async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
+    let run = Run::new(&run_name("schwab"));
+    // The Demo broker runs here, so the test can read its answers and move its clock; the app
+    // uses it as it would `keygrant demo-broker` (KEYGRANT_DEMO_BROKER).
+    let demo = keygrant_demo::DemoBroker::start(0).await.unwrap();
+    let base = demo.base_url();
+    // A browser that takes a few seconds, like a person, so the waiting screen can be seen.
+    let browser = format!(
+        "python3 {} --delay 4 --log {} %s",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/browser/approve.py")
+            .display(),
+        run.browser_log.display(),
+    );
+    let driver = run.driver_with_env(&browser, &[("KEYGRANT_DEMO_BROKER", base.as_str())]);
+    let c = run.open(&driver).await;
+
+    // The Schwab card: Schwab's words, the callback as most apps register it, no scopes, and
+    // the certificate notice before Connect.
+    click(&c, "#broker-schwab").await;
+    assert_eq!(text(&c, "label[for=client-id] .label").await, "App Key");
+    assert_eq!(text(&c, "label[for=client-secret] .label").await, "Secret");
+    assert_eq!(
+        text(&c, "label[for=redirect-uri] .label").await,
+        "Callback URL"
+    );
+    let callback = wait_for(&c, "#redirect-uri").await;
+    assert_eq!(
+        callback.prop("value").await.unwrap().as_deref(),
+        Some("https://127.0.0.1:8182")
+    );
+    assert!(text(&c, "#redirect-uri-help")
+        .await
+        .contains("Ready For Use"));
+    assert!(c.find(Locator::Css("#scopes")).await.is_err(), "no scopes");
+    assert!(text(&c, "#cert-notice").await.contains("safe to continue"));
+    run.shot(&c, "01-schwab-form").await;
+    c.execute(
+        "document.querySelector('#cert-notice').scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await
+    .unwrap();
+    run.shot(&c, "01b-schwab-callback-and-certificate-notice").await;
+
+    // Schwab → Demo broker: paste the credentials the wizard shows.
+    click(&c, "#environment-demo").await;
+    let key = text(&c, "#demo-client-id").await;
+    let secret = text(&c, "#demo-client-secret").await;
+    assert_eq!(key, keygrant_demo::DEMO_CLIENT_ID);
+    wait_for(&c, "#client-id")
+        .await
+        .send_keys(&key)
+        .await
+        .unwrap();
+    wait_for(&c, "#client-secret")
+        .await
+        .send_keys(&secret)
+        .await
+        .unwrap();
+    run.shot(&c, "02-schwab-demo-credentials").await;
+    click(&c, "#connect").await;
+
+    // Waiting: the certificate warning explained, the fingerprint to compare.
+    let fingerprint = text(&c, "#cert-fingerprint").await;
+    assert_eq!(fingerprint.len(), 32 * 3 - 1, "{fingerprint}");
+    assert!(text(&c, "#cert-help")
+        .await
+        .contains("Accept the Risk and Continue"));
+    run.shot(&c, "03-waiting-with-certificate").await;
+
+    // The browser approved and came back over HTTPS: the three Schwab accounts.
+    let rows = account_rows(&c).await;
+    let firsts: Vec<Vec<String>> = rows.iter().map(|r| r[..4].to_vec()).collect();
+    assert_eq!(
+        firsts,
+        vec![
+            vec!["28764512", "Swing Trading", "MARGIN", "Margin"],
+            vec!["28767933", "Roth IRA", "CASH", "Cash"],
+            vec!["28761170", "—", "MARGIN", "Margin"],
+        ]
+    );
+    let browser_log = std::fs::read_to_string(&run.browser_log).unwrap();
+    assert!(
+        browser_log.contains(&format!("(SHA-256 {fingerprint})")),
+        "the browser met the certificate the page showed: {browser_log}"
+    );
+    assert!(browser_log.contains("/callback 200"), "{browser_log}");
+    assert_eq!(
+        text(&c, "#sign-in-expiry-text").await,
+        "Sign-in expires in 7 days"
+    );
+    assert!(text(&c, "#token-card").await.contains("Sign in again"));
+    run.shot(&c, "04-schwab-accounts-and-token").await;
+
+    // Figures as the Demo's own JSON has them: the liquidation value, a position's P/L.
+    click(&c, "#toggle-28764512").await;
+    let liquidation = text(&c, "#detail-28764512 dd[data-key='net_liquidating_value']").await;
+    let first_row = "#detail-28764512 .positions tbody tr:first-child td";
+    wait_for(&c, first_row).await;
+    let cells = {
+        let mut cells = Vec::new();
+        for td in c.find_all(Locator::Css(first_row)).await.unwrap() {
+            cells.push(td.text().await.unwrap());
+        }
+        cells
+    };
+    let id = run.profile_id();
+    let first_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token saved");
+    let raw = schwab_raw_accounts(&base, first_token.expose()).await;
+    let account = raw
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["securitiesAccount"])
+        .find(|a| a["accountNumber"] == "28764512")
+        .unwrap();
+    assert!(liquidation.starts_with('$'), "{liquidation}");
+    assert_eq!(
+        plain_number(&liquidation),
+        plain_number(
+            account["currentBalances"]["liquidationValue"]
+                .as_str()
+                .unwrap()
+        ),
+        "the liquidation value shown is the Demo's"
+    );
+    let position = account["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["instrument"]["symbol"] == cells[0].as_str())
+        .unwrap_or_else(|| panic!("{} in the Demo's positions", cells[0]));
+    let pl = if position["shortQuantity"] != "0" {
+        &position["shortOpenProfitLoss"]
+    } else {
+        &position["longOpenProfitLoss"]
+    };
+    // "▲ +$762.00": an arrow and a sign, so a gain or loss reads without colour.
+    let shown_pl = cells[7]
+        .split_whitespace()
+        .find(|w| w.starts_with('+') || w.starts_with('\u{2212}'))
+        .unwrap_or_else(|| panic!("a signed P/L: {}", cells[7]));
+    assert_eq!(plain_number(shown_pl), plain_number(pl.as_str().unwrap()));
+    c.execute(
+        "document.querySelector('#detail-28764512').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    run.shot(&c, "05-schwab-position-pl").await;
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+
+    // A name of the user's own, then Sign in again: the same connection, renewed.
+    click(&c, "#rename").await;
+    let field = wait_for(&c, "#rename-input").await;
+    field.clear().await.unwrap();
+    field.send_keys("Schwab weekly").await.unwrap();
+    click(&c, "#rename-save").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//strong[@id='profile-label' and text()='Schwab weekly']",
+        ))
+        .await
+        .expect("renamed");
+    let profiles_path = run.config.path().join("app.keygrant.desktop/profiles.json");
+    let signed_in = |path: &Path| -> (usize, u64) {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let all = json["profiles"].as_array().unwrap();
+        (all.len(), all[0]["signed_in_at"].as_u64().unwrap())
+    };
+    let (_, first_sign_in) = signed_in(&profiles_path);
+    click(&c, "#sign-in-again").await;
+    assert!(text(&c, "#renewing").await.contains("Schwab weekly"));
+    let second_fingerprint = text(&c, "#cert-fingerprint").await;
+    run.shot(&c, "06-signing-in-again").await;
+    assert!(text(&c, "#note").await.contains("Signed in again"));
+    assert_eq!(text(&c, "#profile-label").await, "Schwab weekly");
+    assert_eq!(account_rows(&c).await.len(), 3, "the accounts load again");
+    assert_eq!(run.profile_id(), id, "the same connection");
+    let (count, second_sign_in) = signed_in(&profiles_path);
+    assert_eq!(count, 1, "renewed in place, not added");
+    assert!(second_sign_in >= first_sign_in);
+    let second_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token saved");
+    assert_ne!(second_token.expose(), first_token.expose(), "a new grant");
+    assert!(
+        !demo_accepts_refresh(&base, first_token.expose()).await,
+        "the new sign-in replaced the old grant"
+    );
+    let browser_log = std::fs::read_to_string(&run.browser_log).unwrap();
+    assert!(
+        browser_log.contains(&format!("(SHA-256 {second_fingerprint})")),
+        "{browser_log}"
+    );
+    assert_eq!(
+        browser_log
+            .matches("authorize page 200 /schwab/v1/oauth/authorize")
+            .count(),
+        2,
+        "{browser_log}"
+    );
+    run.shot(&c, "07-signed-in-again").await;
+
+    // Another tool signs in with the same App Key: Schwab refuses this connection's refresh
+    // token. Once its access token is over (the Demo's clock moves 31 minutes), the dashboard
+    // says why and offers Sign in again, which fixes it in one click.
+    sign_in_elsewhere(&base).await;
+    demo.advance_clock(Duration::from_secs(31 * 60));
+    click(&c, "#refresh").await;
+    let refused = text(&c, "#accounts-error").await;
+    assert!(refused.contains("newer sign-in"), "{refused}");
+    assert!(c
+        .find(Locator::Css("#accounts-sign-in-again"))
+        .await
+        .is_ok());
+    c.execute(
+        "document.querySelector('#accounts-error').scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await
+    .unwrap();
+    run.shot(&c, "08-grant-replaced-elsewhere").await;
+    click(&c, "#accounts-sign-in-again").await;
+    wait_for(&c, "#renewing").await;
+    assert!(text(&c, "#note").await.contains("Signed in again"));
+    assert_eq!(account_rows(&c).await.len(), 3);
+    assert!(c.find(Locator::Css("#accounts-error")).await.is_err());
+    assert_eq!(text(&c, "#profile-label").await, "Schwab weekly");
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    run.shot(&c, "09-renewed-from-the-dashboard").await;
+    let third_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token saved");
+
+    disconnect_in_window(&c).await;
+    close(c).await;
+    drop(driver);
+    assert!(keyring(&Vault::refresh_token_key(&id)).is_none());
+    let log = std::fs::read_to_string(&run.log).unwrap();
+    for token in [&first_token, &second_token, &third_token] {
+        assert!(!log.contains(token.expose()), "refresh token in the log");
+    }
+    assert!(!log.contains(&secret), "client secret in the log");
+}
