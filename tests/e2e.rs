@@ -1071,7 +1071,8 @@ async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
     )
     .await
     .unwrap();
-    run.shot(&c, "01b-schwab-callback-and-certificate-notice").await;
+    run.shot(&c, "01b-schwab-callback-and-certificate-notice")
+        .await;
 
     // Schwab → Demo broker: paste the credentials the wizard shows.
     click(&c, "#environment-demo").await;
