@@ -1273,3 +1273,98 @@ async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
     }
     assert!(!log.contains(&secret), "client secret in the log");
 }
+
+/// The desktop reminders of a Schwab sign-in, in the real binary: one connection within its
+/// last day and one past its 7 days get one notification each ("sign in again within a day",
+/// "sign-in expired"), sent on the session bus as `org.freedesktop.Notifications.Notify`
+/// (watched here with dbus-monitor). This desktop has no notification service: the app only
+/// logs that and keeps running. Driven without WebDriver, as the deep-link test is.
+#[test]
+#[ignore = "needs the built app, a display and a D-Bus session: run by scripts/test.sh"]
+fn a_schwab_sign_in_about_to_end_is_a_desktop_notification() {
+    use keygrant_core::brokers::{BrokerKind, Environment};
+    use keygrant_core::profiles::{Profile, ProfileStore};
+    let run = Run::new(&run_name("reminders"));
+    let now = keygrant_core::expiry::now_unix();
+    let store = ProfileStore::new(&run.config.path().join(keygrant::IDENTIFIER));
+    for (id, label, signed_in_at) in [
+        ("soon", "Schwab soon", now - 7 * 86_400 + 2 * 3600),
+        ("over", "Schwab over", now - 8 * 86_400),
+        ("fresh", "Schwab fresh", now - 3600),
+    ] {
+        store
+            .add(&Profile {
+                id: id.into(),
+                broker: BrokerKind::Schwab,
+                environment: Environment::Production,
+                client_id: "A".repeat(32),
+                scopes: vec![],
+                label: label.into(),
+                redirect_uri: Some("https://127.0.0.1:8182".into()),
+                custom: None,
+                signed_in_at: Some(signed_in_at),
+            })
+            .unwrap();
+    }
+    struct KillOnDrop(Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let bus_log = run.out.join("dbus-monitor.log");
+    let _monitor = KillOnDrop(
+        Command::new("dbus-monitor")
+            .args([
+                "--session",
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(Stdio::from(std::fs::File::create(&bus_log).unwrap()))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor"),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let log = std::fs::File::create(&run.log).unwrap();
+    let mut app = KillOnDrop(
+        Command::new(&run.app)
+            .env("XDG_CONFIG_HOME", run.config.path())
+            .env("RUST_LOG", "keygrant=info")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap(),
+    );
+    let sent = |needle: &str| {
+        std::fs::read_to_string(&bus_log)
+            .unwrap_or_default()
+            .contains(needle)
+    };
+    let both = (0..150).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        sent("Schwab soon: sign in again within a day") && sent("Schwab over: sign-in expired")
+    });
+    // Some more time: nothing is sent twice, and the app is still running.
+    std::thread::sleep(Duration::from_secs(2));
+    let alive = app.0.try_wait().unwrap().is_none();
+    drop(app);
+    let log = std::fs::read_to_string(&run.log).unwrap();
+    let bus = std::fs::read_to_string(&bus_log).unwrap();
+    assert!(
+        both,
+        "both reminders went out as notifications: {bus}\n{log}"
+    );
+    assert_eq!(bus.matches("Schwab soon:").count(), 1, "{bus}");
+    assert_eq!(bus.matches("Schwab over:").count(), 1, "{bus}");
+    assert!(!bus.contains("Schwab fresh"), "{bus}");
+    assert!(
+        bus.contains("Sign in again"),
+        "the text says what to do: {bus}"
+    );
+    assert_eq!(log.matches("sign-in reminder due").count(), 2, "{log}");
+    assert!(
+        alive,
+        "no notification service: the app only logs and keeps running\n{log}"
+    );
+}
