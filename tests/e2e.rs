@@ -1263,6 +1263,30 @@ async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
     run.shot(&c, "09-renewed-from-the-dashboard").await;
     let third_token = keyring(&Vault::refresh_token_key(&id)).expect("refresh token saved");
 
+    // Three hours before the 7 days are over (the sign-in time moved back in profiles.json):
+    // the token card warns in words, and the desktop reminder is due.
+    close(c).await;
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&profiles_path).unwrap()).unwrap();
+    let ends_in_3h = keygrant_core::expiry::now_unix() - 7 * 86_400 + 3 * 3600;
+    file["profiles"][0]["signed_in_at"] = json!(ends_in_3h);
+    std::fs::write(&profiles_path, serde_json::to_vec(&file).unwrap()).unwrap();
+    let c = run.open(&driver).await;
+    let warning = text(&c, "#sign-in-row.warning #sign-in-expiry").await;
+    assert!(
+        warning.starts_with("Warning: Sign-in expires in 3 hours"),
+        "{warning}"
+    );
+    assert_eq!(account_rows(&c).await.len(), 3);
+    run.shot(&c, "10-sign-in-ending-warning").await;
+    let reminded = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::read_to_string(&run.log)
+            .unwrap_or_default()
+            .contains("sign-in reminder due")
+    });
+    assert!(reminded, "the reminder a day before is due");
+
     disconnect_in_window(&c).await;
     close(c).await;
     drop(driver);
