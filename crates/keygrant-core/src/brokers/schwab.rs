@@ -572,14 +572,14 @@ pub fn check_app_key(app_key: &str, secret: &str) -> Result<()> {
     if !app_key.chars().all(|c| c.is_ascii_alphanumeric()) {
         return bad(
             "client_id",
-            "A Schwab App Key is letters and digits only. Copy it again from your app's page in              the Schwab Developer Portal (Dashboard > View Details)."
+            "A Schwab App Key is letters and digits only. Copy it again from your app's page in the Schwab Developer Portal (Dashboard > View Details)."
                 .into(),
         );
     }
     if !secret.chars().all(|c| c.is_ascii_alphanumeric()) {
         return bad(
             "client_secret",
-            "A Schwab Secret is letters and digits only. Copy it again from your app's page in              the Schwab Developer Portal."
+            "A Schwab Secret is letters and digits only. Copy it again from your app's page in the Schwab Developer Portal."
                 .into(),
         );
     }
@@ -587,7 +587,7 @@ pub fn check_app_key(app_key: &str, secret: &str) -> Result<()> {
         return bad(
             "client_id",
             format!(
-                "These look swapped: the App Key has {} characters, like a Secret, and the                  Secret {}, like an App Key. Put the App Key in the first field.",
+                "These look swapped: the App Key has {} characters, like a Secret, and the Secret {}, like an App Key. Put the App Key in the first field.",
                 app_key.len(),
                 secret.len()
             ),
@@ -892,6 +892,15 @@ mod tests {
         assert!(check_app_key(&"K".repeat(48), &"s".repeat(64)).is_ok());
         // An unknown length is accepted (Schwab changed them once).
         assert!(check_app_key(&"K".repeat(40), &"s".repeat(20)).is_ok());
+        // Messages read as one sentence each (no stray runs of spaces from line breaks).
+        for (k, sec) in [
+            ("abc-def", secret16.as_str()),
+            (key32.as_str(), "s3cr3t!"),
+            (secret16.as_str(), key32.as_str()),
+        ] {
+            let m = check_app_key(k, sec).unwrap_err().message;
+            assert!(!m.contains("  "), "{m}");
+        }
         let e = check_app_key(&secret16, &key32).unwrap_err();
         assert!(e.message.contains("swapped"), "{}", e.message);
         assert_eq!(e.field.as_deref(), Some("client_id"));
