@@ -285,12 +285,17 @@ fn multiplier(asset_type: &str) -> Option<Decimal> {
     }
 }
 
+/// The `price_kind` of a Schwab position's price, which Keygrant derives from Schwab's
+/// market value because Schwab sends none.
+pub const PRICE_KIND: &str = "market value ÷ quantity";
+
 /// One Schwab position in the neutral model: quantity `longQuantity` − `shortQuantity`
 /// (unsigned, with the direction), `averagePrice` (per share; `averageLongPrice` or
 /// `averageShortPrice` when absent), and Schwab's own figures unchanged: `marketValue`,
 /// `longOpenProfitLoss` / `shortOpenProfitLoss` as the unrealized P/L and
-/// `currentDayProfitLoss` as the day P/L. Schwab sends no price per unit, so a figure it
-/// leaves out cannot be computed and the cell says why.
+/// `currentDayProfitLoss` as the day P/L. Schwab sends no price per unit: the price shown is
+/// derived from its market value ([`PRICE_KIND`]); a figure Schwab leaves out is computed from
+/// that price where it can be, else the cell says why.
 fn position(p: &Value) -> Result<Position> {
     let dec = |k: &str| p.get(k).and_then(portfolio::decimal);
     let instrument = p.get("instrument");
@@ -331,16 +336,25 @@ fn position(p: &Value) -> Result<Position> {
     };
     let market_value = dec("marketValue");
     let unknown = known.is_none() && (market_value.is_none() || pl.is_none());
+    // Schwab sends no price; the one its market value used is |value| ÷ (quantity ×
+    // multiplier), exact to 4 places of the division.
+    let price = match (market_value, known) {
+        (Some(v), Some(m)) if !net.is_zero() => v
+            .abs()
+            .checked_div(net.abs() * m)
+            .map(|p| p.round_dp(4).normalize()),
+        _ => None,
+    };
     Ok(Position {
         symbol: text("symbol"),
         instrument_type: asset_type,
         quantity: net.abs(),
         direction,
         average_price: average,
-        mark: None,
+        mark: price,
         market_value,
         multiplier: known.unwrap_or(Decimal::ONE),
-        price_kind: None,
+        price_kind: price.map(|_| PRICE_KIND.to_string()),
         market_value_source: None,
         unrealized_pl: pl,
         unrealized_pl_percent: None,
@@ -392,6 +406,19 @@ fn details_of(v: &Value, number: &str) -> Result<(Balances, Vec<Position>)> {
         .flatten()
         .map(position)
         .collect::<Result<Vec<_>>>()?;
+    let mut balances = balances;
+    // Schwab reports today's P/L per position only: the account's is their sum, shown when
+    // every position reports one.
+    let day: Option<Decimal> = positions
+        .iter()
+        .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.day_pl?));
+    if let (Some(day), false) = (day, positions.is_empty()) {
+        balances.lines.push(portfolio::BalanceLine {
+            key: BalanceKey::DayProfitLoss,
+            label: "Day P/L (sum of positions)".into(),
+            value: day,
+        });
+    }
     Ok((balances, positions))
 }
 
@@ -828,6 +855,12 @@ mod tests {
         assert_eq!(p[3].market_value, Some(d("0.30000000000000004")));
         assert_eq!(p[3].unrealized_pl, Some(d("0.1")));
         assert_eq!(p[3].average_price, Some(d("100.07")));
+        // The price Schwab's value used: 19012.1 ÷ 100, and 560 ÷ (2 × 100) for the option.
+        assert_eq!(p[0].mark, Some(d("190.121")));
+        assert_eq!(p[0].price_kind.as_deref(), Some(PRICE_KIND));
+        assert_eq!(p[2].mark, Some(d("2.8")));
+        // Today's P/L of the account: the positions' sum (-12.3 + 3.1 + 15 + missing = none).
+        assert_eq!(b.get(BalanceKey::DayProfitLoss), None);
 
         let e = parse_details(body, "999").unwrap_err();
         assert!(e.message.contains("999"), "{}", e.message);
@@ -851,6 +884,20 @@ mod tests {
                 .label,
             "Cash available for trading"
         );
+    }
+
+    #[test]
+    fn the_account_day_pl_is_the_sum_of_its_positions_when_each_reports_one() {
+        let body = r#"{"securitiesAccount":{"type":"MARGIN","accountNumber":"1","positions":[
+          {"longQuantity":3,"shortQuantity":0,"currentDayProfitLoss":36.840000000001,"marketValue":30,
+           "instrument":{"assetType":"EQUITY","symbol":"A"}},
+          {"longQuantity":0,"shortQuantity":1,"currentDayProfitLoss":-0.84,"marketValue":-7.5,
+           "instrument":{"assetType":"EQUITY","symbol":"B"}}],
+          "currentBalances":{"liquidationValue":100}}}"#;
+        let (b, p) = parse_details(body, "1").unwrap();
+        assert_eq!(b.get(BalanceKey::DayProfitLoss), Some(d("36.000000000001")));
+        assert_eq!(b.lines.last().unwrap().label, "Day P/L (sum of positions)");
+        assert_eq!((p[0].mark, p[1].mark), (Some(d("10")), Some(d("7.5"))));
     }
 
     #[test]
