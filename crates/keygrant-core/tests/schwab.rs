@@ -29,11 +29,12 @@ struct World {
     prod: DemoBroker,
     dir: tempfile::TempDir,
     vault: Vault,
+    store: std::sync::Arc<RecordingStore>,
 }
 
 impl World {
     async fn new() -> World {
-        let (vault, _) = memory();
+        let (vault, store) = memory();
         World {
             demo: DemoBroker::start(0).await.unwrap(),
             prod: DemoBroker::start_with(
@@ -48,6 +49,7 @@ impl World {
             .unwrap(),
             dir: tempfile::tempdir().unwrap(),
             vault,
+            store,
         }
     }
 
@@ -437,5 +439,34 @@ async fn the_pasted_schwab_address_with_its_encoded_at_finishes_the_sign_in() {
     core.finish_sign_in(&ended_on).unwrap();
     let view = connecting.await.unwrap().expect("signed in");
     assert_eq!(view.broker, BrokerKind::Schwab);
+    assert_eq!(core.accounts().await.unwrap().len(), 3);
+}
+
+/// The refresh token deleted from the keyring (or another keyring in use): the window still
+/// draws, the dashboard says what happened, and Sign in again restores the connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refresh_token_missing_from_the_keyring_is_recovered_by_signing_in_again() {
+    use keygrant_core::vault::SecretStore;
+    let w = World::new().await;
+    let first = demo_sign_in(&w.core()).await;
+    w.store
+        .delete(&Vault::refresh_token_key(&first.id))
+        .unwrap();
+    let core = w.core();
+    let state = core.state().await.expect("the window can draw");
+    assert_eq!(state.profile.as_ref().unwrap().id, first.id);
+    let e = core.accounts().await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidGrant);
+    assert!(
+        e.message.contains("missing from the system keyring")
+            && e.message.contains("Sign in again"),
+        "{}",
+        e.message
+    );
+    let renewed = core
+        .sign_in_again(scripted_browser("approve"))
+        .await
+        .unwrap();
+    assert_eq!(renewed.id, first.id);
     assert_eq!(core.accounts().await.unwrap().len(), 3);
 }

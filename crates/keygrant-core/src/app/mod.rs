@@ -283,12 +283,20 @@ impl Core {
         }
     }
 
+    /// The profile as the window shows it. A refresh token the keyring cannot give (deleted
+    /// there, another keyring, locked) does not stop the window from drawing: the view is
+    /// returned with an empty mask, and the dashboard's own calls report the problem next to
+    /// Disconnect and Sign in again.
     async fn view(&self, profile: &Profile) -> Result<ProfileView> {
         let session = self.sessions.read().await.get(&profile.id).cloned();
         let (rt, status) = match &session {
-            Some(s) => (s.newest_refresh_token()?, s.status()),
-            None => (self.vault.refresh_token(&profile.id)?, Default::default()),
+            Some(s) => (s.newest_refresh_token(), s.status()),
+            None => (self.vault.refresh_token(&profile.id), Default::default()),
         };
+        let rt = rt.unwrap_or_else(|e| {
+            tracing::warn!(profile = %profile.id, kind = ?e.kind, "the refresh token could not be read for the view");
+            RefreshToken::new("")
+        });
         Ok(view_of(profile, &rt, status))
     }
 

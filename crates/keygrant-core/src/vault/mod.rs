@@ -299,10 +299,20 @@ impl Vault {
             .map(ClientSecret::new)
     }
 
-    /// Profile `profile_id`'s refresh token. Errors as [`Vault::client_secret`].
+    /// Profile `profile_id`'s refresh token. Errors: [`ErrorKind::Keyring`];
+    /// [`ErrorKind::InvalidGrant`] when it is missing from the keyring (Sign in again fixes it).
     pub fn refresh_token(&self, profile_id: &str) -> Result<RefreshToken> {
-        self.require(&Self::refresh_token_key(profile_id), "refresh token")
-            .map(RefreshToken::new)
+        match self.store.get(&Self::refresh_token_key(profile_id))? {
+            Some(t) => Ok(RefreshToken::new(t)),
+            // The grant is gone but the connection's settings and client secret may not be:
+            // a new sign-in (Sign in again) restores it, as for a refused grant.
+            None => Err(AppError::new(
+                ErrorKind::InvalidGrant,
+                "The saved refresh token is missing from the system keyring (it was deleted \
+                 there, or this is another keyring). Press Sign in again to get a new one, or \
+                 Disconnect and connect again.",
+            )),
+        }
     }
 
     /// Stores profile `profile_id`'s client secret alone (a new profile whose rotated refresh
