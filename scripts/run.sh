@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH" NO_AT_BRIDGE=1
 npx tauri build --no-bundle
-app="$PWD/target/release/keygrant"
+app="${CARGO_TARGET_DIR:-$PWD/target}/release/keygrant"
 
 # Without a desktop session (a server, a container), give the app what a desktop has: a
 # D-Bus session with a Secret Service keyring kept in your data folder, and a virtual display.

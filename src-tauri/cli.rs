@@ -245,13 +245,11 @@ async fn status(core: &Core, name: Option<&str>) -> keygrant_core::error::Result
     let sign_in = keygrant_core::expiry::expires_at(p)
         .map(|at| {
             let left = at.saturating_sub(now());
+            let when = keygrant_core::expiry::remaining(left);
             if left >= 86_400 {
-                format!("; sign-in expires in {} days", left / 86_400)
+                format!("; sign-in expires in {when}")
             } else {
-                format!(
-                    "; sign-in expires in {}: run Sign in again in Keygrant",
-                    keygrant_core::doctor::hours(left)
-                )
+                format!("; sign-in expires in {when}: press Sign in again in Keygrant")
             }
         })
         .unwrap_or_default();

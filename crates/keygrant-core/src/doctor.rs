@@ -432,7 +432,7 @@ pub fn refresh_checks(
         ErrorKind::InvalidGrant => (
             Check::new("client_secret", SECRET, Verdict::Pass, "The broker did not refuse the client secret."),
             Check::new("refresh_token", TOKEN, Verdict::Fail, format!("The broker refused the refresh token (invalid_grant). {}", e.message))
-                .fix("Disconnect and connect again (or create a new grant and paste it) to get a new refresh token."),
+                .fix("Press Sign in again in Keygrant (or disconnect and connect again, or paste a new grant) to get a new refresh token."),
         ),
         ErrorKind::Temporary | ErrorKind::Network | ErrorKind::RateLimited => {
             let warn = |id: &str, name: &str| {
@@ -668,12 +668,6 @@ pub fn scopes_check(
 
 const KEYRING: &str = "Keyring readable and writable";
 
-/// "1 hour", "5 hours": `secs` rounded up to hours.
-pub fn hours(secs: u64) -> String {
-    let h = secs.div_ceil(3600);
-    format!("{h} hour{}", if h == 1 { "" } else { "s" })
-}
-
 /// For a broker whose grants end a fixed time after the browser sign-in (Schwab's 7 days,
 /// docs/brokers.md#schwab-oauth): how long `profile`'s grant has left at `now` (Unix seconds).
 /// Fail when it has ended, warn in its last day or when the sign-in time is unknown (a pasted
@@ -713,7 +707,7 @@ pub fn sign_in_check(profile: &crate::profiles::Profile, now: u64) -> Option<Che
             "sign_in",
             name,
             Verdict::Warn,
-            format!("The sign-in expires in {}.", hours(left)),
+            format!("The sign-in expires in {}.", crate::expiry::remaining(left)),
         )
         .fix("Press Sign in again in Keygrant before it expires.")
     } else {
@@ -721,7 +715,7 @@ pub fn sign_in_check(profile: &crate::profiles::Profile, now: u64) -> Option<Che
             "sign_in",
             name,
             Verdict::Pass,
-            format!("The sign-in expires in {} days.", left / 86_400),
+            format!("The sign-in expires in {}.", crate::expiry::remaining(left)),
         )
     })
 }

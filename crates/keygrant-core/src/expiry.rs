@@ -90,32 +90,37 @@ pub fn explain_refusal(profile: &Profile, err: AppError, now: u64) -> AppError {
     let message = if now >= end {
         format!(
             "The sign-in expired: {broker} ends refresh tokens {days} days after the browser \
-             sign-in, and this one's ended {} ago. Press Sign in again to renew it; the \
-             connection keeps its name and settings.",
-            ago(now - end)
+             sign-in, and this one's ended {} ago. Press Sign in again in Keygrant to renew it; \
+             the connection keeps its name and settings.",
+            remaining(now - end)
         )
     } else {
         format!(
             "{broker} no longer accepts this refresh token although its {days} days are not over \
              ({} left): a newer sign-in with the same App Key (in Keygrant, schwab-py, \
              Schwabdev or another tool) replaced it, or access was revoked. Press Sign in again \
-             to renew it here; the connection keeps its name and settings.",
-            ago(end - now)
+             in Keygrant to renew it; the connection keeps its name and settings.",
+            remaining(end - now)
         )
     };
     AppError { message, ..err }
 }
 
-/// "3 days", "5 hours", "12 minutes".
-fn ago(secs: u64) -> String {
-    let (n, unit) = if secs >= 86_400 {
-        (secs / 86_400, "day")
-    } else if secs >= 3600 {
-        (secs / 3600, "hour")
+/// A span as people say it, the same way everywhere (window, command line, doctor):
+/// "6 days 23 hours", "2 days", "5 hours", "12 minutes" (rounded down to the hour past a day,
+/// up to the minute below an hour).
+pub fn remaining(secs: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let (days, hours) = (secs / 86_400, (secs % 86_400) / 3600);
+    if days > 0 && hours > 0 {
+        format!("{} {}", plural(days, "day"), plural(hours, "hour"))
+    } else if days > 0 {
+        plural(days, "day")
+    } else if hours > 0 {
+        plural(hours, "hour")
     } else {
-        (secs.div_ceil(60).max(1), "minute")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+        plural(secs.div_ceil(60).max(1), "minute")
+    }
 }
 
 #[cfg(test)]

@@ -144,11 +144,7 @@ async fn a_revoked_grant_is_not_retried_and_tells_the_user_to_reconnect() {
     let before = demo.token_requests().len();
     let e = core.accounts().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidGrant);
-    assert!(
-        e.message.contains("Disconnect and connect again"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("Sign in again"), "{}", e.message);
     assert_eq!(
         demo.token_requests().len() - before,
         1,

@@ -239,7 +239,7 @@ async fn a_dead_grant_names_the_brokers_likely_causes() {
         let e = core.accounts().await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidGrant, "{broker:?}");
         assert!(
-            e.message.contains(cause) && e.message.contains("Disconnect and connect again"),
+            e.message.contains(cause) && e.message.contains("Sign in again"),
             "{broker:?}: {}",
             e.message
         );

@@ -107,6 +107,15 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// A short name for the dialect inside self-verifying access tokens.
+    fn tag(self) -> &'static str {
+        match self {
+            Dialect::Tasty => "tt",
+            Dialect::Ts => "ts",
+            Dialect::Schwab => "sw",
+        }
+    }
+
     fn refresh_prefix(self) -> &'static str {
         match self {
             Dialect::Tasty => "demo-rt-",
@@ -573,15 +582,57 @@ impl Shared {
         )
     }
 
+    /// A new access token of `dialect` living `lifetime`. It is remembered here (so faults can
+    /// expire it) and also carries its dialect and expiry under an HMAC, so another Demo broker
+    /// with the same secret accepts it too: a script started by `keygrant exec`, whose own
+    /// Demo broker differs from the window's, can use the token the window obtained.
     fn issue_access_token(&self, dialect: Dialect, lifetime: Duration) -> String {
+        let expires_unix = self.unix_now() + lifetime.as_secs();
+        let signed = self.signed_access(dialect, expires_unix, &random_token(24));
         let token = match dialect {
-            Dialect::Schwab => schwab::token_string("I0", self.issuer()),
-            _ => random_token(32),
+            Dialect::Schwab => format!("I0.{}.{signed}@", B64.encode(self.issuer())),
+            _ => signed,
         };
         let mut s = self.lock();
         let expires = s.now() + lifetime;
         s.access_tokens.insert(token.clone(), (dialect, expires));
         token
+    }
+
+    /// `<nonce>~<dialect>~<expiry>~<mac>`: the self-verifying part of an access token (`~` is
+    /// outside the base64url alphabet of the nonce and the MAC).
+    fn signed_access(&self, dialect: Dialect, expires_unix: u64, nonce: &str) -> String {
+        let body = format!("{nonce}~{}~{expires_unix}", dialect.tag());
+        let mut mac = self.mac_for("keygrant-demo-access-v1");
+        mac.update(body.as_bytes());
+        format!("{body}~{}", B64.encode(mac.finalize().into_bytes()))
+    }
+
+    /// Whether `token` is an access token of `dialect` that a Demo broker with this secret
+    /// issued and that has not expired by this broker's clock.
+    fn verifies_as_access(&self, dialect: Dialect, token: &str) -> bool {
+        let inner = match dialect {
+            Dialect::Schwab => token
+                .strip_prefix("I0.")
+                .and_then(|t| t.strip_suffix('@'))
+                .and_then(|t| t.split_once('.'))
+                .map(|(_, rest)| rest),
+            _ => Some(token),
+        };
+        let Some((body, tag)) = inner.and_then(|t| t.rsplit_once('~')) else {
+            return false;
+        };
+        let Ok(tag) = B64.decode(tag) else {
+            return false;
+        };
+        let mut mac = self.mac_for("keygrant-demo-access-v1");
+        mac.update(body.as_bytes());
+        if mac.verify_slice(&tag).is_err() {
+            return false;
+        }
+        let mut parts = body.rsplitn(3, '~');
+        let expires = parts.next().and_then(|e| e.parse::<u64>().ok());
+        parts.next() == Some(dialect.tag()) && expires.is_some_and(|e| e > self.unix_now())
     }
 
     fn bearer_is_valid(&self, dialect: Dialect, headers: &HeaderMap) -> bool {
@@ -592,11 +643,16 @@ impl Shared {
         else {
             return false;
         };
-        let s = self.lock();
-        let now = s.now();
-        s.access_tokens
-            .get(token)
-            .is_some_and(|(d, exp)| *d == dialect && *exp > now)
+        {
+            let s = self.lock();
+            let now = s.now();
+            // Issued here: this broker decides (faults may have expired it early).
+            if let Some((d, exp)) = s.access_tokens.get(token) {
+                return *d == dialect && *exp > now;
+            }
+        }
+        // Issued by another Demo broker with the same secret (another Keygrant process).
+        self.verifies_as_access(dialect, token)
     }
 
     /// An API request's first steps: counted under `path`, then its bearer token checked. The

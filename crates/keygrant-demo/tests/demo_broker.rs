@@ -300,3 +300,67 @@ async fn tastytrade_refresh_tokens_are_rt_jwts_naming_client_and_issuer_and_outl
     let forged = format!("{}.{forged_claims}.{}", parts[0], parts[2]);
     assert_eq!(refresh(forged).await, 400);
 }
+
+/// An access token from one Demo broker works at another with the same secret (the window's
+/// Demo broker and the one of a `keygrant exec` process), until it expires by that broker's
+/// clock; a Demo broker with another secret refuses it.
+#[tokio::test]
+async fn access_tokens_are_accepted_by_every_demo_broker_with_the_same_secret() {
+    let (a, http) = broker().await;
+    let code = approve(&a, &http, &[]).await;
+    let tokens: Value = http
+        .post(a.base_url().join("oauth/token").unwrap())
+        .header("User-Agent", "keygrant/0.1.0")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", DEMO_CLIENT_ID),
+            ("client_secret", DEMO_CLIENT_SECRET),
+            ("redirect_uri", "http://127.0.0.1:9/callback"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let status = |b: &DemoBroker, token: &str| {
+        let http = http.clone();
+        let url = b.base_url().join("customers/me/accounts").unwrap();
+        let token = token.to_string();
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let b = DemoBroker::start(0).await.unwrap();
+    assert_eq!(status(&a, &access).await, 200);
+    assert_eq!(
+        status(&b, &access).await,
+        200,
+        "another Demo broker accepts it"
+    );
+    // Tampered, or from a broker with another secret: refused.
+    let tampered = access.replacen("~tt~", "~ts~", 1);
+    assert_ne!(tampered, access);
+    assert_eq!(status(&b, &tampered).await, 401);
+    let other = DemoBroker::start_with(
+        0,
+        keygrant_demo::DemoConfig {
+            client_secret: "another-secret-0123456789".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(status(&other, &access).await, 401);
+    // Expired by the other broker's clock (15 minutes and a second later).
+    b.advance_clock(std::time::Duration::from_secs(901));
+    assert_eq!(status(&b, &access).await, 401);
+}

@@ -287,7 +287,7 @@ fn multiplier(asset_type: &str) -> Option<Decimal> {
 
 /// The `price_kind` of a Schwab position's price, which Keygrant derives from Schwab's
 /// market value because Schwab sends none.
-pub const PRICE_KIND: &str = "market value ÷ quantity";
+pub const PRICE_KIND: &str = "from market value";
 
 /// One Schwab position in the neutral model: quantity `longQuantity` − `shortQuantity`
 /// (unsigned, with the direction), `averagePrice` (per share; `averageLongPrice` or

@@ -177,21 +177,28 @@ fn error_of(status: u16, body: &[u8], step: TokenStep, causes: &str) -> AppError
         Some((c, d)) => (Some(c), d),
         None => (None, None),
     };
+    // Schwab wraps its inner service's error in a 400 `unsupported_token_type` whose
+    // description is `400 Bad Request: "<inner JSON>"` (docs/brokers.md#schwab-token-errors):
+    // a dead refresh token (`refresh_token_authentication_error`) or a bad or expired code
+    // (`Bad authorization code`) is a dead grant, and the inner description is what is shown.
+    let (code, description) = match (code.as_deref(), wrapped(description.as_deref())) {
+        (Some("unsupported_token_type"), Some((inner_code, inner_description))) => {
+            let dead = inner_code == "refresh_token_authentication_error"
+                || inner_description.contains("Bad authorization code");
+            let c = if dead {
+                "invalid_grant".to_string()
+            } else {
+                inner_code
+            };
+            (Some(c), Some(inner_description))
+        }
+        _ => (code, description),
+    };
     let detail = description
         .as_deref()
         .map(|d| format!(" The broker said: {d}"))
         .unwrap_or_default();
-    // Schwab wraps a dead refresh token's `refresh_token_authentication_error` in an outer
-    // `unsupported_token_type` (docs/brokers.md#schwab-token-errors): a dead grant.
-    let wrapped_dead_grant = code.as_deref() == Some("unsupported_token_type")
-        && description
-            .as_deref()
-            .is_some_and(|d| d.contains("refresh_token_authentication_error"));
-    let class_code = if wrapped_dead_grant {
-        Some("invalid_grant")
-    } else {
-        code.as_deref()
-    };
+    let class_code = code.as_deref();
     match classify(status, class_code, top_level) {
         TokenErrorClass::BadClient => oauth_error("invalid_client", description, step, causes),
         TokenErrorClass::DeadGrant => oauth_error("invalid_grant", description, step, causes),
@@ -236,6 +243,25 @@ pub(crate) fn expires_in_secs(v: &serde_json::Value) -> Option<u64> {
         }
         _ => None,
     }
+}
+
+/// The inner error of Schwab's wrapped token errors: a description `400 Bad Request:
+/// "<inner JSON>"` whose inner object has `error` and `error_description`
+/// (docs/brokers.md#schwab-token-errors). Returns (inner code, inner description trimmed).
+fn wrapped(description: Option<&str>) -> Option<(String, String)> {
+    let d = description?;
+    let json = &d[d.find('{')?..=d.rfind('}')?];
+    let inner: serde_json::Value = serde_json::from_str(json).ok()?;
+    let text = |k: &str| {
+        inner
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(|s| s.trim().to_string())
+    };
+    Some((
+        text("error")?,
+        text("error_description").unwrap_or_default(),
+    ))
 }
 
 /// Whether the body is the top-level `{"error_code": ...}` shape.
@@ -305,8 +331,8 @@ fn oauth_error(code: &str, description: Option<String>, step: TokenStep, causes:
             TokenStep::Refresh => AppError::new(
                 ErrorKind::InvalidGrant,
                 format!(
-                    "The refresh token is no longer accepted.{detail} {causes} Disconnect and connect \
-                     again to get a new one."
+                    "The refresh token is no longer accepted.{detail} {causes} Sign in again in \
+                     Keygrant (or disconnect and connect again) to get a new one."
                 ),
             ),
         }
@@ -320,6 +346,39 @@ fn oauth_error(code: &str, description: Option<String>, step: TokenStep, causes:
 
 #[cfg(test)]
 mod tests {
+    /// Schwab's wrapped errors, with the bodies recorded in docs/brokers.md#schwab-token-errors.
+    #[test]
+    fn schwabs_wrapped_errors_are_dead_grants_told_in_plain_words() {
+        let dead = br#"{"error":"unsupported_token_type","error_description":"400 Bad Request: \"{\"error_description\":\"Exception while authenticating refresh token [tokenDigest=R8QKLpffOFVUJuvqbJ0\/1RNzqtrrnXrtTqQ6bCiRCMw=, Exception=Failed refresh token authentication [tokenDigest=R8QKLpffOFVUJuvqbJ0\/1RNzqtrrnXrtTqQ6bCiRCMw=]]\",\"error\":\"refresh_token_authentication_error\"}\""}"#;
+        let e = read(400, dead, TokenStep::Refresh).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidGrant);
+        assert!(
+            e.message
+                .contains("The broker said: Exception while authenticating refresh token"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("{\""), "no raw JSON: {}", e.message);
+        let code = br#"{"error":"unsupported_token_type","error_description":"400 Bad Request: \"{\"error_description\":\"Bad authorization code: AuthorizationCode has expired,expiration=1728437138768,now=1728437166999 \",\"error\":\"invalid_request\"}\""}"#;
+        let e = read(400, code, TokenStep::Exchange).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidGrant);
+        assert!(
+            e.message.contains("did not accept the authorization code")
+                && e.message.contains("has expired"),
+            "{}",
+            e.message
+        );
+        // Another wrapped error stays a broker error, in its inner words.
+        let other = br#"{"error":"unsupported_token_type","error_description":"400 Bad Request: \"{\"error_description\":\"Something else\",\"error\":\"server_error\"}\""}"#;
+        let e = read(400, other, TokenStep::Refresh).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Broker);
+        assert!(
+            e.message.contains("server_error") && e.message.contains("Something else"),
+            "{}",
+            e.message
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -335,7 +394,7 @@ mod tests {
             assert_eq!(message.as_deref(), Some("Grant revoked"));
             let e = oauth_error(&code, message, TokenStep::Refresh, GENERIC_DEAD_GRANT);
             assert_eq!(e.kind, ErrorKind::InvalidGrant);
-            assert!(e.message.contains("Disconnect and connect again"));
+            assert!(e.message.contains("Sign in again"));
         }
         assert!(broker_error(b"<html>401</html>").is_none());
         assert!(broker_error(br#"{"error":"x"}"#).is_none());
