@@ -189,7 +189,7 @@ fn list(core: &Core, json: bool) -> keygrant_core::error::Result<i32> {
         .unwrap_or(4)
         .max(4);
     println!(
-        "  {:<width$}  {:<13} {:<22} {:<40} ACCESS TOKEN",
+        "  {:<width$}  {:<15} {:<22} {:<40} ACCESS TOKEN",
         "NAME", "BROKER", "ENVIRONMENT", "CLIENT ID"
     );
     for l in all {
@@ -198,7 +198,7 @@ fn list(core: &Core, json: bool) -> keygrant_core::error::Result<i32> {
             None => "none cached (the next use refreshes)".into(),
         };
         println!(
-            "{} {:<width$}  {:<13} {:<22} {:<40} {health}",
+            "{} {:<width$}  {:<15} {:<22} {:<40} {health}",
             if l.active { "*" } else { " " },
             l.label,
             l.broker.display_name(),
@@ -254,7 +254,7 @@ async fn status(core: &Core, name: Option<&str>) -> keygrant_core::error::Result
         })
         .unwrap_or_default();
     println!(
-        "healthy: \"{}\" ({} {}): the refresh token works{left}{sign_in}",
+        "healthy: \"{}\" ({} {}): an access token is valid (the refresh token was last accepted when it was issued){left}{sign_in}",
         p.label,
         p.broker.display_name(),
         p.broker.env_name(p.environment)
