@@ -38,7 +38,11 @@ describe("waiting", () => {
     $("#cancel").click();
     await flush();
     expect(cmds()).toContain("cancel_connect");
-    expect($("#banner").textContent).toContain("Sign-in cancelled");
+    // Cancelling is what the user asked for: a neutral notice, not an error.
+    expect($("#cancelled").textContent).toContain("Sign-in cancelled");
+    expect($("#cancelled").className).toBe("info");
+    expect($("#cancelled").getAttribute("role")).toBe("status");
+    expect(document.querySelector("#banner, #wizard .error")).toBeNull();
   });
 
   it("the deep-link redirect sends keygrant://callback and hides the loopback field", async () => {
