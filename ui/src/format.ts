@@ -1,9 +1,14 @@
 // Money, quantities and times as the page shows them. Decimal strings never go through a float.
 import type { ProfileView } from "./bindings/ProfileView";
 
-/** A decimal string as money, grouped in thousands, never through a float:
- *  ("12345.5", "USD") -> "$12,345.50"; negative values keep their sign. */
-export function formatMoney(value: string, currency: string): string {
+/** Places a money amount (a value, a P/L, a balance, a total) is shown with: cents. */
+export const MONEY_PLACES = 2;
+/** Most places a price per unit is shown with (options and sub-dollar prices). */
+export const PRICE_PLACES = 4;
+
+/** A decimal string grouped in thousands with a currency, never through a float; its
+ *  fraction is shown as given (at least two places). */
+function groupedMoney(value: string, currency: string): string {
   const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(value.trim());
   if (!m) return `${value} ${currency}`;
   const [, sign, int, frac = ""] = m;
@@ -12,6 +17,27 @@ export function formatMoney(value: string, currency: string): string {
   const symbol = currency === "USD" ? "$" : "";
   const suffix = symbol ? "" : ` ${currency}`;
   return `${sign}${symbol}${grouped}.${cents}${suffix}`;
+}
+
+/** A money amount rounded to cents (half away from zero, exactly): brokers send doubles such
+ *  as "36.840000000001". A value that rounds to zero loses its sign. */
+export function roundMoney(value: string): string {
+  const r = roundDecimal(value.trim().replace(/^\+/, ""), MONEY_PLACES);
+  return signOf(r) === 0 && isDecimal(r) ? r.replace(/^-/, "") : r;
+}
+
+/** A decimal string as money, rounded to cents and grouped in thousands, never through a
+ *  float: ("12345.5", "USD") -> "$12,345.50", "36.840000000001" -> "$36.84", "-0.005" ->
+ *  "-$0.01"; negative values keep their sign. */
+export function formatMoney(value: string, currency: string): string {
+  return groupedMoney(roundMoney(value), currency);
+}
+
+/** A price per unit: rounded to at most 4 places, at least 2 ("2.8125" -> "$2.8125",
+ *  "160" -> "$160.00", "190.12100000001" -> "$190.121"). */
+export function formatPrice(value: string, currency: string): string {
+  const r = roundDecimal(value.trim().replace(/^\+/, ""), PRICE_PLACES);
+  return groupedMoney(isDecimal(r) ? r.replace(/(\.\d*?)0+$/, "$1") : r, currency);
 }
 
 /** A decimal quantity without trailing zeros: "100.000" -> "100", "0.50" -> "0.5". */
@@ -129,9 +155,9 @@ export const MINUS = "\u2212";
 
 /** A gain or a loss as text that does not rely on colour: "+$12.50", "−$12.05", "$0.00". */
 export function formatSignedMoney(value: string, currency: string): string {
-  const s = signOf(value);
-  const abs = value.trim().replace(/^[+-]/, "");
-  const money = formatMoney(abs, currency);
+  const rounded = roundMoney(value);
+  const s = signOf(rounded);
+  const money = formatMoney(rounded.replace(/^-/, ""), currency);
   return s > 0 ? `+${money}` : s < 0 ? `${MINUS}${money}` : money;
 }
 

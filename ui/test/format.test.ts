@@ -5,11 +5,13 @@ import {
   formatAge,
   formatMoney,
   formatMoneyOrDash,
+  formatPrice,
   formatQuantity,
   formatSignedMoney,
   formatSignedPercent,
   parseExtraParams,
   roundDecimal,
+  roundMoney,
   signInExpiry,
   sumDecimals,
   tokenHealth,
@@ -21,9 +23,43 @@ describe("format", () => {
     expect(formatMoney("1234567.5", "USD")).toBe("$1,234,567.50");
     expect(formatMoney("-12.05", "USD")).toBe("-$12.05");
     expect(formatMoney("0.1", "EUR")).toBe("0.10 EUR");
-    expect(formatMoney("12345678901234567890.123", "USD")).toBe("$12,345,678,901,234,567,890.123");
+    expect(formatMoney("12345678901234567890.123", "USD")).toBe("$12,345,678,901,234,567,890.12");
     expect(formatQuantity("100.000")).toBe("100");
     expect(formatQuantity("0.50")).toBe("0.5");
+  });
+
+  it("rounds money to cents, half away from zero, without the broker's binary noise", () => {
+    // Schwab sends doubles: the day P/L of a position, and the core's sum of them.
+    expect(formatMoney("36.840000000001", "USD")).toBe("$36.84");
+    expect(formatSignedMoney("36.840000000001", "USD")).toBe("+$36.84");
+    expect(formatSignedMoney("116.940000000001", "USD")).toBe("+$116.94");
+    expect(formatMoney("116.940000000001", "USD")).toBe("$116.94");
+    expect(formatSignedMoney("4.895076", "USD")).toBe("+$4.90");
+    expect(formatMoney("-0.005", "USD")).toBe("-$0.01");
+    expect(formatSignedMoney("-0.005", "USD")).toBe("\u2212$0.01");
+    expect(formatMoney("0.005", "USD")).toBe("$0.01");
+    expect(formatMoney("999.995", "USD")).toBe("$1,000.00");
+    expect(formatMoney("0.30000000000000004", "EUR")).toBe("0.30 EUR");
+    // What rounds to nothing shows no sign (and no arrow: signedCell gets the rounded value).
+    expect(formatMoney("-0.004", "USD")).toBe("$0.00");
+    expect(formatSignedMoney("-0.004", "USD")).toBe("$0.00");
+    expect(roundMoney("-0.004")).toBe("0.00");
+    expect(roundMoney("+1.005")).toBe("1.01");
+    expect(formatMoneyOrDash("12.3456", "USD")).toBe("$12.35");
+  });
+
+  it("keeps up to 4 places of a price per unit, and every place of a quantity", () => {
+    expect(formatPrice("2.8125", "USD")).toBe("$2.8125");
+    expect(formatPrice("0.0512", "USD")).toBe("$0.0512");
+    expect(formatPrice("160", "USD")).toBe("$160.00");
+    expect(formatPrice("2.80", "USD")).toBe("$2.80");
+    expect(formatPrice("190.121", "USD")).toBe("$190.121");
+    expect(formatPrice("12.340000000001", "USD")).toBe("$12.34");
+    expect(formatPrice("0.123456", "USD")).toBe("$0.1235");
+    expect(formatPrice("1234.5", "USD")).toBe("$1,234.50");
+    expect(formatPrice("n/a", "USD")).toBe("n/a USD");
+    expect(formatQuantity("14.0846")).toBe("14.0846");
+    expect(formatQuantity("0.00012345")).toBe("0.00012345");
   });
 
   it("keeps what it cannot read, and shows a dash for a missing value", () => {

@@ -12,9 +12,9 @@ import type { AppError } from "../bindings/AppError";
 import type { BalanceKey } from "../bindings/BalanceKey";
 import type { Actions } from "../controller";
 import { retryHelps, retryLabel } from "../errors";
-import { formatAge, formatMoney, formatSignedMoney, sumDecimals } from "../format";
+import { formatAge, formatMoney, sumDecimals } from "../format";
 import { type AccountsState, AUTO_REFRESH_CHOICES, type Dashboard, type DetailState, figuresOf } from "../state";
-import { missingCell, positionsView, signedCell } from "./positions";
+import { missingCell, positionsView, signedMoneyCell } from "./positions";
 import { signInAgainButton } from "./token";
 
 /** What the card needs besides the accounts: how it is looked at, the clock, auto-refresh. */
@@ -139,7 +139,7 @@ function currencyOf(x: Account, d: DetailState | undefined): string {
 }
 
 function amount(value: string, currency: string, signed: boolean): TemplateResult {
-  return signed ? signedCell(formatSignedMoney(value, currency), value) : html`${formatMoney(value, currency)}`;
+  return signed ? signedMoneyCell(value, currency) : html`${formatMoney(value, currency)}`;
 }
 
 function overviewRow(x: Account, d: DetailState | undefined, o: DashboardOptions, a: Actions): TemplateResult {
@@ -164,22 +164,27 @@ function overviewRow(x: Account, d: DetailState | undefined, o: DashboardOptions
       aria-label="Account ${x.number}${x.nickname ? `, ${x.nickname}` : ""}: ${open ? "hide" : "show"} balances and positions"
       @click=${() => a.dispatch({ type: "accountToggled", number: x.number })}
     >${x.number}</button></td>
-    <td>${x.nickname || "—"}</td>
-    <td>${x.account_type || "—"}</td>
+    <td class="wrap-cell">${x.nickname || "—"}</td>
+    <td class="wrap-cell">${x.account_type || "—"}</td>
     <td>${x.margin_or_cash || "—"}</td>
     ${FIGURES.map((fig) => html`<td class="mono num">${cell(fig.key, fig.signed)}</td>`)}
     <td class="small muted">${freshness(d, o.now)}</td>
   </tr>`;
 }
 
+/** An age that never breaks inside ("12 s ago"), where the label around it may wrap. */
+function age(ms: number): TemplateResult {
+  return html`<span class="age">${formatAge(ms)}</span>`;
+}
+
 /** "12 s ago", "refreshing…", "failed", or "loading…", for one account. */
 function freshness(d: DetailState | undefined, now: number): TemplateResult {
   if (!d || d.status === "loading") return html`<span class="fresh">loading…</span>`;
   if (d.status === "error") {
-    return html`<span class="fresh stale">${d.last ? `failed; figures ${formatAge(now - d.last.at.getTime())}` : "failed"}</span>`;
+    return html`<span class="fresh stale">${d.last ? html`failed; figures ${age(now - d.last.at.getTime())}` : "failed"}</span>`;
   }
   return html`<time class="fresh" datetime=${d.at.toISOString()} title=${d.at.toLocaleString()}>${
-    d.refreshing ? "refreshing…" : `updated ${formatAge(now - d.at.getTime())}`
+    d.refreshing ? "refreshing…" : html`updated ${age(now - d.at.getTime())}`
   }</time>`;
 }
 

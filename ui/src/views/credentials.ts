@@ -52,7 +52,13 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
     ${isDemo ? demoHint(s, words, a) : nothing}
     ${glossary(words)}
     ${!isDemo && info ? where(info, words, a) : nothing}
-    ${general ? html`<p class="error banner" id="banner">${general.message}</p>` : nothing}
+    ${
+      general?.kind === "cancelled"
+        ? html`<p class="info" id="cancelled" role="status">${general.message}</p>`
+        : general
+          ? html`<p class="error banner" id="banner">${general.message}</p>`
+          : nothing
+    }
     ${isCustom ? customProviderView(f.custom, error, a) : nothing}
     ${
       isCustom

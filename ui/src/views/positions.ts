@@ -9,9 +9,12 @@ import type { Actions } from "../controller";
 import {
   compareDecimals,
   formatMoney,
+  formatPrice,
   formatQuantity,
   formatSignedMoney,
   formatSignedPercent,
+  roundDecimal,
+  roundMoney,
   signOf,
 } from "../format";
 import type { PositionSort, SortColumn } from "../state";
@@ -114,27 +117,65 @@ function header(c: Column, sort: PositionSort | undefined, a: Actions): Template
 }
 
 function priceWord(p: Position): string {
-  return p.price_kind ?? "latest";
+  const kind = p.price_kind ?? "latest";
+  // A one-word kind reads in the sentence ("the mark price"); a longer one is quoted.
+  return /^\w+$/.test(kind) ? `${kind} price` : `price (${kind})`;
 }
 
-function moneyOrMissing(value: string | null, currency: string, reason: string): TemplateResult {
-  return value === null ? missingCell(reason) : html`${formatMoney(value, currency)}`;
+/** The price kind a Price cell is marked with: any but the broker's mark. */
+function markedKind(p: Position): string | undefined {
+  return p.mark !== null && p.price_kind && p.price_kind !== "mark" ? p.price_kind : undefined;
+}
+
+const KIND_WORDS: Record<string, string> = { close: "previous close", last: "last trade" };
+
+/** What a price kind means, for the marker's tooltip and screen-reader text and the note under
+ *  the table: "close" -> "price: previous close", "from market value" -> "price: from market value". */
+export function priceKindText(kind: string): string {
+  return `price: ${KIND_WORDS[kind] ?? kind}`;
+}
+
+/** The small marker on a price that is not the broker's mark (the previous close, the last
+ *  trade, or derived from the market value): "*", the kind in a tooltip and for screen readers. */
+function priceKindMarker(kind: string): TemplateResult {
+  const text = priceKindText(kind);
+  return html`<span class="price-kind" title=${text}><span aria-hidden="true">*</span><span class="visually-hidden">(${text})</span></span>`;
+}
+
+/** The note under a table with marked prices, once: "* Price: from market value." or, with
+ *  several kinds, each of them. */
+function priceKindNote(positions: Position[]): TemplateResult | typeof nothing {
+  const kinds = [...new Set(positions.map(markedKind).filter((k): k is string => k !== undefined))];
+  if (kinds.length === 0) return nothing;
+  const words = kinds.map((k) => KIND_WORDS[k] ?? k);
+  const text =
+    words.length === 1 ? `Price: ${words[0]}.` : `Price: ${words.join(" or ")}; point at a marked price for which.`;
+  return html`<p class="muted small price-kind-note"><span aria-hidden="true">* </span>${text}</p>`;
+}
+
+/** A price per unit (up to 4 places), or why it is missing. */
+function priceOrMissing(value: string | null, currency: string, reason: string): TemplateResult {
+  return value === null ? missingCell(reason) : html`${formatPrice(value, currency)}`;
+}
+
+/** A gain or a loss in money, rounded to cents; its arrow and colour follow the rounded value. */
+export function signedMoneyCell(value: string, currency: string): TemplateResult {
+  return signedCell(formatSignedMoney(value, currency), roundMoney(value));
 }
 
 export function positionRow(p: Position, currency: string): TemplateResult {
   const reason = p.missing ?? "not given by the broker";
-  const valueWhat = `computed from the ${priceWord(p)} price`;
-  const plWhat = `computed from the ${priceWord(p)} price and the average open price`;
+  const valueWhat = `computed from the ${priceWord(p)}`;
+  const plWhat = `computed from the ${priceWord(p)} and the average open price`;
+  const kind = markedKind(p);
   return html`<tr>
     <td class="mono">${p.symbol}</td>
     <td>${p.instrument_type}</td>
     <td class="mono num">${formatQuantity(p.quantity)}</td>
     <td>${side(p)}</td>
-    <td class="mono num">${moneyOrMissing(p.average_price, currency, "no average open price from the broker")}</td>
-    <td class="mono num">${moneyOrMissing(p.mark, currency, "no price from the broker")}${
-      p.mark !== null && p.price_kind && p.price_kind !== "mark"
-        ? html` <span class="muted small price-kind">(${p.price_kind})</span>`
-        : nothing
+    <td class="mono num">${priceOrMissing(p.average_price, currency, "no average open price from the broker")}</td>
+    <td class="mono num">${priceOrMissing(p.mark, currency, "no price from the broker")}${
+      kind ? priceKindMarker(kind) : nothing
     }</td>
     <td class="mono num">${
       p.market_value === null
@@ -144,17 +185,15 @@ export function positionRow(p: Position, currency: string): TemplateResult {
     <td class="mono num">${
       p.unrealized_pl === null
         ? missingCell(reason)
-        : html`${signedCell(formatSignedMoney(p.unrealized_pl, currency), p.unrealized_pl)}${computedMarker(p.unrealized_pl_source, plWhat)}`
+        : html`${signedMoneyCell(p.unrealized_pl, currency)}${computedMarker(p.unrealized_pl_source, plWhat)}`
     }</td>
     <td class="mono num">${
       p.unrealized_pl_percent === null
         ? missingCell(reason)
-        : signedCell(formatSignedPercent(p.unrealized_pl_percent), p.unrealized_pl_percent)
+        : signedCell(formatSignedPercent(p.unrealized_pl_percent), roundDecimal(p.unrealized_pl_percent, 2))
     }</td>
     <td class="mono num">${
-      p.day_pl === null
-        ? missingCell("no day P/L from the broker")
-        : signedCell(formatSignedMoney(p.day_pl, currency), p.day_pl)
+      p.day_pl === null ? missingCell("no day P/L from the broker") : signedMoneyCell(p.day_pl, currency)
     }</td>
   </tr>`;
 }
@@ -179,5 +218,6 @@ export function positionsView(
     }</caption>
     <thead><tr>${POSITION_COLUMNS.map((c) => header(c, sort, a))}</tr></thead>
     <tbody>${shown.map((p) => positionRow(p, currency))}</tbody>
-  </table></div>`;
+  </table></div>
+  ${priceKindNote(shown)}`;
 }

@@ -65,7 +65,7 @@ export function tokenCardView(s: ConnectedScreen, a: Actions, now: number): Temp
             ${signInAgainButton(a, "note-sign-in-again", true)}
           </div>`
         : s.note
-          ? html`<p class="note" id="note">${s.note}</p>`
+          ? html`<p class=${s.noteError?.kind === "cancelled" ? "info" : "note"} id="note">${s.note}</p>`
           : nothing
     }
     ${diagnoseView(s, a)}

@@ -63,7 +63,13 @@ export function waitingView(s: UiState, redirectUri: string | undefined, a: Acti
     ${top}
     <div class="spinner"></div>
     <h1>Waiting for your browser…</h1>
-    <p class="muted">Your web browser opened the broker's sign-in page. Approve Keygrant there; this window continues by itself.</p>
+    <p class="muted" id="browser-status">${
+      // Only the backend's `browser_opened` says a browser started; until its event arrives
+      // the page says it is being opened, never that it was.
+      w?.signIn?.browser_opened
+        ? "Your web browser opened the broker's sign-in page. Approve Keygrant there; this window continues by itself."
+        : "Opening the broker's sign-in page in your web browser… Approve Keygrant there; this window continues by itself."
+    }</p>
     ${cert}
     ${redirectHint}
     ${

@@ -368,3 +368,138 @@ describe("freshness and refresh", () => {
     expect(document.querySelectorAll("#accounts tbody tr").length).toBe(2);
   });
 });
+
+describe("Schwab's figures", () => {
+  const SCHWAB_KIND = "market value ÷ quantity";
+  /** Schwab sends doubles: its figures arrive with binary-rounding noise. */
+  function schwab(number: string): AccountDetail {
+    const first = number === "5WX01234";
+    return {
+      number,
+      balances: {
+        currency: "USD",
+        lines: [
+          { key: "net_liquidating_value", label: "Liquidation value", value: first ? "10000.004999" : "2000.1" },
+          { key: "cash", label: "Cash balance", value: first ? "0.30000000000000004" : "-0.005" },
+          {
+            key: "day_profit_loss",
+            label: "Day P/L (sum of positions)",
+            value: first ? "116.940000000001" : "4.895076",
+          },
+        ],
+      },
+      positions: first
+        ? [
+            pos({
+              symbol: "AAPL",
+              quantity: "14.0846",
+              average_price: "150.123456",
+              mark: "190.121",
+              price_kind: SCHWAB_KIND,
+              market_value: "2677.778323000001",
+              unrealized_pl: "-0.005",
+              unrealized_pl_percent: null,
+              day_pl: "36.840000000001",
+            }),
+            pos({
+              symbol: "SPY   261218C00600000",
+              instrument_type: "OPTION",
+              quantity: "2",
+              mark: "2.8125",
+              multiplier: "100",
+              price_kind: SCHWAB_KIND,
+              market_value: "562.5",
+              unrealized_pl: "80.100000000002",
+              unrealized_pl_percent: null,
+              day_pl: "80.1",
+            }),
+          ]
+        : [],
+    };
+  }
+
+  async function shown() {
+    ipc.handlers.account_detail = (args) => schwab(args.number as string);
+    await start(RETURNING(PROFILE));
+    $("#toggle-5WX01234").click();
+  }
+
+  it("shows money in cents (half away from zero), prices to 4 places, quantities as given", async () => {
+    await shown();
+    const rows = [...document.querySelectorAll("#accounts tbody tr")];
+    expect(cellTexts(rows[0]).slice(4, 8)).toEqual([
+      "$10,000.00",
+      "$0.30",
+      "—not reported by the broker",
+      "▲ +$116.94",
+    ]);
+    expect(cellTexts(rows[1])[5]).toBe("-$0.01");
+    expect(cellTexts(rows[1])[7]).toBe("▲ +$4.90");
+    // The totals are summed exactly, then rounded: 116.940000000001 + 4.895076 = 121.835076...
+    const t = [...document.querySelectorAll("#accounts tfoot tr.total td")].map((c) => c.textContent?.trim());
+    expect(t.slice(0, 4)).toEqual(["$12,000.10", "$0.30", "—only 0 of 2 accounts reported it", "▲ +$121.84"]);
+    // The account's balances.
+    expect($('#detail-5WX01234 dd[data-key="day_profit_loss"]').textContent).toBe("▲ +$116.94");
+    expect($('#detail-5WX01234 dd[data-key="cash"]').textContent).toBe("$0.30");
+
+    const cells = [...document.querySelectorAll("#detail-5WX01234 .positions tbody tr")].map((r) =>
+      [...r.querySelectorAll("td")].map((c) => c.textContent),
+    );
+    const aapl = cells[0];
+    expect(aapl[2]).toBe("14.0846");
+    expect(aapl[4]).toBe("$150.1235");
+    expect(aapl[5]).toBe(`$190.121*(price: ${SCHWAB_KIND})`);
+    expect(aapl[6]).toBe("$2,677.78");
+    expect(aapl[7]).toBe("▼ −$0.01");
+    expect(aapl[9]).toBe("▲ +$36.84");
+    const option = cells[1];
+    expect(option[5]).toBe(`$2.8125*(price: ${SCHWAB_KIND})`);
+    expect(option[6]).toBe("$562.50");
+    expect(option[7]).toBe("▲ +$80.10");
+    expect(document.body.textContent).not.toMatch(/0000000000|\.\d{5,}/);
+  });
+
+  it("marks a derived price compactly: a marker with its kind in a tooltip and for screen readers, explained once", async () => {
+    await shown();
+    const marks = [...document.querySelectorAll("#detail-5WX01234 .positions tbody .price-kind")];
+    expect(marks.length).toBe(2);
+    for (const m of marks) {
+      expect(m.getAttribute("title")).toBe(`price: ${SCHWAB_KIND}`);
+      expect(m.querySelector('[aria-hidden="true"]')?.textContent).toBe("*");
+      expect(m.querySelector(".visually-hidden")?.textContent).toBe(`(price: ${SCHWAB_KIND})`);
+    }
+    // The kind's words are not repeated in every row: the note under the table says it once.
+    const notes = document.querySelectorAll("#detail-5WX01234 .price-kind-note");
+    expect(notes.length).toBe(1);
+    expect(notes[0].textContent).toBe(`* Price: ${SCHWAB_KIND}.`);
+    // The broker's mark has no marker and no note.
+    ipc.handlers.account_detail = (args) => rich(args.number as string);
+    await start(RETURNING(PROFILE));
+    $("#toggle-5WX01234").click();
+    expect(document.querySelectorAll("#detail-5WX01234 .price-kind, #detail-5WX01234 .price-kind-note").length).toBe(0);
+  });
+
+  it("several kinds of price: each row's marker names its own, the note lists them", async () => {
+    ipc.handlers.account_detail = (args) => {
+      const d = schwab(args.number as string);
+      const [a, b] = d.positions ?? [];
+      return {
+        ...d,
+        positions:
+          a && b
+            ? [
+                { ...a, price_kind: "close" },
+                { ...b, price_kind: "last" },
+              ]
+            : [],
+      };
+    };
+    await start(RETURNING(PROFILE));
+    $("#toggle-5WX01234").click();
+    const marks = [...document.querySelectorAll("#detail-5WX01234 .positions tbody .price-kind")];
+    expect(marks.map((m) => m.getAttribute("title"))).toEqual(["price: previous close", "price: last trade"]);
+    expect($("#detail-5WX01234 .price-kind-note").textContent).toBe(
+      "* Price: previous close or last trade; point at a marked price for which.",
+    );
+  });
+});

@@ -138,6 +138,7 @@ describe("Sign in again", () => {
     await flush();
     expect($("#token-card").textContent).toContain("Schwab main");
     expect($("#note").textContent).toBe("Sign-in cancelled. Nothing was saved.");
+    expect($("#note").className).toBe("info");
     expect(document.querySelector("#grant-refused")).toBeNull();
   });
 

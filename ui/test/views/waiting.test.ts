@@ -38,7 +38,11 @@ describe("waiting", () => {
     $("#cancel").click();
     await flush();
     expect(cmds()).toContain("cancel_connect");
-    expect($("#banner").textContent).toContain("Sign-in cancelled");
+    // Cancelling is what the user asked for: a neutral notice, not an error.
+    expect($("#cancelled").textContent).toContain("Sign-in cancelled");
+    expect($("#cancelled").className).toBe("info");
+    expect($("#cancelled").getAttribute("role")).toBe("status");
+    expect(document.querySelector("#banner, #wizard .error")).toBeNull();
   });
 
   it("the deep-link redirect sends keygrant://callback and hides the loopback field", async () => {
@@ -107,6 +111,21 @@ describe("waiting", () => {
     expect($("#waiting").textContent).toContain("Waiting for your browser");
     expect(($("#trouble") as HTMLDetailsElement).open).toBe(false);
     expect($("#trouble #sign-in-address")).toBeTruthy();
+  });
+
+  it("says the browser opened only when the backend says it did", async () => {
+    await waitingForBrowser();
+    // Before the sign-in-waiting event: the page is being opened, not yet opened.
+    expect($("#browser-status").textContent).toContain("Opening the broker's sign-in page");
+    expect($("#waiting").textContent).not.toContain("browser opened");
+    emitEvent("sign-in-waiting", { authorize_url: ADDRESS, browser_opened: true, certificate_fingerprint: null });
+    await flush();
+    expect($("#browser-status").textContent).toContain("Your web browser opened the broker's sign-in page");
+    emitEvent("sign-in-waiting", { authorize_url: ADDRESS, browser_opened: false, certificate_fingerprint: null });
+    await flush();
+    expect(document.querySelector("#browser-status")).toBeNull();
+    expect($("#waiting").textContent).not.toContain("browser opened");
+    expect($("#no-browser").textContent).toContain("could not open a web browser");
   });
 
   it("a pasted address finishes the sign-in; a refused one shows why on the field and keeps waiting", async () => {
