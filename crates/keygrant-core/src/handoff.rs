@@ -217,7 +217,9 @@ fn exec_snippet(p: &Profile, endpoints: &Endpoints) -> String {
         .chain(v.client_secret)
         .chain(v.refresh_token)
         .copied()
-        .chain([ACCESS_TOKEN_VAR, API_BASE_URL_VAR, PROFILE_VAR])
+        .chain([ACCESS_TOKEN_VAR, ACCESS_EXPIRES_AT_VAR])
+        .chain(p.signed_in_at.map(|_| SIGNED_IN_AT_VAR))
+        .chain([API_BASE_URL_VAR, PROFILE_VAR])
         .collect();
     let url = match v.example_api_path {
         Some(path) => endpoints
@@ -462,7 +464,7 @@ mod tests {
             client_secret: &ClientSecret::new("cs"),
             refresh_token: &RefreshToken::new("rt"),
         };
-        for (name, _) in exec_env(&p, &e, &secrets, &AccessToken::new("at"), None) {
+        for (name, _) in exec_env(&p, &e, &secrets, &AccessToken::new("at"), Some(1)) {
             assert!(exec.contains(&name), "{name} not listed");
         }
         // Production: no is_test; Tastytrade does not rotate, so no warning.
