@@ -37,6 +37,26 @@ async fn approve(b: &DemoBroker, http: &reqwest::Client, extra: &[(&str, &str)])
     q["code"].clone()
 }
 
+/// Approves and exchanges the code (form body, client in the body): the token response.
+async fn signed_in(b: &DemoBroker, http: &reqwest::Client) -> Value {
+    let code = approve(b, http, &[]).await;
+    http.post(b.base_url().join("oauth/token").unwrap())
+        .header("User-Agent", "keygrant/0.1.0")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("client_id", DEMO_CLIENT_ID),
+            ("client_secret", DEMO_CLIENT_SECRET),
+            ("redirect_uri", "http://127.0.0.1:9/callback"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_token_endpoint_requires_a_product_user_agent_like_tastytrade() {
     let (b, _) = broker().await;
@@ -247,23 +267,7 @@ async fn tastytrade_refresh_tokens_are_rt_jwts_naming_client_and_issuer_and_outl
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let code = approve(&b, &http, &[]).await;
-    let tokens: Value = http
-        .post(b.base_url().join("oauth/token").unwrap())
-        .header("User-Agent", "x/1")
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", DEMO_CLIENT_ID),
-            ("client_secret", DEMO_CLIENT_SECRET),
-            ("redirect_uri", "http://127.0.0.1:9/callback"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = signed_in(&b, &http).await;
     let rt = tokens["refresh_token"].as_str().unwrap().to_string();
     assert_eq!(rt.split('.').count(), 3, "header.payload.signature");
     assert_eq!(jwt_part(&rt, 0)["typ"], "rt+jwt");
@@ -307,23 +311,7 @@ async fn tastytrade_refresh_tokens_are_rt_jwts_naming_client_and_issuer_and_outl
 #[tokio::test]
 async fn access_tokens_are_accepted_by_every_demo_broker_with_the_same_secret() {
     let (a, http) = broker().await;
-    let code = approve(&a, &http, &[]).await;
-    let tokens: Value = http
-        .post(a.base_url().join("oauth/token").unwrap())
-        .header("User-Agent", "keygrant/0.1.0")
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", DEMO_CLIENT_ID),
-            ("client_secret", DEMO_CLIENT_SECRET),
-            ("redirect_uri", "http://127.0.0.1:9/callback"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = signed_in(&a, &http).await;
     let access = tokens["access_token"].as_str().unwrap().to_string();
     let status = |b: &DemoBroker, token: &str| {
         let http = http.clone();

@@ -135,6 +135,10 @@ fn keyring_error(e: keyring::Error) -> AppError {
             "The system keyring asked to be unlocked and the prompt was dismissed. Try again and \
              enter your keyring password when asked, or {unlock_where} first.{saved}"
         ),
+        _ if vanished(&e) => format!(
+            "The system keyring changed while Keygrant was using it (another Keygrant process \
+             was saving at the same moment). Try again.{saved}"
+        ),
         // gnome-keyring answers a write to a locked collection with a D-Bus error, "Cannot
         // create an item in a locked collection" (a PlatformFailure), not NoStorageAccess.
         keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_)
@@ -173,16 +177,50 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Whether a keyring error is an item vanishing under the call: the Secret Service found an
+/// item, and another process (a `keygrant token` rewriting the shared access token, the
+/// window saving a rotated refresh token) replaced or deleted it before it was read ("No such
+/// interface ... on object at path .../collection/login/N", "No such object"). Retried.
+fn vanished(e: &keyring::Error) -> bool {
+    let text = match e {
+        keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
+            inner.to_string()
+        }
+        _ => return false,
+    };
+    text.contains("No such interface")
+        || text.contains("No such object")
+        || text.contains("UnknownObject")
+}
+
+/// Runs a keyring call, again (up to 3 tries in all, 20 ms apart) when an item vanished under
+/// it ([`vanished`]).
+fn with_retry<T>(mut call: impl FnMut() -> keyring::Result<T>) -> keyring::Result<T> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match call() {
+            Err(e) if tries < 3 && vanished(&e) => {
+                tracing::debug!("a keyring item changed under the call; trying again");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl SecretStore for KeyringStore {
     fn set(&self, key: &str, value: &str) -> Result<()> {
         if cfg!(windows) {
             check_windows_length(value)?;
         }
-        self.entry(key)?.set_password(value).map_err(keyring_error)
+        let entry = self.entry(key)?;
+        with_retry(|| entry.set_password(value)).map_err(keyring_error)
     }
 
     fn get(&self, key: &str) -> Result<Option<String>> {
-        match self.entry(key)?.get_password() {
+        let entry = self.entry(key)?;
+        match with_retry(|| entry.get_password()) {
             Ok(v) => Ok(Some(v)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(keyring_error(e)),
@@ -190,7 +228,8 @@ impl SecretStore for KeyringStore {
     }
 
     fn delete(&self, key: &str) -> Result<()> {
-        match self.entry(key)?.delete_credential() {
+        let entry = self.entry(key)?;
+        match with_retry(|| entry.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(keyring_error(e)),
         }
@@ -350,6 +389,42 @@ impl Vault {
 
 #[cfg(test)]
 mod tests {
+    /// An item replaced by another process between the search and the read (seen with
+    /// concurrent Keygrant processes on gnome-keyring) is retried, and if it persists is
+    /// reported as a race, not as a missing Secret Service.
+    #[test]
+    fn an_item_vanishing_under_the_call_is_retried_and_named() {
+        let gone = || {
+            keyring::Error::PlatformFailure(Box::new(std::io::Error::other(
+                "DBus error: No such interface \u{201c}org.freedesktop.Secret.Item\u{201d} on object at path /org/freedesktop/secrets/collection/login/1",
+            )))
+        };
+        assert!(vanished(&gone()));
+        assert!(!vanished(&keyring::Error::NoEntry));
+        let mut calls = 0;
+        let r = with_retry(|| {
+            calls += 1;
+            if calls < 3 {
+                Err(gone())
+            } else {
+                Ok(7)
+            }
+        });
+        assert_eq!((r.unwrap(), calls), (7, 3));
+        let mut calls = 0;
+        let r: keyring::Result<()> = with_retry(|| {
+            calls += 1;
+            Err(gone())
+        });
+        assert_eq!(calls, 3);
+        let e = keyring_error(r.unwrap_err());
+        assert!(
+            e.message.contains("changed while Keygrant was using it"),
+            "{}",
+            e.message
+        );
+    }
+
     use super::*;
 
     fn boxed(text: &str) -> Box<dyn std::error::Error + Send + Sync> {
