@@ -922,19 +922,8 @@ fn plain_number(shown: &str) -> String {
 /// not rotate unless told to).
 async fn schwab_raw_accounts(base: &url::Url, refresh_token: &str) -> serde_json::Value {
     let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(base.join("schwab/v1/oauth/token").unwrap())
-        .basic_auth(
-            keygrant_demo::DEMO_CLIENT_ID,
-            Some(keygrant_demo::DEMO_CLIENT_SECRET),
-        )
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ])
-        .send()
+    let token: serde_json::Value = schwab_refresh(base, refresh_token)
         .await
-        .unwrap()
         .error_for_status()
         .unwrap()
         .json()
@@ -958,8 +947,8 @@ async fn schwab_raw_accounts(base: &url::Url, refresh_token: &str) -> serde_json
     serde_json::from_str(&keygrant_core::brokers::schwab::numbers_as_text(&raw)).unwrap()
 }
 
-/// Whether the Demo broker still takes `refresh_token`.
-async fn demo_accepts_refresh(base: &url::Url, refresh_token: &str) -> bool {
+/// A refresh at the Demo broker's Schwab token endpoint, as Schwab takes it (HTTP Basic).
+async fn schwab_refresh(base: &url::Url, refresh_token: &str) -> reqwest::Response {
     reqwest::Client::new()
         .post(base.join("schwab/v1/oauth/token").unwrap())
         .basic_auth(
@@ -973,6 +962,12 @@ async fn demo_accepts_refresh(base: &url::Url, refresh_token: &str) -> bool {
         .send()
         .await
         .unwrap()
+}
+
+/// Whether the Demo broker still takes `refresh_token`.
+async fn demo_accepts_refresh(base: &url::Url, refresh_token: &str) -> bool {
+    schwab_refresh(base, refresh_token)
+        .await
         .status()
         .is_success()
 }
