@@ -115,6 +115,7 @@ function accountsBody(acc: AccountsState, o: DashboardOptions, a: Actions): Temp
           spellcheck="false"
           .value=${live(o.filter)}
           @input=${(ev: Event) => a.dispatch({ type: "positionsFiltered", text: (ev.target as HTMLInputElement).value })}
+          @change=${(ev: Event) => a.dispatch({ type: "positionsFiltered", text: (ev.target as HTMLInputElement).value })}
         />
       </label>
       <button id="expand-all" @click=${() => a.dispatch({ type: "allAccountsToggled", open: !allOpen })}>${

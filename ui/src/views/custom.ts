@@ -71,6 +71,7 @@ export function customProviderView(c: CustomForm, error: AppError | undefined, a
         aria-describedby=${extraErr ? "extra-params-help error-extra_params" : "extra-params-help"}
         .value=${live(c.extraParams)}
         @input=${(ev: Event) => edit({ extraParams: (ev.target as HTMLTextAreaElement).value })}
+        @change=${(ev: Event) => edit({ extraParams: (ev.target as HTMLTextAreaElement).value })}
       ></textarea>
       <small class="muted" id="extra-params-help">Optional, one name=value per line, e.g. audience=… or access_type=offline.</small>
       ${extraErr ? html`<span class="error" id="error-extra_params">${extraErr}</span>` : nothing}

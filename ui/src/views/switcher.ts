@@ -1,5 +1,7 @@
 // The profile switcher: every connection, rename, add another. The rename field is patched in
-// place, so what is being typed, the caret and the focus survive updates from elsewhere.
+// place, so what is being typed, the caret and the focus survive updates from elsewhere. A
+// `change` alone (a script or autofill emptying the field, WebDriver's Element Clear) counts as
+// typing too, or the next re-render would put the old name back.
 import { html, type TemplateResult } from "lit-html";
 import { live } from "lit-html/directives/live.js";
 import { ref } from "lit-html/directives/ref.js";
@@ -40,6 +42,7 @@ export function switcherView(s: ConnectedScreen, profiles: ProfileSummary[], a: 
             .value=${live(s.renaming)}
             ${ref(focusOnAppear)}
             @input=${(ev: Event) => a.dispatch({ type: "renameTyped", text: (ev.target as HTMLInputElement).value })}
+            @change=${(ev: Event) => a.dispatch({ type: "renameTyped", text: (ev.target as HTMLInputElement).value })}
             @keydown=${(ev: KeyboardEvent) => {
               if (ev.key === "Enter") void a.saveRename();
               if (ev.key === "Escape") a.dispatch({ type: "renameCancelled" });

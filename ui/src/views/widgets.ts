@@ -33,7 +33,9 @@ export interface FieldOptions {
   type?: "text" | "password";
 }
 
-/** A labelled text input with its help line and, when the backend refused it, its error. */
+/** A labelled text input with its help line and, when the backend refused it, its error. Both
+ *  `input` and `change` report the value, so a value set without key presses (autofill, a
+ *  password manager) is not undone by the next re-render. */
 export function textField(o: FieldOptions): TemplateResult {
   const name = o.id.replaceAll("-", "_");
   const err = o.error?.field === name ? o.error.message : undefined;
@@ -48,6 +50,7 @@ export function textField(o: FieldOptions): TemplateResult {
       aria-invalid=${err ? "true" : "false"}
       aria-describedby=${err ? `${o.id}-help error-${name}` : `${o.id}-help`}
       @input=${(ev: Event) => o.onInput((ev.target as HTMLInputElement).value)}
+      @change=${(ev: Event) => o.onInput((ev.target as HTMLInputElement).value)}
       @keydown=${(ev: KeyboardEvent) => {
         if (ev.key === "Enter") o.onEnter();
       }}

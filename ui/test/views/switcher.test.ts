@@ -2,7 +2,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { AccountDetail } from "../../src/bindings/AccountDetail";
 import type { ProfileView } from "../../src/bindings/ProfileView";
-import { HEALTH_INTERVAL_MS } from "../../src/controller";
+import { CLOCK_INTERVAL_MS, HEALTH_INTERVAL_MS } from "../../src/controller";
 import {
   $,
   announced,
@@ -141,5 +141,28 @@ describe("profile switcher", () => {
     $("#rename-save").click();
     await flush();
     expect(argsOf("rename_profile")).toEqual({ id: "p1", label: "Swing acc" });
+  });
+
+  it("a field emptied without typing (a change event alone) stays empty when the clock re-renders", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    ipc.handlers.rename_profile = () => null;
+    await start(RETURNING(PROFILE));
+    $("#rename").click();
+    await flush();
+    const field = input("#rename-input");
+    // WebDriver's Element Clear, an autofill or a password manager: the value goes, only
+    // `change` is fired.
+    field.value = "";
+    field.dispatchEvent(new Event("change"));
+    vi.advanceTimersByTime(CLOCK_INTERVAL_MS);
+    await flush();
+    expect(field.value).toBe("");
+    // Typing after it is what is saved, not the old name with the typing appended.
+    type("#rename-input", "Main");
+    vi.advanceTimersByTime(CLOCK_INTERVAL_MS);
+    await flush();
+    $("#rename-save").click();
+    await flush();
+    expect(argsOf("rename_profile")).toEqual({ id: "p1", label: "Main" });
   });
 });
