@@ -218,6 +218,22 @@ async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
 }
 
+/// Types `text` over what a field holds, with keys as a person does: End, one Backspace per
+/// character, then the text. WebKit's Element Clear sets the value without any event, so the
+/// page's state keeps the old text and a re-render between Clear and typing (the clock ticks
+/// once a second) would put it back; each Backspace here is an `input` the page sees.
+async fn retype(field: &fantoccini::elements::Element, text: &str) {
+    use fantoccini::key::Key;
+    let old = field.prop("value").await.unwrap().unwrap_or_default();
+    let erase = Key::Backspace.to_string().repeat(old.chars().count());
+    field
+        .send_keys(&format!("{}{erase}{text}", Key::End))
+        .await
+        .unwrap();
+    let value = field.prop("value").await.unwrap().unwrap_or_default();
+    assert_eq!(value, text, "the field holds what was typed over it");
+}
+
 /// The page re-renders whole screens as state changes, so an element found a moment ago can be
 /// replaced before it is read: reads are retried on a stale element.
 async fn text(c: &Client, css: &str) -> String {
@@ -307,11 +323,7 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
 
     // The real values, with whitespace around them as a paste often has.
     let secret_input = wait_for(&c, "#client-secret").await;
-    secret_input.clear().await.unwrap();
-    secret_input
-        .send_keys(&format!(" {demo_secret} "))
-        .await
-        .unwrap();
+    retype(&secret_input, &format!(" {demo_secret} ")).await;
     run.shot(&c, "03-wizard-credentials").await;
     wait_for(&c, "#connect").await.click().await.unwrap();
     assert!(text(&c, "#waiting")
@@ -448,8 +460,7 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     let c = run.open(&driver).await;
     wait_for(&c, "#rename").await.click().await.unwrap();
     let field = wait_for(&c, "#rename-input").await;
-    field.clear().await.unwrap();
-    field.send_keys("Swing acc").await.unwrap();
+    retype(&field, "Swing acc").await;
     c.wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::XPath(
@@ -627,8 +638,7 @@ async fn with_no_browser_the_address_and_the_paste_box_finish_the_sign_in() {
     let refused = text(&c, "#error-pasted_address").await;
     assert!(refused.contains("another sign-in"), "{refused}");
     run.shot(&c, "02-wrong-address-refused").await;
-    field.clear().await.unwrap();
-    field.send_keys(&ended_on).await.unwrap();
+    retype(&field, &ended_on).await;
     wait_for(&c, "#finish-sign-in").await.click().await.unwrap();
 
     let rows = account_rows(&c).await;
@@ -1180,8 +1190,7 @@ async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
     // A name of the user's own, then Sign in again: the same connection, renewed.
     click(&c, "#rename").await;
     let field = wait_for(&c, "#rename-input").await;
-    field.clear().await.unwrap();
-    field.send_keys("Schwab weekly").await.unwrap();
+    retype(&field, "Schwab weekly").await;
     click(&c, "#rename-save").await;
     c.wait()
         .at_most(Duration::from_secs(10))

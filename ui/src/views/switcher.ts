@@ -1,6 +1,6 @@
 // The profile switcher: every connection, rename, add another. The rename field is patched in
 // place, so what is being typed, the caret and the focus survive updates from elsewhere. A
-// `change` alone (a script or autofill emptying the field, WebDriver's Element Clear) counts as
+// `change` alone (autofill, a password manager, a script emptying the field) counts as
 // typing too, or the next re-render would put the old name back.
 import { html, type TemplateResult } from "lit-html";
 import { live } from "lit-html/directives/live.js";

@@ -150,7 +150,7 @@ describe("profile switcher", () => {
     $("#rename").click();
     await flush();
     const field = input("#rename-input");
-    // WebDriver's Element Clear, an autofill or a password manager: the value goes, only
+    // An autofill, a password manager or a script: the value goes and only
     // `change` is fired.
     field.value = "";
     field.dispatchEvent(new Event("change"));
