@@ -61,6 +61,8 @@ export interface CredentialWords {
   clientId: string;
   clientIdHelp: string;
   clientSecret: string;
+  /** The secret mid-sentence: "client secret", "app's Secret". */
+  secretInText: string;
   clientSecretHelp: string;
   redirect: string;
   redirectHelp: string;
@@ -72,6 +74,7 @@ const GENERIC_WORDS: CredentialWords = {
   clientId: "Client ID",
   clientIdHelp: "The public identifier of your OAuth application.",
   clientSecret: "Client secret",
+  secretInText: "client secret",
   clientSecretHelp: "Shown once when the application was created. It goes straight to your system keyring.",
   redirect: "Redirect URI",
   redirectHelp:
@@ -87,6 +90,7 @@ export const SCHWAB_WORDS: CredentialWords = {
   clientId: "App Key",
   clientIdHelp: "Your app's App Key, letters and digits, from the Schwab Developer Portal.",
   clientSecret: "Secret",
+  secretInText: "app's Secret",
   clientSecretHelp: "Shown next to the App Key in the Developer Portal. It goes straight to your system keyring.",
   redirect: "Callback URL",
   redirectHelp:

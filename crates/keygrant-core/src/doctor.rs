@@ -376,7 +376,6 @@ fn unreachable(host: &str, e: &reqwest::Error) -> Check {
     Check::new("endpoint", ENDPOINT, Verdict::Fail, detail).fix(fix)
 }
 
-const SECRET: &str = "Client secret accepted";
 const TOKEN: &str = "Refresh token valid";
 
 /// The two checks one refresh answers: the client secret (refused: `invalid_client`) and
@@ -389,6 +388,10 @@ pub fn refresh_checks(
     outcome: &Result<()>,
     unsaved: bool,
 ) -> (Check, Check) {
+    let words = broker.spec().words;
+    let (id, sec, app) = (words.id, words.secret, words.app);
+    let secret_title = format!("{} accepted", words.secret_label());
+    let secret_name = secret_title.as_str();
     let settings = broker
         .spec()
         .app_settings_urls
@@ -413,9 +416,9 @@ pub fn refresh_checks(
             return (
                 Check::new(
                     "client_secret",
-                    SECRET,
+                    secret_name,
                     Verdict::Pass,
-                    "The broker accepted the client secret.",
+                    format!("The broker accepted the {sec}."),
                 ),
                 token,
             );
@@ -425,12 +428,12 @@ pub fn refresh_checks(
     let skipped = |why: &str| Check::new("refresh_token", TOKEN, Verdict::Skipped, why);
     match e.kind {
         ErrorKind::InvalidClient => (
-            Check::new("client_secret", SECRET, Verdict::Fail, format!("The broker refused the client ID or secret (invalid_client). {}", e.message))
-                .fix(format!("Copy the client secret again from your OAuth application's page{where_}. If it was regenerated, every earlier grant is void: disconnect and connect again.")),
-            skipped("Not known until the broker accepts the client secret."),
+            Check::new("client_secret", secret_name, Verdict::Fail, format!("The broker refused the {id} or {sec} (invalid_client). {}", e.message))
+                .fix(format!("Copy the {sec} again from your {app}'s page{where_}. If it was regenerated, every earlier grant is void: disconnect and connect again.")),
+            skipped(&format!("Not known until the broker accepts the {sec}.")),
         ),
         ErrorKind::InvalidGrant => (
-            Check::new("client_secret", SECRET, Verdict::Pass, "The broker did not refuse the client secret."),
+            Check::new("client_secret", secret_name, Verdict::Pass, format!("The broker did not refuse the {sec}.")),
             Check::new("refresh_token", TOKEN, Verdict::Fail, format!("The broker refused the refresh token (invalid_grant). {}", e.message))
                 .fix("Press Sign in again in Keygrant (or disconnect and connect again, or paste a new grant) to get a new refresh token."),
         ),
@@ -439,17 +442,17 @@ pub fn refresh_checks(
                 Check::new(id, name, Verdict::Warn, format!("Not checked: the broker's token endpoint failed temporarily. {}", e.message))
                     .fix("Nothing is lost; run the check again in a minute.")
             };
-            (warn("client_secret", SECRET), warn("refresh_token", TOKEN))
+            (warn("client_secret", secret_name), warn("refresh_token", TOKEN))
         }
         ErrorKind::Keyring => {
             let why = "Not checked: the saved credentials could not be read from the keyring (see the keyring check).";
             (
-                Check::new("client_secret", SECRET, Verdict::Skipped, why),
+                Check::new("client_secret", secret_name, Verdict::Skipped, why),
                 skipped(why),
             )
         }
         _ => (
-            Check::new("client_secret", SECRET, Verdict::Skipped, "Not known: the refresh failed for another reason (see the refresh token check)."),
+            Check::new("client_secret", secret_name, Verdict::Skipped, "Not known: the refresh failed for another reason (see the refresh token check)."),
             Check::new("refresh_token", TOKEN, Verdict::Fail, format!("The refresh failed. {}", e.message))
                 .fix("Follow the message above; if it persists, disconnect and connect again."),
         ),

@@ -1,37 +1,46 @@
 //! Pasted input, checked before anything is sent or stored: errors name the wizard field.
 
-use crate::brokers::{self, custom, BrokerKind};
+use crate::brokers::{self, custom, BrokerKind, ClientWords};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::{ClientSecret, RefreshToken};
 
-/// Trims and checks a pasted client ID and secret; errors name the field.
-pub fn validate_client(client_id: &str, client_secret: &str) -> Result<(String, ClientSecret)> {
+/// Trims and checks a pasted client ID and secret; errors name the field and call the values
+/// what the broker's pages call them (`words`, [`BrokerSpec::words`](crate::brokers::BrokerSpec)).
+pub fn validate_client(
+    client_id: &str,
+    client_secret: &str,
+    words: &ClientWords,
+) -> Result<(String, ClientSecret)> {
+    let ClientWords {
+        id,
+        secret: sec,
+        app,
+        ..
+    } = *words;
+    let label = words.id_label();
     let client_id = unquote(client_id);
     let secret = unquote(client_secret);
     let bad =
-        |field: &str, msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field));
+        |field: &str, msg: String| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field(field));
     if client_id.is_empty() {
-        return bad(
-            "client_id",
-            "Paste the client ID of your OAuth application.",
-        );
+        return bad("client_id", format!("Paste the {id} of your {app}."));
     }
     if client_id.contains("://") || client_id.starts_with("www.") {
         return bad(
             "client_id",
-            "That is a web address, not a client ID. Open your OAuth application's page and copy the value labelled Client ID.",
+            format!("That is a web address, not the {id}. Open your {app}'s page and copy the value labelled {label}."),
         );
     }
     if client_id == secret {
         return bad(
             "client_id",
-            "The client ID and the client secret are the same value: the secret was probably pasted in both fields. Copy the Client ID into the first one.",
+            format!("The {id} and the {sec} are the same value: the {sec} was probably pasted in both fields. Copy the {label} into the first one."),
         );
     }
     if client_id.chars().any(char::is_whitespace) {
         return bad(
             "client_id",
-            "The client ID contains spaces or line breaks. Copy it again as one piece.",
+            format!("The {id} contains spaces or line breaks. Copy it again as one piece."),
         );
     }
     if client_id.len() > 200
@@ -41,26 +50,26 @@ pub fn validate_client(client_id: &str, client_secret: &str) -> Result<(String, 
     {
         return bad(
             "client_id",
-            "That does not look like a client ID: it should be letters, digits and dashes only.",
+            format!("That does not look like the {id} of an {app}: it should be letters, digits and dashes only."),
         );
     }
     if secret.is_empty() {
-        return bad(
-            "client_secret",
-            "Paste the client secret of your OAuth application.",
-        );
+        return bad("client_secret", format!("Paste the {sec} of your {app}."));
     }
     if secret.chars().any(char::is_whitespace) {
         return bad(
             "client_secret",
-            "The client secret contains spaces or line breaks. Copy it again as one piece.",
+            format!("The {sec} contains spaces or line breaks. Copy it again as one piece."),
         );
     }
     if !secret.chars().all(|c| c.is_ascii_graphic()) {
-        return bad("client_secret", "The client secret contains characters a secret never has. Copy it again from your OAuth application's page.");
+        return bad("client_secret", format!("The {sec} contains characters a secret never has. Copy it again from your {app}'s page."));
     }
     if secret.len() < 8 {
-        return bad("client_secret", "That client secret is too short. Copy the whole secret from your OAuth application's page.");
+        return bad(
+            "client_secret",
+            format!("That {sec} is too short. Copy the whole {sec} from your {app}'s page."),
+        );
     }
     Ok((client_id.to_string(), ClientSecret::new(secret)))
 }
@@ -127,12 +136,17 @@ pub fn resolve_scopes(broker: BrokerKind, chosen: Option<&[String]>) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::brokers::OAUTH_WORDS;
+
+    fn validate_client_t(id: &str, secret: &str) -> Result<(String, ClientSecret)> {
+        validate_client(id, secret, &OAUTH_WORDS)
+    }
     use crate::error::ErrorKind;
     use crate::secret::Expose;
 
     #[test]
     fn quotes_urls_and_a_secret_in_the_id_field_are_handled() {
-        let (id, secret) = validate_client(" \"abc-123\" ", "'s3cr3t-value-xyz'\n").unwrap();
+        let (id, secret) = validate_client_t(" \"abc-123\" ", "'s3cr3t-value-xyz'\n").unwrap();
         assert_eq!(
             (id.as_str(), secret.expose()),
             ("abc-123", "s3cr3t-value-xyz")
@@ -143,14 +157,14 @@ mod tests {
                 .expose(),
             "demo-rt-0123456789abcdef"
         );
-        let e =
-            validate_client("https://my.tastytrade.com/app.html", "s3cr3t-value-xyz").unwrap_err();
+        let e = validate_client_t("https://my.tastytrade.com/app.html", "s3cr3t-value-xyz")
+            .unwrap_err();
         assert!(
             e.message.contains("web address") && e.field.as_deref() == Some("client_id"),
             "{}",
             e.message
         );
-        let e = validate_client("s3cr3t-value-xyz", "s3cr3t-value-xyz").unwrap_err();
+        let e = validate_client_t("s3cr3t-value-xyz", "s3cr3t-value-xyz").unwrap_err();
         assert!(
             e.message.contains("same value") && e.field.as_deref() == Some("client_id"),
             "{}",
@@ -158,7 +172,7 @@ mod tests {
         );
         // A quote inside a value is not stripped: it is refused on its field.
         assert_eq!(
-            validate_client("ab\"c", "s3cr3t-value-xyz")
+            validate_client_t("ab\"c", "s3cr3t-value-xyz")
                 .unwrap_err()
                 .field
                 .as_deref(),
@@ -168,7 +182,7 @@ mod tests {
 
     #[test]
     fn pasted_values_are_trimmed() {
-        let (id, secret) = validate_client("  abc-123\n", "\t s3cr3t-value-xyz  \n").unwrap();
+        let (id, secret) = validate_client_t("  abc-123\n", "\t s3cr3t-value-xyz  \n").unwrap();
         assert_eq!(id, "abc-123");
         assert_eq!(secret.expose(), "s3cr3t-value-xyz");
         assert_eq!(
@@ -191,7 +205,7 @@ mod tests {
             (("abc", "sécret-123456"), "client_secret", "characters"),
         ];
         for ((id, secret), field, text) in cases {
-            let e = validate_client(id, secret).unwrap_err();
+            let e = validate_client_t(id, secret).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput);
             assert_eq!(e.field.as_deref(), Some(field), "{}", e.message);
             assert!(
@@ -200,6 +214,24 @@ mod tests {
                 e.message
             );
         }
+        // Schwab's values are named as its Developer Portal labels them.
+        let schwab = &BrokerKind::Schwab.spec().words;
+        let e = validate_client("", "secret-123456", schwab).unwrap_err();
+        assert_eq!(e.message, "Paste the App Key of your app.");
+        let e =
+            validate_client("https://developer.schwab.com", "secret-123456", schwab).unwrap_err();
+        assert!(
+            e.message.ends_with("copy the value labelled App Key."),
+            "{}",
+            e.message
+        );
+        let e = validate_client("abcdef123456", "abcdef123456", schwab).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("The App Key and the Secret are the same value"),
+            "{}",
+            e.message
+        );
         for bad in ["", "has spaces in the token", "short"] {
             assert_eq!(
                 validate_refresh_token(bad).unwrap_err().field.as_deref(),

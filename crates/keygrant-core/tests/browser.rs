@@ -44,12 +44,18 @@ fn registered(redirect_uri: String) -> ConnectRequest {
     }
 }
 
-/// A port free on both 127.0.0.1 and ::1.
+/// A port free on both 127.0.0.1 and ::1, below Linux's ephemeral range (32768 and up), so
+/// the kernel does not hand it to another test's `bind(0)` or outgoing connection in the
+/// moment between this check and the test's own bind; never the same port twice in a run.
 fn free_dual_port() -> u16 {
+    static NEXT: std::sync::Mutex<Option<u16>> = std::sync::Mutex::new(None);
+    let mut next = NEXT.lock().unwrap();
+    let mut port = next.unwrap_or(20_000 + (std::process::id() % 5_000) as u16 * 2);
     loop {
-        let v4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = v4.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("::1", port)).is_ok() {
+        port = if port >= 32_000 { 20_000 } else { port + 1 };
+        let v4 = std::net::TcpListener::bind(("127.0.0.1", port));
+        if v4.is_ok() && std::net::TcpListener::bind(("::1", port)).is_ok() {
+            *next = Some(port);
             return port;
         }
     }

@@ -4,7 +4,7 @@
 import { html, nothing, type TemplateResult } from "lit-html";
 import type { Actions } from "../controller";
 import { signInExpiry, tokenHealth } from "../format";
-import { UNSAVED_REFRESH_TOKEN } from "../help";
+import { credentialWords, UNSAVED_REFRESH_TOKEN } from "../help";
 import type { ConnectedScreen } from "../state";
 import { diagnoseView } from "./diagnose";
 
@@ -20,9 +20,10 @@ export function tokenCardView(s: ConnectedScreen, a: Actions, now: number): Temp
   const health = tokenHealth(p);
   const expiry = signInExpiry(p, now);
   const refused = s.noteError?.kind === "invalid_grant";
+  const words = credentialWords(p.broker);
   return html`<section class="card" id="token-card">
     <h2>Your refresh token</h2>
-    <p class="muted">${p.label} · client ID <code>${p.client_id}</code></p>
+    <p class="muted" id="token-client">${p.label} · ${words.clientId} <code>${p.client_id}</code></p>
     <div class="token-row">
       <code id="token" class=${shown ? "token revealed" : "token"}>${s.revealed ?? p.refresh_token_masked}</code>
       <button id="reveal" aria-pressed=${shown ? "true" : "false"} @click=${() => void a.toggleReveal()}>${shown ? "Hide" : "Reveal"}</button>
@@ -35,7 +36,7 @@ export function tokenCardView(s: ConnectedScreen, a: Actions, now: number): Temp
         @click=${() => void a.diagnose()}
       >Diagnose</button>
     </div>
-    <p class="muted small">Kept in your system keyring with the client secret. Never written to a file.</p>
+    <p class="muted small">Kept in your system keyring with the ${words.secretInText}. Never written to a file.</p>
     ${health ? html`<p class="muted small" id="token-health">${health}</p>` : nothing}
     <div class=${expiry?.warning ? "sign-in-row warning" : "sign-in-row"} id="sign-in-row">
       ${

@@ -163,6 +163,9 @@ describe("Schwab in the wizard", () => {
     pending.resolve({ ...PROFILE, broker: "schwab", label: "Charles Schwab · Demo broker" });
     await flush();
     expect($("#token-card").textContent).toContain("Charles Schwab · Demo broker");
+    // The card names the values as Schwab's portal does.
+    expect($("#token-client").textContent).toBe(`Charles Schwab · Demo broker · App Key ${PROFILE.client_id}`);
+    expect($("#token-card").textContent).toContain("Kept in your system keyring with the app's Secret.");
   });
 
   it("the Demo card offers every broker's dialect, Schwab's with its words", async () => {

@@ -8,6 +8,7 @@ describe("token card", () => {
   it("reveals the token only on request and hides it again", async () => {
     await start(RETURNING(PROFILE));
     expect(document.body.innerHTML).not.toContain(TOKEN);
+    expect($("#token-client").textContent).toBe(`${PROFILE.label} · Client ID ${PROFILE.client_id}`);
     $("#reveal").click();
     await flush();
     expect($("#token").textContent).toBe(TOKEN);

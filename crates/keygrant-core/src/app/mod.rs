@@ -370,8 +370,11 @@ impl Core {
         req: ConnectRequest,
         open_browser: impl FnOnce(&Url) -> Result<()>,
     ) -> Result<ProfileView> {
-        let (client_id, client_secret) =
-            validate_client(&req.client_id, req.client_secret.expose())?;
+        let (client_id, client_secret) = validate_client(
+            &req.client_id,
+            req.client_secret.expose(),
+            &req.broker.spec().words,
+        )?;
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
@@ -567,8 +570,11 @@ impl Core {
     /// A token refused here but accepted by the broker's other environment is reported as
     /// belonging there, and nothing is saved.
     pub async fn connect_with_grant(&self, req: GrantRequest) -> Result<ProfileView> {
-        let (client_id, client_secret) =
-            validate_client(&req.client_id, req.client_secret.expose())?;
+        let (client_id, client_secret) = validate_client(
+            &req.client_id,
+            req.client_secret.expose(),
+            &req.broker.spec().words,
+        )?;
         let refresh_token = validate_refresh_token(req.refresh_token.expose())?;
         self.vault.probe_write()?;
         let (custom, environment, endpoints) = self
@@ -921,9 +927,10 @@ impl Core {
         );
         secrets.extend(last.id_token.map(|t| t.expose().to_string()));
         let connection = format!(
-            "{} · {}, client ID {}",
+            "{} · {}, {} {}",
             broker.display_name(),
             broker.env_name(env),
+            broker.spec().words.id,
             doctor::mask_id(&profile.client_id)
         );
         Ok(doctor::Diagnosis {

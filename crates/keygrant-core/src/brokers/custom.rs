@@ -59,6 +59,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     sign_in_lifetime: None,
     check_redirect: None,
     check_client: None,
+    words: super::OAUTH_WORDS,
 };
 
 /// One extra query parameter for the authorize URL (e.g. `audience`, `access_type=offline`).

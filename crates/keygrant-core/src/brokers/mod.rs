@@ -375,7 +375,54 @@ pub struct BrokerSpec {
     /// Secret), checked after the generic ones and not for the Demo broker's published
     /// credentials; errors are on the `client_id` or `client_secret` field.
     pub check_client: Option<fn(&str, &str) -> Result<()>>,
+    /// What the broker's pages call the client's credentials, used in every message about
+    /// them ([`OAUTH_WORDS`]; Schwab's, docs/brokers.md#schwab-oauth).
+    pub words: ClientWords,
 }
+
+/// A broker's names for an OAuth client's credentials and where they are registered, as its
+/// developer pages label them, so a message points at the value the user sees there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientWords {
+    /// The client identifier (RFC 6749 section 2.2), mid-sentence: "client ID", "App Key".
+    pub id: &'static str,
+    /// The client secret, mid-sentence: "client secret", "Secret".
+    pub secret: &'static str,
+    /// What holds both at the broker: "OAuth application", "app".
+    pub app: &'static str,
+    /// The registered redirection endpoint (RFC 6749 section 3.1.2): "redirect URI",
+    /// "Callback URL".
+    pub redirect: &'static str,
+}
+
+impl ClientWords {
+    /// The client identifier as a label or at a sentence's start: "Client ID", "App Key".
+    pub fn id_label(&self) -> String {
+        capitalized(self.id)
+    }
+
+    /// The client secret as a label or at a sentence's start: "Client secret", "Secret".
+    pub fn secret_label(&self) -> String {
+        capitalized(self.secret)
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// RFC 6749's words, used by every broker whose pages use them (Tastytrade, TradeStation, a
+/// custom provider).
+pub const OAUTH_WORDS: ClientWords = ClientWords {
+    id: "client ID",
+    secret: "client secret",
+    app: "OAuth application",
+    redirect: "redirect URI",
+};
 
 /// What a broker's tokens say about the client and environment they belong to, read by the
 /// doctor (`crate::doctor`) from the JWT payload only: signatures are never checked.

@@ -685,6 +685,12 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     sign_in_lifetime: Some(SIGN_IN_LIFETIME),
     check_redirect: Some(check_callback),
     check_client: Some(check_app_key),
+    words: super::ClientWords {
+        id: "App Key",
+        secret: "Secret",
+        app: "app",
+        redirect: "Callback URL",
+    },
 };
 
 /// schwab-py (1.5) through `keygrant exec`: `client_from_access_functions` reads the token

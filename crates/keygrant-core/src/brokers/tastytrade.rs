@@ -396,6 +396,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     sign_in_lifetime: None,
     check_redirect: None,
     check_client: None,
+    words: super::OAUTH_WORDS,
 };
 
 /// The tastyware `tastytrade` SDK (13.2.3, async since 12.0): `Session()` with no credential

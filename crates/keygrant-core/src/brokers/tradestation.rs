@@ -412,6 +412,7 @@ pub const SPEC: BrokerSpec = BrokerSpec {
     sign_in_lifetime: None,
     check_redirect: None,
     check_client: None,
+    words: super::OAUTH_WORDS,
 };
 
 /// The `tradestation` SDK (0.2, sync): `Session(api_key, secret_key, refresh_token,

@@ -265,7 +265,13 @@ pub async fn authorize(
     let callback = outcome?;
     let code = match callback {
         Callback::Code(code) => code,
-        Callback::Error { error, description } => return Err(authorize_error(&error, description)),
+        Callback::Error { error, description } => {
+            return Err(authorize_error(
+                &error,
+                description,
+                &req.endpoints.broker.spec().words,
+            ))
+        }
     };
     tracing::info!("authorization code received; exchanging it");
     let mut form = vec![
@@ -339,7 +345,11 @@ pub async fn refresh(
     }
 }
 
-fn authorize_error(error: &str, description: Option<String>) -> AppError {
+fn authorize_error(
+    error: &str,
+    description: Option<String>,
+    words: &crate::brokers::ClientWords,
+) -> AppError {
     let detail = description
         .map(|d| format!(" (the broker said: {d})"))
         .unwrap_or_default();
@@ -350,7 +360,10 @@ fn authorize_error(error: &str, description: Option<String>) -> AppError {
         ),
         other => AppError::new(
             ErrorKind::Broker,
-            format!("The broker refused the sign-in with \"{other}\"{detail}. Check the client ID and scopes, then press Connect again."),
+            format!(
+                "The broker refused the sign-in with \"{other}\"{detail}. Check the {} and scopes, then press Connect again.",
+                words.id
+            ),
         ),
     }
 }

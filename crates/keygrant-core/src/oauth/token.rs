@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use crate::brokers::{ClientAuth, Endpoints};
+use crate::brokers::{BrokerSpec, ClientAuth, ClientWords, Endpoints, OAUTH_WORDS};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::secret::{AccessToken, ClientSecret, Expose, IdToken, RefreshToken};
 
@@ -84,7 +84,7 @@ pub async fn request(
         status.as_u16(),
         &body,
         step,
-        endpoints.broker.spec().dead_grant_causes,
+        Voice::of(endpoints.broker.spec()),
     )
 }
 
@@ -98,13 +98,34 @@ pub async fn request(
 /// other error code, for a success without an access token, and for a body that is not a
 /// token response.
 pub fn read(status: u16, body: &[u8], step: TokenStep) -> Result<TokenSet> {
-    read_with(status, body, step, GENERIC_DEAD_GRANT)
+    read_with(status, body, step, Voice::GENERIC)
 }
 
-const GENERIC_DEAD_GRANT: &str =
-    "Likely causes: the grant was revoked or deleted, or it belongs to another environment.";
+/// The words a token error is told in: the broker's likely causes of a refused refresh token
+/// and its names for the client's credentials.
+#[derive(Debug, Clone, Copy)]
+struct Voice {
+    causes: &'static str,
+    words: ClientWords,
+}
 
-fn read_with(status: u16, body: &[u8], step: TokenStep, causes: &str) -> Result<TokenSet> {
+impl Voice {
+    /// For a token endpoint whose broker is not known.
+    const GENERIC: Voice = Voice {
+        causes:
+            "Likely causes: the grant was revoked or deleted, or it belongs to another environment.",
+        words: OAUTH_WORDS,
+    };
+
+    fn of(spec: &BrokerSpec) -> Voice {
+        Voice {
+            causes: spec.dead_grant_causes,
+            words: spec.words,
+        }
+    }
+}
+
+fn read_with(status: u16, body: &[u8], step: TokenStep, voice: Voice) -> Result<TokenSet> {
     if (200..300).contains(&status) {
         let no_token = || {
             AppError::new(
@@ -116,7 +137,7 @@ fn read_with(status: u16, body: &[u8], step: TokenStep, causes: &str) -> Result<
         let raw: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(body).map_err(|_| no_token())?;
         if raw.contains_key("error") || raw.contains_key("error_code") {
-            return Err(error_of(status, body, step, causes));
+            return Err(error_of(status, body, step, voice));
         }
         let text = |k: &str| {
             raw.get(k)
@@ -138,7 +159,7 @@ fn read_with(status: u16, body: &[u8], step: TokenStep, causes: &str) -> Result<
             fields: token_fields(&raw),
         });
     }
-    Err(error_of(status, body, step, causes))
+    Err(error_of(status, body, step, voice))
 }
 
 /// What a failed token request means, for the user and for retrying
@@ -171,7 +192,7 @@ pub fn classify(status: u16, code: Option<&str>, top_level_error_code: bool) -> 
 }
 
 /// The error an unsuccessful answer means.
-fn error_of(status: u16, body: &[u8], step: TokenStep, causes: &str) -> AppError {
+fn error_of(status: u16, body: &[u8], step: TokenStep, voice: Voice) -> AppError {
     let top_level = top_level_error_code(body);
     let (code, description) = match rfc_error(body).or_else(|| broker_error(body)) {
         Some((c, d)) => (Some(c), d),
@@ -200,8 +221,8 @@ fn error_of(status: u16, body: &[u8], step: TokenStep, causes: &str) -> AppError
         .unwrap_or_default();
     let class_code = code.as_deref();
     match classify(status, class_code, top_level) {
-        TokenErrorClass::BadClient => oauth_error("invalid_client", description, step, causes),
-        TokenErrorClass::DeadGrant => oauth_error("invalid_grant", description, step, causes),
+        TokenErrorClass::BadClient => oauth_error("invalid_client", description, step, voice),
+        TokenErrorClass::DeadGrant => oauth_error("invalid_grant", description, step, voice),
         TokenErrorClass::Temporary => AppError::new(
             ErrorKind::Temporary,
             format!(
@@ -212,7 +233,7 @@ fn error_of(status: u16, body: &[u8], step: TokenStep, causes: &str) -> AppError
             ),
         ),
         TokenErrorClass::Unknown => match code {
-            Some(code) => oauth_error(&code, description, step, causes),
+            Some(code) => oauth_error(&code, description, step, voice),
             None => AppError::new(
                 ErrorKind::Broker,
                 format!("The broker's token endpoint answered {status} without an explanation. Try again in a minute."),
@@ -302,19 +323,25 @@ fn broker_error(body: &[u8]) -> Option<(String, Option<String>)> {
     Some((text(first, "code")?, text(first, "message")))
 }
 
-fn oauth_error(code: &str, description: Option<String>, step: TokenStep, causes: &str) -> AppError {
+fn oauth_error(code: &str, description: Option<String>, step: TokenStep, voice: Voice) -> AppError {
     let detail = description
         .map(|d| format!(" The broker said: {d}"))
         .unwrap_or_default();
+    let ClientWords {
+        id,
+        secret,
+        app,
+        redirect,
+    } = voice.words;
+    let causes = voice.causes;
     let invalid_client = "invalid_client";
     let invalid_grant = "invalid_grant";
     if code == invalid_client {
         AppError::new(
             ErrorKind::InvalidClient,
             format!(
-                "The broker rejected the client ID or client secret.{detail} Copy both again from your \
-                 OAuth application's page (the secret is shown only when it is created; regenerate it \
-                 if you lost it). Nothing was saved."
+                "The broker rejected the {id} or {secret}.{detail} Copy both again from your \
+                 {app}'s page (a {secret} you lost can be regenerated there). Nothing was saved."
             ),
         )
         .on_field("client_secret")
@@ -324,8 +351,8 @@ fn oauth_error(code: &str, description: Option<String>, step: TokenStep, causes:
                 ErrorKind::InvalidGrant,
                 format!(
                     "The broker did not accept the authorization code.{detail} This happens when the \
-                     redirect URI differs from the one registered with your OAuth application or the \
-                     code expired. Press Connect to try again."
+                     {redirect} differs from the one registered with your {app} or the code \
+                     expired. Press Connect to try again."
                 ),
             ),
             TokenStep::Refresh => AppError::new(
@@ -339,7 +366,7 @@ fn oauth_error(code: &str, description: Option<String>, step: TokenStep, causes:
     } else {
         AppError::new(
             ErrorKind::Broker,
-            format!("The broker's token endpoint answered \"{code}\".{detail} Check your OAuth application's settings and try again."),
+            format!("The broker's token endpoint answered \"{code}\".{detail} Check your {app}'s settings and try again."),
         )
     }
 }
@@ -392,7 +419,7 @@ mod tests {
             let (code, message) = broker_error(body).unwrap();
             assert_eq!(code, "invalid_grant");
             assert_eq!(message.as_deref(), Some("Grant revoked"));
-            let e = oauth_error(&code, message, TokenStep::Refresh, GENERIC_DEAD_GRANT);
+            let e = oauth_error(&code, message, TokenStep::Refresh, Voice::GENERIC);
             assert_eq!(e.kind, ErrorKind::InvalidGrant);
             assert!(e.message.contains("Sign in again"));
         }
@@ -402,9 +429,25 @@ mod tests {
 
     #[test]
     fn invalid_client_points_at_the_secret_field() {
-        let e = oauth_error("invalid_client", None, TokenStep::Exchange, "");
+        let e = oauth_error("invalid_client", None, TokenStep::Exchange, Voice::GENERIC);
         assert_eq!(e.kind, ErrorKind::InvalidClient);
         assert_eq!(e.field.as_deref(), Some("client_secret"));
+        assert!(
+            e.message.contains("client ID or client secret"),
+            "{}",
+            e.message
+        );
+        // A Schwab user is pointed at the values as the Developer Portal labels them.
+        let schwab = Voice::of(crate::brokers::BrokerKind::Schwab.spec());
+        let e = oauth_error("invalid_client", None, TokenStep::Exchange, schwab);
+        assert!(
+            e.message.contains("rejected the App Key or Secret")
+                && e.message.contains("your app's page"),
+            "{}",
+            e.message
+        );
+        let e = oauth_error("invalid_grant", None, TokenStep::Exchange, schwab);
+        assert!(e.message.contains("Callback URL differs"), "{}", e.message);
     }
 
     #[test]
