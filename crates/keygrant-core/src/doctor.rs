@@ -881,6 +881,47 @@ pub async fn handler_check(lookup: &HandlerLookup) -> Check {
         })
 }
 
+/// The handler check as it bears on one connection. A failure stays one for a connection whose
+/// redirect URI is a `keygrant:` link. For a connection that signs in through a loopback
+/// address (`redirect_uri` not a link, or `None`: any free port) it becomes a warning, since
+/// only keygrant:// sign-ins are affected; and for a broker whose own rules refuse a
+/// keygrant:// redirect (Schwab, `BrokerSpec::check_redirect`) the check is skipped.
+pub fn handler_for_connection(
+    check: Check,
+    broker: BrokerKind,
+    redirect_uri: Option<&str>,
+) -> Check {
+    if check.verdict != Verdict::Fail
+        || redirect_uri.is_some_and(|r| r.to_ascii_lowercase().starts_with("keygrant:"))
+    {
+        return check;
+    }
+    let spec = broker.spec();
+    if spec
+        .check_redirect
+        .is_some_and(|rules| rules("keygrant://callback").is_err())
+    {
+        return Check::new(
+            "handler",
+            HANDLER,
+            Verdict::Skipped,
+            format!(
+                "Not used: {} takes no keygrant:// {}, so its sign-ins never come back through one.",
+                spec.name, spec.words.redirect
+            ),
+        );
+    }
+    let through = redirect_uri.unwrap_or("a loopback address on this computer");
+    Check {
+        verdict: Verdict::Warn,
+        detail: format!(
+            "{} This connection signs in through {through}, so it is not affected; only a sign-in using keygrant://callback is.",
+            check.detail
+        ),
+        ..check
+    }
+}
+
 fn handler_check_blocking(lookup: &HandlerLookup) -> Check {
     let register = "Register it: xdg-mime default keygrant.desktop x-scheme-handler/keygrant (with keygrant.desktop's Exec= pointing at this Keygrant), or reinstall Keygrant.";
     let output = match std::process::Command::new(&lookup.xdg_mime)

@@ -457,6 +457,23 @@ async fn a_handler_registered_to_another_program_or_to_none_fails_and_no_xdg_mim
     )
     .await
     .unwrap();
+    // This connection signed in through a loopback address: the wrong handler is worth a
+    // warning, not a failed check.
+    let d = core.diagnose(None).await.unwrap();
+    let h = check(&d, "handler");
+    assert_eq!(h.verdict, Verdict::Warn, "{h:?}");
+    assert!(h.detail.contains("/opt/elsewhere/keygrant"), "{h:?}");
+    assert!(h.detail.contains("not affected"), "{h:?}");
+    assert!(h.fix.contains("xdg-mime default"), "{h:?}");
+    assert!(!d.failed(), "{}", d.report());
+
+    // A connection whose redirect URI is keygrant://callback depends on the handler.
+    let path = dir.path().join("profiles.json");
+    let mut file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    file["profiles"][0]["redirect_uri"] = serde_json::json!("keygrant://callback");
+    std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    let core = core_at(&demo, dir.path(), &vault, &xdg);
     let d = core.diagnose(None).await.unwrap();
     let h = check(&d, "handler");
     assert_eq!(h.verdict, Verdict::Fail, "{h:?}");
@@ -487,6 +504,32 @@ async fn a_handler_registered_to_another_program_or_to_none_fails_and_no_xdg_mim
     assert_eq!(h.verdict, Verdict::Skipped, "{h:?}");
     assert!(h.detail.contains("xdg-mime"), "{h:?}");
     assert!(!d.failed(), "{}", d.report());
+}
+
+/// Schwab's sign-ins come back to https://127.0.0.1 only: a keygrant:// handler that points
+/// elsewhere is not this connection's problem, and the doctor says so instead of failing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schwab_connection_skips_the_link_handler_check() {
+    let demo = DemoBroker::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _) = memory();
+    let xdg = fake_xdg("", &PathBuf::from("/opt/elsewhere/keygrant"));
+    let core = core_at(&demo, dir.path(), &vault, &xdg);
+    core.connect(
+        demo_connect(BrokerKind::Schwab),
+        scripted_browser("approve"),
+    )
+    .await
+    .unwrap();
+    let d = core.diagnose(None).await.unwrap();
+    let h = check(&d, "handler");
+    assert_eq!(h.verdict, Verdict::Skipped, "{h:?}");
+    assert_eq!(
+        h.detail,
+        "Not used: Charles Schwab takes no keygrant:// Callback URL, so its sign-ins never come back through one."
+    );
+    assert!(!d.failed(), "{}", d.report());
+    assert!(d.connection.contains(", App Key ••••"), "{}", d.connection);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -907,7 +907,11 @@ impl Core {
             last.scope.as_deref(),
             refreshed.is_ok(),
         );
-        let handler = doctor::handler_check(&self.handler_lookup).await;
+        let handler = doctor::handler_for_connection(
+            doctor::handler_check(&self.handler_lookup).await,
+            broker,
+            profile.redirect_uri.as_deref(),
+        );
         let mut secrets: Vec<String> = [before, after]
             .into_iter()
             .flatten()
