@@ -13,7 +13,7 @@ use common::*;
 use keygrant_core::app::{Core, DemoSource};
 use keygrant_core::brokers::{BrokerKind, Environment};
 use keygrant_core::error::ErrorKind;
-use keygrant_core::vault::Vault;
+use keygrant_core::vault::{SecretStore, Vault};
 use keygrant_core::views::{ConnectRequest, GrantRequest};
 use keygrant_demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use url::Url;
@@ -166,8 +166,13 @@ async fn every_broker_and_environment_onboards_by_loopback_and_comes_back_after_
             );
             assert_eq!(view.environment, env);
 
-            // Reopen: the refresh token from the keyring gets a new access token.
+            // The sign-in's access token was left for other processes.
+            assert!(w.store.read(&Vault::access_token_key(&view.id)).is_some());
+
+            // Reopen after the access token is over: the refresh token from the keyring gets
+            // a new one.
             drop(core);
+            w.store.delete(&Vault::access_token_key(&view.id)).unwrap();
             let core = w.core();
             assert_eq!(
                 numbers(core.accounts().await.unwrap()),

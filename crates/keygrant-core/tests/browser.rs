@@ -167,21 +167,31 @@ async fn a_registered_localhost_redirect_is_served_on_ipv6_loopback_too() {
     let port = free_dual_port();
     let log = dir.path().join("browser.log");
     let log_arg = log.to_str().unwrap().to_string();
+    let browser = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let browser_slot = browser.clone();
     let view = core
         .connect(
             registered(format!("http://localhost:{port}/callback")),
             move |url: &Url| {
                 // A browser that resolves localhost to ::1 first.
                 let url = url.to_string();
-                std::thread::spawn(move || {
+                *browser_slot.lock().unwrap() = Some(std::thread::spawn(move || {
                     run_browser(&url, &["--redirect-host", "[::1]", "--log", &log_arg])
-                });
+                }));
                 Ok(())
             },
         )
         .await
         .expect("the redirect to [::1] finished the sign-in");
     assert_eq!(view.client_id, DEMO_CLIENT_ID);
+    // The browser logs the callback's answer once it has read it, which can be after the
+    // sign-in finished here.
+    let browser = browser
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the browser was opened");
+    browser.join().unwrap();
     let logged = std::fs::read_to_string(&log).unwrap();
     assert!(
         logged.contains(&format!("redirected to http://[::1]:{port}/callback 200")),

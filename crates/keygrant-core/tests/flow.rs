@@ -109,10 +109,13 @@ async fn approve_exchanges_the_code_stores_secrets_in_the_keyring_and_lists_acco
     );
     assert_eq!(s.core.reveal_refresh_token().await.unwrap().expose(), rt);
 
-    // The app is closed and reopened: a new core, a new Demo broker, the same keyring.
+    // The app is closed and reopened once the access token it left for other processes is
+    // over: a new core, a new Demo broker, the same keyring.
     drop(s.core);
+    assert!(keyring_get(&Vault::access_token_key(&view.id)).is_some());
     let demo2 = DemoBroker::start(0).await.unwrap();
     let (vault, _) = keyring();
+    vault.delete_shared_access_token(&view.id).unwrap();
     let core = Core::new(
         s.dir.path(),
         vault,

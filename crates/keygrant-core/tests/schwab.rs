@@ -327,6 +327,8 @@ async fn a_newer_sign_in_supersedes_the_grant_and_the_message_says_so() {
     let second = demo_sign_in(&core).await;
     assert_ne!(first.id, second.id);
     core.select_profile(&first.id).await.unwrap();
+    // Once the first grant's access token is over, its refresh is refused.
+    w.demo.advance_clock(Duration::from_secs(31 * 60));
     let fresh = w.core();
     let e = fresh.accounts().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidGrant);
@@ -449,9 +451,11 @@ async fn a_refresh_token_missing_from_the_keyring_is_recovered_by_signing_in_aga
     use keygrant_core::vault::SecretStore;
     let w = World::new().await;
     let first = demo_sign_in(&w.core()).await;
+    // Another keyring: neither the refresh token nor the shared access token is there.
     w.store
         .delete(&Vault::refresh_token_key(&first.id))
         .unwrap();
+    w.store.delete(&Vault::access_token_key(&first.id)).unwrap();
     let core = w.core();
     let state = core.state().await.expect("the window can draw");
     assert_eq!(state.profile.as_ref().unwrap().id, first.id);

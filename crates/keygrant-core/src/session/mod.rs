@@ -174,8 +174,15 @@ impl Session {
 
     /// Shares refreshes with other Keygrant processes through a lock file under `config_dir`
     /// and the keyring's shared access token ([`shared`]).
+    /// A session made from a sign-in's tokens shares its access token at once, so other
+    /// processes use it instead of refreshing (which, at a broker that rotates, retires the
+    /// refresh token the window holds).
     pub fn with_lock_dir(mut self, config_dir: PathBuf) -> Self {
         self.lock_dir = Some(config_dir);
+        if let Some(c) = self.access.get_mut().take() {
+            self.share(&c);
+            *self.access.get_mut() = Some(c);
+        }
         self
     }
 
