@@ -4,7 +4,7 @@
 import type { UnlistenFn } from "@tauri-apps/api/event";
 import { commands, events } from "./bindings/commands";
 import type { SnippetKind } from "./bindings/SnippetKind";
-import { asAppError } from "./errors";
+import { asAppError, waitOver } from "./errors";
 import {
   ADDRESS_COPIED,
   type Choice,
@@ -148,12 +148,35 @@ export class Controller implements Actions {
     }
   }
 
-  /** The one-second clock: moves the freshness labels on. Only while a dashboard is shown;
+  /** The one-second clock: moves the freshness labels and a rate limit's countdown on, and
+   *  when a rate limit's wait is over, tries again by itself. Only while a connection is shown;
    *  lit-html then patches just those labels' text, so focus and typing are untouched. */
   clockTick(): void {
     const s = this.state.screen;
-    if (s.name !== "connected" || s.accounts.status !== "ready") return;
+    if (s.name !== "connected" || s.accounts.status === "loading") return;
     this.dispatch({ type: "clockTicked", now: Date.now() });
+    this.retryWhenWaitIsOver();
+  }
+
+  /** The accounts, or each account's details, whose rate limit's wait is over: asked again
+   *  once (the new request replaces the error, so the next tick does not ask twice). */
+  private retryWhenWaitIsOver(): void {
+    const s = this.state.screen;
+    if (s.name !== "connected") return;
+    const acc = s.accounts;
+    const now = this.state.now;
+    if (acc.status === "error") {
+      if (waitOver(acc.error, now)) void this.loadAccounts();
+      return;
+    }
+    if (acc.status !== "ready" || acc.refreshing) return;
+    if (waitOver(acc.refreshError, now)) {
+      void this.loadAccounts();
+      return;
+    }
+    for (const [number, d] of Object.entries(acc.details)) {
+      if (d.status === "error" && waitOver(d.error, now)) void this.loadDetail(s.profile.id, number);
+    }
   }
 
   /** Chooses (and remembers) the auto-refresh interval; anything but a choice turns it off. */
@@ -296,7 +319,7 @@ export class Controller implements Actions {
     try {
       accounts = await commands.listAccounts();
     } catch (e) {
-      this.dispatch({ type: "accountsFailed", profileId, error: asAppError(e) });
+      this.dispatch({ type: "accountsFailed", profileId, error: asAppError(e), at: Date.now() });
       return;
     }
     this.dispatch({ type: "accountsLoaded", profileId, accounts, at: new Date() });
@@ -309,7 +332,7 @@ export class Controller implements Actions {
       const detail = await commands.accountDetail(number);
       this.dispatch({ type: "detailLoaded", profileId, number, detail, at: new Date() });
     } catch (e) {
-      this.dispatch({ type: "detailFailed", profileId, number, error: asAppError(e) });
+      this.dispatch({ type: "detailFailed", profileId, number, error: asAppError(e), at: Date.now() });
     }
   }
 

@@ -20,7 +20,31 @@ export function retryHelps(e: AppError): boolean {
   return !NOT_RETRYABLE.includes(e.kind);
 }
 
-/** The "Try again" label: with the broker's wait when it rate-limited ("Try again in 42 s"). */
-export function retryLabel(e: AppError): string {
-  return e.kind === "rate_limited" && e.retry_after_secs ? `Try again in ${e.retry_after_secs} s` : "Try again";
+/** An error as the page keeps it: for a rate limit with a wait, when the wait ends (`retryAt`,
+ *  ms since the epoch), so the page can count it down and try again by itself. */
+export type ShownError = AppError & { retryAt?: number };
+
+/** `e` as received at `at` (ms since the epoch): a rate limit's `retry_after_secs` becomes the
+ *  time its wait ends. */
+export function received(e: AppError, at: number): ShownError {
+  return e.kind === "rate_limited" && e.retry_after_secs
+    ? { ...e, retryAt: at + Number(e.retry_after_secs) * 1000 }
+    : e;
+}
+
+/** Whole seconds left of a rate limit's wait at `now` (ms); 0 when there is none or it is over. */
+export function waitLeft(e: ShownError, now: number): number {
+  return e.retryAt === undefined ? 0 : Math.max(0, Math.ceil((e.retryAt - now) / 1000));
+}
+
+/** Whether `e` is a rate limit whose wait is over at `now`: time to try again by itself. */
+export function waitOver(e: ShownError | undefined, now: number): boolean {
+  return e?.retryAt !== undefined && e.retryAt <= now;
+}
+
+/** The "Try again" button's label: during a rate limit's wait, the seconds until the page tries
+ *  again by itself ("Trying again in 41 s"; pressing it tries at once). */
+export function retryLabel(e: ShownError, now: number): string {
+  const left = waitLeft(e, now);
+  return left > 0 ? `Trying again in ${left} s` : "Try again";
 }

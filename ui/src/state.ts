@@ -16,6 +16,7 @@ import type { Notice } from "./bindings/Notice";
 import type { ProfileView } from "./bindings/ProfileView";
 import type { SignInWaiting } from "./bindings/SignInWaiting";
 import type { Snippet } from "./bindings/Snippet";
+import { received, type ShownError } from "./errors";
 import { parseExtraParams } from "./format";
 
 /** A card on the first step: a real broker, any OAuth 2 provider ("custom"), or the Demo broker. */
@@ -62,7 +63,7 @@ export interface Figures {
 export type DetailState =
   | { status: "loading" }
   | ({ status: "ready"; refreshing?: boolean } & Figures)
-  | { status: "error"; error: AppError; last?: Figures };
+  | { status: "error"; error: ShownError; last?: Figures };
 
 export type AccountsState =
   | { status: "loading" }
@@ -74,9 +75,9 @@ export type AccountsState =
       /** The list is being read again; what is shown stays until the answer. */
       refreshing?: boolean;
       /** Why the last refresh of the list failed (the previous list stays shown). */
-      refreshError?: AppError;
+      refreshError?: ShownError;
     }
-  | { status: "error"; error: AppError };
+  | { status: "error"; error: ShownError };
 
 /** A positions column the user can sort by. */
 export type SortColumn =
@@ -207,10 +208,11 @@ export type UiEvent =
   | { type: "healthRead"; app: AppState }
   | { type: "accountsLoading"; profileId: string }
   | { type: "accountsLoaded"; profileId: string; accounts: Account[]; at: Date }
-  | { type: "accountsFailed"; profileId: string; error: AppError }
+  /** `at`: when the error arrived (ms since the epoch), which a rate limit's wait counts from. */
+  | { type: "accountsFailed"; profileId: string; error: AppError; at: number }
   | { type: "detailLoading"; profileId: string; number: string }
   | { type: "detailLoaded"; profileId: string; number: string; detail: AccountDetail; at: Date }
-  | { type: "detailFailed"; profileId: string; number: string; error: AppError }
+  | { type: "detailFailed"; profileId: string; number: string; error: AppError; at: number }
   | { type: "clockTicked"; now: number }
   | { type: "autoRefreshSet"; minutes: number }
   | { type: "accountToggled"; number: string }
@@ -398,7 +400,7 @@ function reloading(prev: DetailState | undefined): DetailState {
   return f ? { status: "ready", ...f, refreshing: true } : { status: "loading" };
 }
 
-function failed(prev: DetailState | undefined, error: AppError): DetailState {
+function failed(prev: DetailState | undefined, error: ShownError): DetailState {
   return { status: "error", error, last: figuresOf(prev) };
 }
 
@@ -484,12 +486,11 @@ export function update(s: UiState, event: UiEvent): UiState {
     }
     case "accountsFailed": {
       const cur = s.screen.name === "connected" ? s.screen.accounts : undefined;
+      const error = received(event.error, event.at);
       const accounts: AccountsState =
-        cur?.status === "ready"
-          ? { ...cur, refreshing: false, refreshError: event.error }
-          : { status: "error", error: event.error };
+        cur?.status === "ready" ? { ...cur, refreshing: false, refreshError: error } : { status: "error", error };
       const next = patchConnected(s, { accounts }, event.profileId);
-      return next === s ? s : announce(next, event.error.message);
+      return next === s ? s : announce({ ...next, now: Math.max(s.now, event.at) }, error.message);
     }
     case "detailLoading":
       return setDetail(s, event.profileId, event.number, reloading);
@@ -503,12 +504,17 @@ export function update(s: UiState, event: UiEvent): UiState {
         }));
         return next === s ? s : { ...next, now: Math.max(s.now, event.at.getTime()) };
       }
-      const next = setDetail(s, event.profileId, event.number, (prev) => failed(prev, error));
-      return next === s ? s : announce(next, `Account ${event.number}: ${error.message}`);
+      const at = event.at.getTime();
+      const next = setDetail(s, event.profileId, event.number, (prev) => failed(prev, received(error, at)));
+      return next === s
+        ? s
+        : announce({ ...next, now: Math.max(s.now, at) }, `Account ${event.number}: ${error.message}`);
     }
     case "detailFailed": {
-      const next = setDetail(s, event.profileId, event.number, (prev) => failed(prev, event.error));
-      return next === s ? s : announce(next, `Account ${event.number}: ${event.error.message}`);
+      const next = setDetail(s, event.profileId, event.number, (prev) => failed(prev, received(event.error, event.at)));
+      return next === s
+        ? s
+        : announce({ ...next, now: Math.max(s.now, event.at) }, `Account ${event.number}: ${event.error.message}`);
     }
     case "clockTicked":
       return event.now === s.now ? s : { ...s, now: event.now };

@@ -262,6 +262,7 @@ describe("connected", () => {
       profileId: "p1",
       number: "5WX01234",
       error,
+      at: 0,
     });
     const after = screen(failedAgain).accounts;
     expect(after.status === "ready" && after.details["5WX01234"]).toEqual({
@@ -299,7 +300,7 @@ describe("connected", () => {
     const s = connected();
     const other = { profileId: "p2" };
     expect(update(s, { type: "accountsLoaded", ...other, accounts: ACCOUNTS, at: new Date() })).toBe(s);
-    expect(update(s, { type: "accountsFailed", ...other, error: { kind: "internal", message: "x" } })).toBe(s);
+    expect(update(s, { type: "accountsFailed", ...other, error: { kind: "internal", message: "x" }, at: 0 })).toBe(s);
     expect(update(s, { type: "snippetsLoaded", ...other, snippets: [] })).toBe(s);
     expect(
       update(s, {

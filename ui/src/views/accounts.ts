@@ -8,10 +8,9 @@ import { live } from "lit-html/directives/live.js";
 import { repeat } from "lit-html/directives/repeat.js";
 import type { Account } from "../bindings/Account";
 import type { AccountDetail } from "../bindings/AccountDetail";
-import type { AppError } from "../bindings/AppError";
 import type { BalanceKey } from "../bindings/BalanceKey";
 import type { Actions } from "../controller";
-import { retryHelps, retryLabel } from "../errors";
+import { retryHelps, retryLabel, type ShownError } from "../errors";
 import { formatAge, formatMoney, sumDecimals } from "../format";
 import { type AccountsState, AUTO_REFRESH_CHOICES, type Dashboard, type DetailState, figuresOf } from "../state";
 import { missingCell, positionsView, signedMoneyCell } from "./positions";
@@ -74,7 +73,7 @@ function accountsBody(acc: AccountsState, o: DashboardOptions, a: Actions): Temp
   if (acc.status === "error") {
     return html`<div class="error-box" id="accounts-error">
       <p>${acc.error.message}</p>
-      ${retryButton(acc.error, "", () => void a.loadAccounts(), a, "accounts-sign-in-again")}
+      ${retryButton(acc.error, o.now, "", () => void a.loadAccounts(), a, "accounts-sign-in-again")}
     </div>`;
   }
   if (acc.accounts.length === 0) {
@@ -86,7 +85,7 @@ function accountsBody(acc: AccountsState, o: DashboardOptions, a: Actions): Temp
       acc.refreshError
         ? html`<div class="error-box" id="accounts-error">
             <p>${acc.refreshError.message} The figures below are from before.</p>
-            ${retryButton(acc.refreshError, "", () => void a.loadAccounts(), a, "accounts-sign-in-again")}
+            ${retryButton(acc.refreshError, o.now, "", () => void a.loadAccounts(), a, "accounts-sign-in-again")}
           </div>`
         : nothing
     }
@@ -239,7 +238,7 @@ export function detailView(acc: Account, d: DetailState, o: DashboardOptions, a:
     d.status === "error"
       ? html`<div class="error-box">
           <p>${d.error.message}</p>
-          ${retryButton(d.error, "retry", () => void a.retryDetail(acc.number), a, `sign-in-again-${acc.number}`)}
+          ${retryButton(d.error, o.now, "retry", () => void a.retryDetail(acc.number), a, `sign-in-again-${acc.number}`)}
         </div>`
       : nothing;
   return html`<div
@@ -273,10 +272,12 @@ function figuresView(acc: Account, detail: AccountDetail, o: DashboardOptions, a
     ${positionsView(acc.number, detail.positions ?? [], currency, o.sort, o.filter, a)}`;
 }
 
-/** "Try again" for an error it can help with (not a 403), with the broker's wait if any; for a
- *  refused grant (expired or replaced), "Sign in again", which renews it in place. */
+/** "Try again" for an error it can help with (not a 403), counting down a rate limit's wait
+ *  at `now` (ms); for a refused grant (expired or replaced), "Sign in again", which renews it
+ *  in place. */
 function retryButton(
-  e: AppError,
+  e: ShownError,
+  now: number,
   cls: string,
   retry: () => void,
   a: Actions,
@@ -284,5 +285,5 @@ function retryButton(
 ): TemplateResult | typeof nothing {
   if (e.kind === "invalid_grant") return signInAgainButton(a, signInId);
   if (!retryHelps(e)) return nothing;
-  return html`<button class=${cls} @click=${retry}>${retryLabel(e)}</button>`;
+  return html`<button class=${cls} @click=${retry}>${retryLabel(e, now)}</button>`;
 }

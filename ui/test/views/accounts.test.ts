@@ -1,6 +1,7 @@
 // The accounts card: the list, every account's balances and positions, errors and retries.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { AccountDetail } from "../../src/bindings/AccountDetail";
+import { CLOCK_INTERVAL_MS } from "../../src/controller";
 import { accountsView, dashboardOptions } from "../../src/views/accounts";
 import {
   $,
@@ -138,29 +139,88 @@ describe("accounts", () => {
     expect(full.querySelectorAll("dl.balances dt").length).toBe(2);
   });
 
-  it("a 403 offers no Try again; a rate limit says when to try again", async () => {
-    ipc.handlers.account_detail = (args) =>
-      args.number === "5WX05678"
+  it("a 403 offers no Try again; a rate limit counts its wait down, then asks again by itself", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
+    const asked: string[] = [];
+    ipc.handlers.account_detail = (args) => {
+      const number = args.number as string;
+      asked.push(number);
+      if (number === "5WX05678") {
+        return {
+          number,
+          error: {
+            kind: "forbidden",
+            message:
+              "Tastytrade does not allow Keygrant to read the balances. The likely cause: the grant lacks the scope for reading accounts (read).",
+          },
+        };
+      }
+      return asked.filter((n) => n === number).length === 1
         ? {
-            number: "5WX05678",
-            error: {
-              kind: "forbidden",
-              message:
-                "Tastytrade does not allow Keygrant to read the balances. The likely cause: the grant lacks the scope for reading accounts (read).",
-            },
-          }
-        : {
-            number: "5WX01234",
+            number,
             error: {
               kind: "rate_limited",
               message:
-                "Tastytrade is limiting how often Keygrant may ask (429). Nothing was lost; press Refresh to try again in 42 s.",
-              retry_after_secs: 42,
+                "Tastytrade is limiting how often Keygrant may ask (429). Nothing was lost; Keygrant can try again in 3 s.",
+              retry_after_secs: 3,
             },
-          };
+          }
+        : detailFor(number);
+    };
     await start(RETURNING(PROFILE));
     expect($("#detail-5WX05678 .error-box").textContent).toContain("scope for reading accounts");
     expect(document.querySelector("#detail-5WX05678 .retry")).toBeNull();
-    expect($("#detail-5WX01234 .retry").textContent).toBe("Try again in 42 s");
+    expect($("#detail-5WX01234 .retry").textContent).toBe("Trying again in 3 s");
+    vi.advanceTimersByTime(CLOCK_INTERVAL_MS);
+    await flush();
+    expect($("#detail-5WX01234 .retry").textContent).toBe("Trying again in 2 s");
+    vi.advanceTimersByTime(CLOCK_INTERVAL_MS);
+    await flush();
+    expect($("#detail-5WX01234 .retry").textContent).toBe("Trying again in 1 s");
+    expect(asked.filter((n) => n === "5WX01234").length).toBe(1);
+    // The wait is over: asked once more, by itself; the 403 is not asked again.
+    vi.advanceTimersByTime(CLOCK_INTERVAL_MS);
+    await flush();
+    expect(asked.filter((n) => n === "5WX01234").length).toBe(2);
+    expect($("#detail-5WX01234").textContent).toContain("Net liquidating value");
+    expect(document.querySelector("#detail-5WX01234 .error-box")).toBeNull();
+    vi.advanceTimersByTime(5 * CLOCK_INTERVAL_MS);
+    await flush();
+    expect(asked.filter((n) => n === "5WX05678").length).toBe(1);
+    expect(asked.filter((n) => n === "5WX01234").length).toBe(2);
+  });
+
+  it("a rate-limited account list counts down and loads by itself; pressing the button asks at once", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
+    const limited = {
+      kind: "rate_limited",
+      message:
+        "Tastytrade is limiting how often Keygrant may ask (429). Nothing was lost; Keygrant can try again in 2 s.",
+      retry_after_secs: 2,
+    };
+    let lists = 0;
+    ipc.handlers.list_accounts = () => {
+      lists += 1;
+      return lists === 1 || lists === 3 ? Promise.reject(limited) : ACCOUNTS;
+    };
+    await start(RETURNING(PROFILE));
+    expect($("#accounts-error").textContent).toContain("limiting how often");
+    expect($("#accounts-error button").textContent).toBe("Trying again in 2 s");
+    vi.advanceTimersByTime(2 * CLOCK_INTERVAL_MS);
+    await flush();
+    expect(lists).toBe(2);
+    expect(document.querySelector("#accounts-error")).toBeNull();
+    expect(document.querySelectorAll("#accounts tbody tr").length).toBe(ACCOUNTS.length);
+
+    // Refresh is limited this time: the list stays, and the wait can be cut short by hand.
+    $("#refresh").click();
+    await flush();
+    expect(lists).toBe(3);
+    expect($("#accounts-error").textContent).toContain("The figures below are from before.");
+    expect($("#accounts-error button").textContent).toBe("Trying again in 2 s");
+    ($("#accounts-error button") as HTMLButtonElement).click();
+    await flush();
+    expect(lists).toBe(4);
+    expect(document.querySelector("#accounts-error")).toBeNull();
   });
 });

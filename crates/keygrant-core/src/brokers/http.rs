@@ -139,8 +139,8 @@ pub fn rate_limited(broker: &str, wait: Option<Duration>) -> AppError {
         ..AppError::new(
             ErrorKind::RateLimited,
             format!(
-                "{broker} is limiting how often Keygrant may ask (429). Nothing was lost; press \
-                 Refresh to try again {when}."
+                "{broker} is limiting how often Keygrant may ask (429). Nothing was lost; \
+                 Keygrant can try again {when}."
             ),
         )
     }
