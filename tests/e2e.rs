@@ -588,6 +588,78 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
     );
 }
 
+/// A broker's rate limit met in the real window: a Refresh answered 429 with TradeStation's
+/// `X-RateLimit-Reset` keeps the figures on screen, counts the wait down on its button, and
+/// the dashboard loads again by itself once the wait is over, with no click.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
+async fn a_rate_limit_is_counted_down_and_the_dashboard_recovers_by_itself() {
+    let run = Run::new(&run_name("rate-limit"));
+    let demo = keygrant_demo::DemoBroker::start(0).await.unwrap();
+    let browser = format!(
+        "python3 {} --log {} %s",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/browser/approve.py")
+            .display(),
+        run.browser_log.display(),
+    );
+    let driver = run.driver_with_env(
+        &browser,
+        &[("KEYGRANT_DEMO_BROKER", demo.base_url().as_str())],
+    );
+    let c = run.open(&driver).await;
+    click(&c, "#broker-demo").await;
+    click(&c, "#dialect-trade_station").await;
+    click(&c, "#fill-demo").await;
+    click(&c, "#connect").await;
+    assert_eq!(account_rows(&c).await.len(), 3);
+
+    // Every API request is refused for 8 s from now on; Refresh meets it.
+    demo.rate_limit(
+        0,
+        Duration::from_secs(8),
+        keygrant_demo::LimitHeader::ResetSeconds,
+    );
+    let before = demo.api_requests();
+    click(&c, "#refresh").await;
+    let refused = text(&c, "#accounts-error").await;
+    assert!(
+        refused.contains("limiting how often") && refused.contains("from before"),
+        "{refused}"
+    );
+    assert_eq!(account_rows(&c).await.len(), 3, "the figures stay");
+    let seconds = |label: String| -> u64 {
+        label
+            .strip_prefix("Trying again in ")
+            .and_then(|l| l.strip_suffix(" s"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("a countdown: {label}"))
+    };
+    let first = seconds(text(&c, "#accounts-error button").await);
+    assert!((6..=8).contains(&first), "{first}");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let later = seconds(text(&c, "#accounts-error button").await);
+    assert!(later < first, "counting down: {first} then {later}");
+    run.shot(&c, "01-rate-limit-countdown").await;
+
+    // No click: once the wait is over the list and the figures come back by themselves.
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(
+            "//section[@id='accounts-card' and not(.//*[@id='accounts-error'])]//table[@id='accounts']",
+        ))
+        .await
+        .expect("the dashboard recovered by itself");
+    assert_eq!(account_rows(&c).await.len(), 3);
+    assert!(
+        demo.api_requests() > before + 1,
+        "asked again after the wait"
+    );
+    run.shot(&c, "02-recovered-by-itself").await;
+    disconnect_in_window(&c).await;
+    close(c).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
 async fn with_no_browser_the_address_and_the_paste_box_finish_the_sign_in() {
