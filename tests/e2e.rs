@@ -199,13 +199,13 @@ async fn click(c: &Client, css: &str) {
 /// Disconnect in the window (two clicks: Disconnect, then Remove) and wait for the wizard.
 async fn disconnect_in_window(c: &Client) {
     click(c, "#disconnect").await;
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath(
-            "//button[@id='disconnect' and text()='Remove']",
-        ))
-        .await
-        .unwrap();
+    wait_for_xpath(
+        c,
+        "//button[@id='disconnect' and text()='Remove']",
+        10,
+        "Disconnect asks to confirm",
+    )
+    .await;
     click(c, "#disconnect").await;
     wait_for(c, "#broker-demo").await;
 }
@@ -232,6 +232,15 @@ async fn retype(field: &fantoccini::elements::Element, text: &str) {
         .unwrap();
     let value = field.prop("value").await.unwrap().unwrap_or_default();
     assert_eq!(value, text, "the field holds what was typed over it");
+}
+
+/// Waits up to `secs` for an element matching `xpath`; panics with `what` when none comes.
+async fn wait_for_xpath(c: &Client, xpath: &str, secs: u64, what: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(secs))
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
 }
 
 /// The page re-renders whole screens as state changes, so an element found a moment ago can be
@@ -359,13 +368,13 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     // open from the overview, all at once with Expand all).
     click(&c, "#expand-all").await;
     run.shot(&c, "05a-expanded").await;
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath(
-            "//button[@id='expand-all' and normalize-space()='Collapse all']",
-        ))
-        .await
-        .expect("Expand all opens every account");
+    wait_for_xpath(
+        &c,
+        "//button[@id='expand-all' and normalize-space()='Collapse all']",
+        10,
+        "Expand all opens every account",
+    )
+    .await;
     let nlv = text(&c, "#detail-5WX01234 dd[data-key='net_liquidating_value']").await;
     assert!(nlv.starts_with('$') && nlv.contains(','), "{nlv}");
     wait_for(&c, "#detail-5WX01234 .positions tbody tr").await;
@@ -419,11 +428,13 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
         .expect("Reveal shows the keyring's refresh token");
     run.shot(&c, "06-token-revealed").await;
     wait_for(&c, "#reveal").await.click().await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath("//button[@id='reveal' and text()='Reveal']"))
-        .await
-        .unwrap();
+    wait_for_xpath(
+        &c,
+        "//button[@id='reveal' and text()='Reveal']",
+        10,
+        "Hide masks the token again",
+    )
+    .await;
     assert!(
         !c.source().await.unwrap().contains(refresh_token.expose()),
         "Hide takes the token out of the page"
@@ -461,13 +472,13 @@ async fn onboarding_with_the_demo_broker_in_the_real_window() {
     wait_for(&c, "#rename").await.click().await.unwrap();
     let field = wait_for(&c, "#rename-input").await;
     retype(&field, "Swing acc").await;
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::XPath(
-            "//*[starts-with(@id,'detail-') and contains(., 'Net liquidating value')]",
-        ))
-        .await
-        .expect("account details arrive");
+    wait_for_xpath(
+        &c,
+        "//*[starts-with(@id,'detail-') and contains(., 'Net liquidating value')]",
+        20,
+        "account details arrive",
+    )
+    .await;
     let focus = c
         .execute(
             "const e = document.activeElement; return [e.id, e.value];",
@@ -643,13 +654,13 @@ async fn a_rate_limit_is_counted_down_and_the_dashboard_recovers_by_itself() {
     run.shot(&c, "01-rate-limit-countdown").await;
 
     // No click: once the wait is over the list and the figures come back by themselves.
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::XPath(
-            "//section[@id='accounts-card' and not(.//*[@id='accounts-error'])]//table[@id='accounts']",
-        ))
-        .await
-        .expect("the dashboard recovered by itself");
+    wait_for_xpath(
+        &c,
+        "//section[@id='accounts-card' and not(.//*[@id='accounts-error'])]//table[@id='accounts']",
+        20,
+        "the dashboard recovered by itself",
+    )
+    .await;
     assert_eq!(account_rows(&c).await.len(), 3);
     assert!(
         demo.api_requests() > before + 1,
@@ -1264,13 +1275,13 @@ async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
     let field = wait_for(&c, "#rename-input").await;
     retype(&field, "Schwab weekly").await;
     click(&c, "#rename-save").await;
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath(
-            "//strong[@id='profile-label' and text()='Schwab weekly']",
-        ))
-        .await
-        .expect("renamed");
+    wait_for_xpath(
+        &c,
+        "//strong[@id='profile-label' and text()='Schwab weekly']",
+        10,
+        "renamed",
+    )
+    .await;
     let profiles_path = run.config.path().join("app.keygrant.desktop/profiles.json");
     let signed_in = |path: &Path| -> (usize, u64) {
         let json: serde_json::Value =
