@@ -17,6 +17,11 @@ use keygrant_core::secret::{Expose, SecretText};
 use keygrant_core::vault::{KeyringStore, SecretStore, Vault};
 use serde_json::json;
 
+/// The scripted browser (tests/browser/approve.py).
+fn approve_py() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py")
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -78,14 +83,20 @@ impl Run {
     /// approves every sign-in.
     fn driver(&self) -> Driver {
         // keygrant:// links go to a second launch of the app, as the desktop's handler would.
-        self.driver_with_browser(&format!(
-            "python3 {} --delay 2 --log {} --deep-link-handler {} %s",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/browser/approve.py")
-                .display(),
-            self.browser_log.display(),
+        self.driver_with_browser(&self.browser(&format!(
+            "--delay 2 --deep-link-handler {}",
             self.app.display()
-        ))
+        )))
+    }
+
+    /// `$BROWSER` for the app: the scripted browser approving every sign-in with `args`,
+    /// logging to this run's browser log.
+    fn browser(&self, args: &str) -> String {
+        format!(
+            "python3 {} {args} --log {} %s",
+            approve_py().display(),
+            self.browser_log.display()
+        )
     }
 
     /// Starts tauri-driver with `$BROWSER` set to `browser` for the app.
@@ -607,13 +618,7 @@ async fn tradestation_dialect_with_its_scopes_in_the_real_window() {
 async fn a_rate_limit_is_counted_down_and_the_dashboard_recovers_by_itself() {
     let run = Run::new(&run_name("rate-limit"));
     let demo = keygrant_demo::DemoBroker::start(0).await.unwrap();
-    let browser = format!(
-        "python3 {} --log {} %s",
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/browser/approve.py")
-            .display(),
-        run.browser_log.display(),
-    );
+    let browser = run.browser("");
     let driver = run.driver_with_env(
         &browser,
         &[("KEYGRANT_DEMO_BROKER", demo.base_url().as_str())],
@@ -703,9 +708,8 @@ async fn with_no_browser_the_address_and_the_paste_box_finish_the_sign_in() {
 
     // The user opens the address in a browser that cannot come back and copies the address
     // it ended on; a wrong paste first is refused on the field.
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py");
     let out = Command::new("python3")
-        .arg(&script)
+        .arg(approve_py())
         .arg("--print-redirect")
         .arg(&address)
         .output()
@@ -739,13 +743,7 @@ async fn with_no_browser_the_address_and_the_paste_box_finish_the_sign_in() {
 #[ignore = "needs the built app, tauri-driver, a display and a keyring: run by scripts/test.sh"]
 async fn the_dashboard_follows_a_dark_desktop() {
     let run = Run::new(&run_name("dark"));
-    let browser = format!(
-        "python3 {} --log {} %s",
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/browser/approve.py")
-            .display(),
-        run.browser_log.display(),
-    );
+    let browser = run.browser("");
     let driver = run.driver_with_env(&browser, &[("GTK_THEME", "Adwaita:dark")]);
     let c = run.open(&driver).await;
     wait_for(&c, "#broker-demo").await.click().await.unwrap();
@@ -1078,7 +1076,7 @@ async fn sign_in_elsewhere(base: &url::Url) {
         .append_pair("redirect_uri", redirect)
         .append_pair("state", "another-tool");
     let out = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/approve.py"))
+        .arg(approve_py())
         .arg("--print-redirect")
         .arg(authorize.as_str())
         .output()
@@ -1123,13 +1121,7 @@ async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
     let demo = keygrant_demo::DemoBroker::start(0).await.unwrap();
     let base = demo.base_url();
     // A browser that takes a few seconds, like a person, so the waiting screen can be seen.
-    let browser = format!(
-        "python3 {} --delay 4 --log {} %s",
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/browser/approve.py")
-            .display(),
-        run.browser_log.display(),
-    );
+    let browser = run.browser("--delay 4");
     let driver = run.driver_with_env(&browser, &[("KEYGRANT_DEMO_BROKER", base.as_str())]);
     let c = run.open(&driver).await;
 
