@@ -15,7 +15,7 @@ export function connectedView(state: UiState, s: ConnectedScreen, a: Actions): T
     ${switcherView(s, state.app?.profiles ?? [], a)}
     ${tokenCardView(s, a, state.now)}
     ${p.has_dashboard ? accountsView(s.accounts, { ...s.dashboard, now: state.now, autoRefreshMinutes: state.autoRefreshMinutes }, a) : tokenResponseView(p, a)}
-    ${handoffView(s.snippets, a)}
+    ${handoffView(s.snippets, s.profile.broker, a)}
     <section class="card row-between">
       <span class="muted">${s.confirmDisconnect ? CONFIRM_DISCONNECT : "Done with this connection?"}</span>
       <div class="actions">

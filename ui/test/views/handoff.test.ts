@@ -12,6 +12,7 @@ describe("hand-off snippets", () => {
     expect(order).toEqual(["snippet-exec", "snippet-env", "snippet-curl"]);
     expect($("#copy-snippet-exec").textContent).toBe("Copy");
     expect($("#copy-snippet-env").textContent).toBe("Copy with secrets");
+    expect($("#handoff").textContent).toContain("puts the real client secret and refresh token");
     expect($("#snippet-env").textContent).toContain("TT_SECRET=<paste: Copy with secrets>");
     $("#copy-snippet-curl").click();
     await flush();
@@ -28,6 +29,11 @@ describe("hand-off snippets", () => {
     await flush();
     expect(argsOf("copy_snippet")).toEqual({ kind: "exec" });
     expect(announced()).toBe("Copied. The clipboard will be cleared in 45 seconds.");
+  });
+
+  it("name a Schwab connection's secret as Schwab does", async () => {
+    await start(RETURNING({ ...PROFILE, broker: "schwab" }));
+    expect($("#handoff").textContent).toContain("puts the real app's Secret and refresh token");
   });
 
   it("are left out when the backend has none to give", async () => {
