@@ -1043,8 +1043,8 @@ async fn schwab_refresh(base: &url::Url, refresh_token: &str) -> reqwest::Respon
     reqwest::Client::new()
         .post(base.join("schwab/v1/oauth/token").unwrap())
         .basic_auth(
-            keygrant_demo::DEMO_CLIENT_ID,
-            Some(keygrant_demo::DEMO_CLIENT_SECRET),
+            keygrant_demo::DEMO_SCHWAB_APP_KEY,
+            Some(keygrant_demo::DEMO_SCHWAB_SECRET),
         )
         .form(&[
             ("grant_type", "refresh_token"),
@@ -1072,7 +1072,7 @@ async fn sign_in_elsewhere(base: &url::Url) {
     authorize
         .query_pairs_mut()
         .append_pair("response_type", "code")
-        .append_pair("client_id", keygrant_demo::DEMO_CLIENT_ID)
+        .append_pair("client_id", keygrant_demo::DEMO_SCHWAB_APP_KEY)
         .append_pair("redirect_uri", redirect)
         .append_pair("state", "another-tool");
     let out = Command::new("python3")
@@ -1091,8 +1091,8 @@ async fn sign_in_elsewhere(base: &url::Url) {
     let status = reqwest::Client::new()
         .post(base.join("schwab/v1/oauth/token").unwrap())
         .basic_auth(
-            keygrant_demo::DEMO_CLIENT_ID,
-            Some(keygrant_demo::DEMO_CLIENT_SECRET),
+            keygrant_demo::DEMO_SCHWAB_APP_KEY,
+            Some(keygrant_demo::DEMO_SCHWAB_SECRET),
         )
         .form(&[
             ("grant_type", "authorization_code"),
@@ -1158,7 +1158,11 @@ async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
     click(&c, "#environment-demo").await;
     let key = text(&c, "#demo-client-id").await;
     let secret = text(&c, "#demo-client-secret").await;
-    assert_eq!(key, keygrant_demo::DEMO_CLIENT_ID);
+    assert_eq!(
+        key,
+        keygrant_demo::DEMO_SCHWAB_APP_KEY,
+        "the Demo's App Key, in Schwab's shape"
+    );
     wait_for(&c, "#client-id")
         .await
         .send_keys(&key)

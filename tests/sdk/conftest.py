@@ -11,18 +11,27 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("KEYGRANT_BIN", str(ROOT / "target/debug/keygrant"))
 
 
+class Demo(tuple):
+    """(base URL ending in /, client ID, client secret); `schwab` holds the Schwab dialect's
+    (App Key, Secret), which have Schwab's shape."""
+
+    schwab = None
+
+
 @pytest.fixture(scope="module")
 def demo():
-    """(base URL ending in /, client ID, client secret) of a running Demo broker."""
+    """A running Demo broker, as printed by `keygrant demo-broker` (see Demo)."""
     proc = subprocess.Popen([BIN, "demo-broker", "--port", "0"], stdout=subprocess.PIPE, text=True)
     out = ""
-    while not re.search(r"client secret:\s+\S+", out):
+    while not re.search(r"Schwab App Key:.*\n", out):
         line = proc.stdout.readline()
         assert line, "the Demo broker stopped"
         out += line
     base = re.search(r"listening on (\S+)", out).group(1)
     client_id = re.search(r"client ID:\s+(\S+)", out).group(1)
     secret = re.search(r"client secret:\s+(\S+)", out).group(1)
-    yield base, client_id, secret
+    running = Demo((base, client_id, secret))
+    running.schwab = re.search(r"Schwab App Key:\s+(\S+)\s+Secret:\s+(\S+)", out).groups()
+    yield running
     proc.terminate()
     proc.wait(timeout=10)

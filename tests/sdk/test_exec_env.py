@@ -137,7 +137,8 @@ schwab.auth.client_from_access_functions = lambda *a, **k: _to_demo(_make(*a, **
 def test_schwab_sdk_client_from_the_environment_alone(demo):
     from test_schwab_sdk import sign_in
 
-    base, client_id, secret = demo
+    base = demo[0]
+    client_id, secret = demo.schwab
     tokens = sign_in(base, client_id, secret)
     values = {
         "client_id": client_id,

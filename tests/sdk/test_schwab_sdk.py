@@ -66,7 +66,8 @@ def client_for(base, client_id, secret, tokens, expires_at, writes):
 
 
 def test_sdk_reads_accounts_with_a_handed_over_token(demo):
-    base, client_id, secret = demo
+    base = demo[0]
+    client_id, secret = demo.schwab
     tokens = sign_in(base, client_id, secret)
     assert tokens["expires_in"] == 1800 and tokens["scope"] == "api" and "id_token" in tokens
     writes = []
@@ -83,7 +84,8 @@ def test_sdk_reads_accounts_with_a_handed_over_token(demo):
 
 
 def test_sdk_refreshes_with_basic_auth_when_the_token_is_due(demo):
-    base, client_id, secret = demo
+    base = demo[0]
+    client_id, secret = demo.schwab
     tokens = sign_in(base, client_id, secret)
     writes = []
     # Due: schwab-py refreshes 300 s before expires_at.

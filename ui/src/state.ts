@@ -9,6 +9,7 @@ import type { BrokerKind } from "./bindings/BrokerKind";
 import type { ClientAuth } from "./bindings/ClientAuth";
 import type { ConnectRequest } from "./bindings/ConnectRequest";
 import type { CustomProvider } from "./bindings/CustomProvider";
+import type { DemoInfo } from "./bindings/DemoInfo";
 import type { Diagnosis } from "./bindings/Diagnosis";
 import type { Environment } from "./bindings/Environment";
 import type { GrantRequest } from "./bindings/GrantRequest";
@@ -387,6 +388,14 @@ function setDetail(
   return patchConnected(s, { accounts });
 }
 
+/** The Demo broker's published credentials for `broker`'s dialect: Schwab's App Key and Secret
+ *  have Schwab's shape, the others share one client ID and secret. */
+export function demoCredentials(demo: DemoInfo, broker: BrokerKind): { clientId: string; clientSecret: string } {
+  return broker === "schwab"
+    ? { clientId: demo.schwab_app_key, clientSecret: demo.schwab_secret }
+    : { clientId: demo.client_id, clientSecret: demo.client_secret };
+}
+
 /** The figures a detail state still has to show: its own, or the last ones before an error. */
 export function figuresOf(d: DetailState | undefined): Figures | undefined {
   if (d?.status === "ready") return { detail: d.detail, at: d.at };
@@ -440,7 +449,7 @@ export function update(s: UiState, event: UiEvent): UiState {
     }
     case "demoFilled":
       if (!s.app) return s;
-      return { ...s, form: { ...s.form, clientId: s.app.demo.client_id, clientSecret: s.app.demo.client_secret } };
+      return { ...s, form: { ...s.form, ...demoCredentials(s.app.demo, s.form.broker) } };
     case "connectStarted": {
       if (s.screen.name !== "credentials") return s;
       const screen: Screen = { name: "waiting", choice: s.screen.choice, redirectUri: event.redirectUri, pasted: "" };

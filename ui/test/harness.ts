@@ -6,13 +6,19 @@ import { afterEach, beforeEach, vi } from "vitest";
 import type { Account } from "../src/bindings/Account";
 import type { AccountDetail } from "../src/bindings/AccountDetail";
 import type { AppState } from "../src/bindings/AppState";
+import type { DemoInfo } from "../src/bindings/DemoInfo";
 import type { ProfileView } from "../src/bindings/ProfileView";
 import type { Snippet } from "../src/bindings/Snippet";
 import type { Actions, Controller } from "../src/controller";
 import { mount } from "../src/mount";
 import type { UiEvent } from "../src/state";
 
-export const DEMO = { client_id: "demo-id-1234", client_secret: "demo-secret-abcdef" };
+export const DEMO: DemoInfo = {
+  client_id: "demo-id-1234",
+  client_secret: "demo-secret-abcdef",
+  schwab_app_key: "SchwabDemoAppKey0000000000000001",
+  schwab_secret: "SchwabDemoSecret",
+};
 const scope = (name: string, dflt: boolean, required = false) => ({
   name,
   description: `${name} scope`,

@@ -124,6 +124,10 @@ pub struct DemoInfo {
     pub client_id: String,
     /// The Demo broker's client secret (public: it opens only the Demo broker).
     pub client_secret: String,
+    /// The App Key its Schwab dialect accepts, in Schwab's shape (32 letters and digits).
+    pub schwab_app_key: String,
+    /// The Secret its Schwab dialect accepts (public too).
+    pub schwab_secret: String,
 }
 
 /// An environment as the broker names it.

@@ -40,8 +40,8 @@ impl World {
             prod: DemoBroker::start_with(
                 0,
                 DemoConfig {
-                    client_id: APP_KEY.into(),
-                    client_secret: APP_SECRET.into(),
+                    schwab_app_key: APP_KEY.into(),
+                    schwab_secret: APP_SECRET.into(),
                     ..Default::default()
                 },
             )

@@ -65,6 +65,17 @@ use url::Url;
 pub const DEMO_CLIENT_ID: &str = "5a3c0d2e-demo-4b1f-9c7a-keygrant0001";
 /// The client secret the Demo broker accepts (a published fake, not a credential).
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret-7f3a9c2b41d84e0f9b6a5c1d2e3f4a5b";
+/// The App Key the Schwab dialect accepts: 32 letters and digits, the shape of a Schwab App Key
+/// (docs/brokers.md#schwab-oauth), so Keygrant's App Key check passes on it as on a real one.
+pub const DEMO_SCHWAB_APP_KEY: &str = "KGDEMOSCHWAB5a3c0d2e4b1f9c7a0001";
+/// The Secret the Schwab dialect accepts: 16 letters and digits (a published fake).
+pub const DEMO_SCHWAB_SECRET: &str = "KGDEMOsecret7f3a";
+/// An HMAC-SHA256 keyed by `purpose` and `secret`.
+fn mac_keyed(purpose: &str, secret: &str) -> Hmac<Sha256> {
+    let key = Sha256::digest(format!("{purpose}:{secret}"));
+    Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length")
+}
+
 /// The `iss` of the tokens a Demo broker issues unless [`DemoConfig::issuer`] names another
 /// (an instance standing in for a real broker's environment takes that broker's issuer).
 pub const DEMO_ISSUER: &str = "keygrant-demo";
@@ -79,6 +90,10 @@ pub struct DemoConfig {
     pub client_id: String,
     /// The client secret it accepts.
     pub client_secret: String,
+    /// The App Key its Schwab dialect accepts (Schwab's shape, unlike `client_id`).
+    pub schwab_app_key: String,
+    /// The Secret its Schwab dialect accepts.
+    pub schwab_secret: String,
     /// How many accounts each login has: the three seeded ones per dialect when `None`, else
     /// that many generated ones (the benchmark asks for 20).
     pub accounts: Option<usize>,
@@ -93,6 +108,8 @@ impl Default for DemoConfig {
         DemoConfig {
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: DEMO_CLIENT_SECRET.into(),
+            schwab_app_key: DEMO_SCHWAB_APP_KEY.into(),
+            schwab_secret: DEMO_SCHWAB_SECRET.into(),
             accounts: None,
             issuer: None,
         }
@@ -432,18 +449,23 @@ impl Shared {
         });
     }
 
+    /// Keyed by the secret of the client the dialect knows (the Schwab dialect's own Secret),
+    /// so another app's refresh tokens do not verify.
     fn refresh_mac(&self, dialect: Dialect) -> Hmac<Sha256> {
-        self.mac_for(&format!(
-            "keygrant-demo-refresh-v1:{}",
-            dialect.refresh_prefix()
-        ))
+        let secret = match dialect {
+            Dialect::Schwab => &self.config.schwab_secret,
+            Dialect::Tasty | Dialect::Ts => &self.config.client_secret,
+        };
+        mac_keyed(
+            &format!("keygrant-demo-refresh-v1:{}", dialect.refresh_prefix()),
+            secret,
+        )
     }
 
     /// An HMAC keyed by `purpose` and the client secret: fixed for the Demo broker, so a
     /// restarted one verifies what an earlier one with the same secret issued.
     fn mac_for(&self, purpose: &str) -> Hmac<Sha256> {
-        let key = Sha256::digest(format!("{purpose}:{}", self.config.client_secret));
-        Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length")
+        mac_keyed(purpose, &self.config.client_secret)
     }
 
     /// The issuer its JWTs name.
@@ -1328,6 +1350,7 @@ pub async fn run_standalone(port: u16, faults: &[String]) -> std::io::Result<()>
     say!("  Schwab dialect:       authorize {base}schwab/v1/oauth/authorize  token {base}schwab/v1/oauth/token  API {base}schwab/trader/v1/  (redirect https://127.0.0.1 only)");
     say!("  client ID:      {DEMO_CLIENT_ID}");
     say!("  client secret:  {DEMO_CLIENT_SECRET}   (a published demo value, not a real secret)");
+    say!("  Schwab App Key: {DEMO_SCHWAB_APP_KEY}   Secret: {DEMO_SCHWAB_SECRET}   (published demo values)");
     #[cfg(feature = "faults")]
     for name in faults {
         let what = FAULTS

@@ -253,7 +253,7 @@ fn check(shared: &Shared, params: &HashMap<String, String>) -> Result<Url, Strin
     {
         return Err("response_type must be \"code\".".into());
     }
-    if params.get("client_id") != Some(&shared.config.client_id) {
+    if params.get("client_id") != Some(&shared.config.schwab_app_key) {
         return Err("Unknown client_id: this App Key is not registered at the Demo broker (check the environment).".into());
     }
     let raw = params
@@ -287,7 +287,7 @@ struct RefreshClaims {
 fn issue_refresh_token(shared: &Shared, sid: &str, auth_time: u64) -> String {
     let claims = json!({
         "iss": shared.issuer(),
-        "aud": shared.config.client_id,
+        "aud": shared.config.schwab_app_key,
         "sub": "demo-schwab",
         "sid": sid,
         "auth_time": auth_time,
@@ -312,7 +312,7 @@ fn refresh_claims(shared: &Shared, token: &str) -> Option<RefreshClaims> {
         .split_once('.')?
         .0;
     let claims: Value = serde_json::from_slice(&B64.decode(payload).ok()?).ok()?;
-    if claims["aud"].as_str() != Some(shared.config.client_id.as_str()) {
+    if claims["aud"].as_str() != Some(shared.config.schwab_app_key.as_str()) {
         return None;
     }
     Some(RefreshClaims {
@@ -337,7 +337,7 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     }
     // HTTP Basic only: credentials in the body, or wrong ones, are Schwab's 401.
     let cfg = &shared.config;
-    if basic_client(&headers) != Some((cfg.client_id.clone(), cfg.client_secret.clone())) {
+    if basic_client(&headers) != Some((cfg.schwab_app_key.clone(), cfg.schwab_secret.clone())) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Unauthorized");
     }
     let refresh_token = match p.get("grant_type").map(String::as_str) {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine;
-use keygrant_demo::{DemoBroker, DemoConfig, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use keygrant_demo::{DemoBroker, DemoConfig, DEMO_SCHWAB_APP_KEY, DEMO_SCHWAB_SECRET};
 use serde_json::Value;
 use sha2::Digest;
 
@@ -54,7 +54,7 @@ impl Redirect {
 fn authorize_url(b: &DemoBroker, redirect_uri: &str) -> url::Url {
     let mut u = url(b, "schwab/v1/oauth/authorize");
     u.query_pairs_mut()
-        .append_pair("client_id", DEMO_CLIENT_ID)
+        .append_pair("client_id", DEMO_SCHWAB_APP_KEY)
         .append_pair("redirect_uri", redirect_uri)
         .append_pair("response_type", "code");
     u
@@ -82,7 +82,7 @@ async fn decide(
 ) -> reqwest::Response {
     let mut form = vec![
         ("response_type", "code"),
-        ("client_id", DEMO_CLIENT_ID),
+        ("client_id", DEMO_SCHWAB_APP_KEY),
         ("redirect_uri", CALLBACK),
         ("state", "st-42"),
         ("decision", decision),
@@ -127,7 +127,7 @@ async fn token_as(
 ) -> reqwest::Response {
     let request = http.post(url(b, "schwab/v1/oauth/token")).form(form);
     let request = match secret {
-        Some(secret) => request.basic_auth(DEMO_CLIENT_ID, Some(secret)),
+        Some(secret) => request.basic_auth(DEMO_SCHWAB_APP_KEY, Some(secret)),
         None => request,
     };
     request.send().await.unwrap()
@@ -135,7 +135,7 @@ async fn token_as(
 
 /// A token request with HTTP Basic client authentication.
 async fn token(b: &DemoBroker, http: &reqwest::Client, form: &[(&str, &str)]) -> reqwest::Response {
-    token_as(b, http, Some(DEMO_CLIENT_SECRET), form).await
+    token_as(b, http, Some(DEMO_SCHWAB_SECRET), form).await
 }
 
 /// A code exchange with `extra` parameters (e.g. `code_verifier`).
@@ -335,7 +335,7 @@ async fn only_an_https_callback_on_127_0_0_1_is_accepted() {
     }
     let http_callback = [
         ("response_type", "code"),
-        ("client_id", DEMO_CLIENT_ID),
+        ("client_id", DEMO_SCHWAB_APP_KEY),
         ("redirect_uri", "http://127.0.0.1:8182/callback"),
         ("decision", "approve"),
     ];
@@ -355,8 +355,8 @@ async fn client_credentials_in_the_body_instead_of_basic_are_refused() {
     ];
     let mut in_body_form = exchange_form.to_vec();
     in_body_form.extend([
-        ("client_id", DEMO_CLIENT_ID),
-        ("client_secret", DEMO_CLIENT_SECRET),
+        ("client_id", DEMO_SCHWAB_APP_KEY),
+        ("client_secret", DEMO_SCHWAB_SECRET),
     ]);
     let in_body = token_as(&b, &http, None, &in_body_form).await;
     assert_eq!(in_body.status(), 401);
@@ -527,7 +527,7 @@ async fn refresh_tokens_outlive_a_restart_and_belong_to_their_client() {
     let other = DemoBroker::start_with(
         0,
         DemoConfig {
-            client_secret: "another-secret".into(),
+            schwab_secret: "anotherSecret000".into(),
             ..Default::default()
         },
     )
@@ -537,7 +537,7 @@ async fn refresh_tokens_outlive_a_restart_and_belong_to_their_client() {
         ("grant_type", "refresh_token"),
         ("refresh_token", rt.as_str()),
     ];
-    let resp = token_as(&other, &http, Some("another-secret"), &form).await;
+    let resp = token_as(&other, &http, Some("anotherSecret000"), &form).await;
     assert_eq!(resp.status(), 400, "another app's token is not this one's");
 }
 

@@ -11,4 +11,12 @@ client_id: string,
 /**
  * The Demo broker's client secret (public: it opens only the Demo broker).
  */
-client_secret: string, };
+client_secret: string, 
+/**
+ * The App Key its Schwab dialect accepts, in Schwab's shape (32 letters and digits).
+ */
+schwab_app_key: string, 
+/**
+ * The Secret its Schwab dialect accepts (public too).
+ */
+schwab_secret: string, };

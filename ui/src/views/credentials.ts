@@ -8,7 +8,15 @@ import type { BrokerKind } from "../bindings/BrokerKind";
 import type { Environment } from "../bindings/Environment";
 import type { Actions } from "../controller";
 import { CERTIFICATE_NOTICE, type CredentialWords, choiceTitle, credentialWords, GLOSSARY } from "../help";
-import { type Choice, type Form, httpsCallback, type Mode, type RedirectKind, type UiState } from "../state";
+import {
+  type Choice,
+  demoCredentials,
+  type Form,
+  httpsCallback,
+  type Mode,
+  type RedirectKind,
+  type UiState,
+} from "../state";
 import { customProviderView } from "./custom";
 import { type Part, segmented, steps, textField } from "./widgets";
 
@@ -170,10 +178,11 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
 /** The Demo broker's credentials, shown openly: they are not secret. */
 function demoHint(s: UiState, words: CredentialWords, a: Actions): Part {
   if (!s.app) return nothing;
+  const creds = demoCredentials(s.app.demo, s.form.broker);
   return html`<aside class="hint" id="demo-hint">
     <strong>The Demo broker accepts these credentials</strong>
-    <div>${words.clientId}: <code id="demo-client-id">${s.app.demo.client_id}</code></div>
-    <div>${words.clientSecret}: <code id="demo-client-secret">${s.app.demo.client_secret}</code></div>
+    <div>${words.clientId}: <code id="demo-client-id">${creds.clientId}</code></div>
+    <div>${words.clientSecret}: <code id="demo-client-secret">${creds.clientSecret}</code></div>
     <button class="link" id="fill-demo" @click=${() => a.dispatch({ type: "demoFilled" })}>Fill them in for me</button>
   </aside>`;
 }

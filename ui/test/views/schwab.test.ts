@@ -130,8 +130,9 @@ describe("Schwab in the wizard", () => {
     $("#broker-schwab").click();
     $("#environment-demo").click();
     expect($("#environment-demo").getAttribute("aria-pressed")).toBe("true");
-    expect($("#demo-hint").textContent).toContain(`App Key: ${DEMO.client_id}`);
-    expect($("#demo-hint").textContent).toContain(`Secret: ${DEMO.client_secret}`);
+    // The Demo's Schwab credentials have Schwab's shape, so the App Key check passes on them.
+    expect($("#demo-hint").textContent).toContain(`App Key: ${DEMO.schwab_app_key}`);
+    expect($("#demo-hint").textContent).toContain(`Secret: ${DEMO.schwab_secret}`);
     // The Demo broker takes any loopback port: no callback field, no personal grant.
     expect(document.querySelector("#redirect-uri")).toBeNull();
     expect(document.querySelector("#mode")).toBeNull();
@@ -147,8 +148,8 @@ describe("Schwab in the wizard", () => {
       request: {
         broker: "schwab",
         environment: "demo",
-        client_id: DEMO.client_id,
-        client_secret: DEMO.client_secret,
+        client_id: DEMO.schwab_app_key,
+        client_secret: DEMO.schwab_secret,
         redirect_uri: undefined,
         scopes: [],
       },

@@ -21,7 +21,9 @@ use crate::session::Session;
 use crate::validate::{resolve_scopes, validate_client, validate_refresh_token};
 use crate::vault::Vault;
 use crate::views::*;
-use keygrant_demo::{DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+use keygrant_demo::{
+    DemoBroker, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_SCHWAB_APP_KEY, DEMO_SCHWAB_SECRET,
+};
 
 mod scripts;
 pub use scripts::{Listing, TokenGrant};
@@ -119,17 +121,16 @@ fn not_connected_error() -> AppError {
     )
 }
 
-/// The broker's own shape rules for a client ID and secret (Schwab's App Key and Secret),
-/// except against the Demo broker, whose published credentials have their own shape.
+/// The broker's own shape rules for a client ID and secret (Schwab's App Key and Secret), in
+/// every environment: the Demo broker publishes credentials in each broker's shape.
 fn check_broker_client(
     broker: BrokerKind,
-    environment: Environment,
     client_id: &str,
     client_secret: &ClientSecret,
 ) -> Result<()> {
     match broker.spec().check_client {
-        Some(check) if environment != Environment::Demo => check(client_id, client_secret.expose()),
-        _ => Ok(()),
+        Some(check) => check(client_id, client_secret.expose()),
+        None => Ok(()),
     }
 }
 
@@ -327,6 +328,8 @@ impl Core {
             demo: DemoInfo {
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: DEMO_CLIENT_SECRET.into(),
+                schwab_app_key: DEMO_SCHWAB_APP_KEY.into(),
+                schwab_secret: DEMO_SCHWAB_SECRET.into(),
             },
             brokers: BrokerKind::known()
                 .map(|b| BrokerInfo {
@@ -378,7 +381,7 @@ impl Core {
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
-        check_broker_client(req.broker, environment, &client_id, &client_secret)?;
+        check_broker_client(req.broker, &client_id, &client_secret)?;
         let scopes = resolve_scopes(req.broker, req.scopes.as_deref())?;
         self.vault.probe_write()?;
         let redirect = match (
@@ -580,7 +583,7 @@ impl Core {
         let (custom, environment, endpoints) = self
             .target(req.broker, req.environment, req.custom.as_ref())
             .await?;
-        check_broker_client(req.broker, environment, &client_id, &client_secret)?;
+        check_broker_client(req.broker, &client_id, &client_secret)?;
         let tokens = match oauth::refresh(
             &self.http,
             &client_id,

@@ -372,8 +372,8 @@ pub struct BrokerSpec {
     /// (Schwab: HTTPS on 127.0.0.1); errors are on the `redirect_uri` field.
     pub check_redirect: Option<fn(&str) -> Result<()>>,
     /// The broker's own shape rules for a pasted client ID and secret (Schwab's App Key and
-    /// Secret), checked after the generic ones and not for the Demo broker's published
-    /// credentials; errors are on the `client_id` or `client_secret` field.
+    /// Secret), checked after the generic ones, in every environment (the Demo broker's Schwab
+    /// credentials have Schwab's shape); errors are on the `client_id` or `client_secret` field.
     pub check_client: Option<fn(&str, &str) -> Result<()>>,
     /// What the broker's pages call the client's credentials, used in every message about
     /// them ([`OAUTH_WORDS`]; Schwab's, docs/brokers.md#schwab-oauth).

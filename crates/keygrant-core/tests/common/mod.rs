@@ -12,15 +12,33 @@ use keygrant_core::error::Result;
 use keygrant_core::vault::{KeyringStore, SecretStore, Vault};
 use url::Url;
 
+/// The Demo broker's published credentials for `broker`'s dialect: the client ID and secret,
+/// or for Schwab its App Key and Secret.
+pub fn demo_credentials(
+    broker: keygrant_core::brokers::BrokerKind,
+) -> (&'static str, &'static str) {
+    match broker {
+        keygrant_core::brokers::BrokerKind::Schwab => (
+            keygrant_demo::DEMO_SCHWAB_APP_KEY,
+            keygrant_demo::DEMO_SCHWAB_SECRET,
+        ),
+        _ => (
+            keygrant_demo::DEMO_CLIENT_ID,
+            keygrant_demo::DEMO_CLIENT_SECRET,
+        ),
+    }
+}
+
 /// Connect to the Demo broker in `broker`'s dialect with its published credentials.
 pub fn demo_connect(
     broker: keygrant_core::brokers::BrokerKind,
 ) -> keygrant_core::views::ConnectRequest {
+    let (client_id, client_secret) = demo_credentials(broker);
     keygrant_core::views::ConnectRequest {
         broker,
         environment: keygrant_core::brokers::Environment::Demo,
-        client_id: keygrant_demo::DEMO_CLIENT_ID.into(),
-        client_secret: keygrant_demo::DEMO_CLIENT_SECRET.into(),
+        client_id: client_id.into(),
+        client_secret: client_secret.into(),
         redirect_uri: None,
         scopes: None,
         custom: None,
