@@ -53,8 +53,9 @@ pub enum ScriptCommand {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
-    /// Check the connection's token health: exit 0 when healthy, else a reason and a
-    /// non-zero status.
+    /// Check the connection's token health without spending a refresh: exit 0 while an access
+    /// token is valid or can be had, else a reason and a non-zero status. A grant revoked at
+    /// the broker shows at the next refresh; `keygrant doctor` checks it now.
     Status {
         #[command(flatten)]
         profile: ProfileArg,
@@ -254,7 +255,7 @@ async fn status(core: &Core, name: Option<&str>) -> keygrant_core::error::Result
         })
         .unwrap_or_default();
     println!(
-        "healthy: \"{}\" ({} {}): an access token is valid (the refresh token was last accepted when it was issued){left}{sign_in}",
+        "healthy: \"{}\" ({} {}): an access token is valid{left}{sign_in}. The refresh token is checked at the next refresh; keygrant doctor checks it now.",
         p.label,
         p.broker.display_name(),
         p.broker.env_name(p.environment)

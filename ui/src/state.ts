@@ -396,6 +396,22 @@ export function demoCredentials(demo: DemoInfo, broker: BrokerKind): { clientId:
     : { clientId: demo.client_id, clientSecret: demo.client_secret };
 }
 
+/** `f` without the Demo broker's published credentials where they cannot work: filled in for
+ *  the Demo and then carried to a real broker (or to another dialect, whose are different),
+ *  they would only be refused there. Anything the user typed is kept. */
+function withoutStaleDemoCredentials(f: Form, app: AppState | null): Form {
+  if (!app) return f;
+  const demo = app.demo;
+  const fits = f.environment === "demo" ? demoCredentials(demo, f.broker) : undefined;
+  const published = [demo.client_id, demo.client_secret, demo.schwab_app_key, demo.schwab_secret];
+  const stale = (v: string, fitting: string | undefined) => published.includes(v) && v !== fitting;
+  return {
+    ...f,
+    clientId: stale(f.clientId, fits?.clientId) ? "" : f.clientId,
+    clientSecret: stale(f.clientSecret, fits?.clientSecret) ? "" : f.clientSecret,
+  };
+}
+
 /** The figures a detail state still has to show: its own, or the last ones before an error. */
 export function figuresOf(d: DetailState | undefined): Figures | undefined {
   if (d?.status === "ready") return { detail: d.detail, at: d.at };
@@ -433,14 +449,16 @@ export function update(s: UiState, event: UiEvent): UiState {
       let form = withBroker(s.form, s.app, c === "demo" ? dialect : c);
       form = { ...form, environment: c === "demo" ? "demo" : "production", mode: c === "demo" ? "browser" : form.mode };
       const app = s.app ? { ...s.app, last_choice: c } : s.app;
-      return { ...s, app, form, screen: { name: "credentials", choice: c } };
+      return { ...s, app, form: withoutStaleDemoCredentials(form, s.app), screen: { name: "credentials", choice: c } };
     }
     case "brokersShown":
       return { ...s, screen: { name: "broker" } };
     case "dialectChosen":
-      return { ...s, form: withBroker(s.form, s.app, event.broker) };
-    case "formEdited":
-      return { ...s, form: { ...s.form, ...event.patch } };
+      return { ...s, form: withoutStaleDemoCredentials(withBroker(s.form, s.app, event.broker), s.app) };
+    case "formEdited": {
+      const form = { ...s.form, ...event.patch };
+      return { ...s, form: event.patch.environment ? withoutStaleDemoCredentials(form, s.app) : form };
+    }
     case "customEdited":
       return { ...s, form: { ...s.form, custom: { ...s.form.custom, ...event.patch } } };
     case "scopeToggled": {

@@ -98,6 +98,31 @@ describe("wizard", () => {
     expect(update(initialState(), { type: "demoFilled" })).toEqual(initialState());
   });
 
+  it("drops the Demo credentials where they cannot work, and keeps what the user typed", () => {
+    const filled = run(fresh(), { type: "brokerChosen", choice: "demo" }, { type: "demoFilled" });
+    // Carried to a real broker's form (Add connection, then Schwab): refused there, so gone.
+    const schwab = update(filled, { type: "brokerChosen", choice: "schwab" });
+    expect([schwab.form.clientId, schwab.form.clientSecret]).toEqual(["", ""]);
+    // The Schwab dialect has its own: the Tastytrade ones go, its own fill in.
+    const dialect = update(filled, { type: "dialectChosen", broker: "schwab" });
+    expect([dialect.form.clientId, dialect.form.clientSecret]).toEqual(["", ""]);
+    const refilled = update(dialect, { type: "demoFilled" });
+    expect([refilled.form.clientId, refilled.form.clientSecret]).toEqual([DEMO.schwab_app_key, DEMO.schwab_secret]);
+    // Production picked on the same card: gone too.
+    const production = update(filled, { type: "formEdited", patch: { environment: "production" } });
+    expect(production.form.clientId).toBe("");
+    // The Demo card again, same dialect: kept.
+    expect(update(filled, { type: "brokerChosen", choice: "demo" }).form.clientId).toBe(DEMO.client_id);
+    // The user's own values stay wherever they go.
+    const own = run(
+      fresh(),
+      { type: "brokerChosen", choice: "tastytrade" },
+      { type: "formEdited", patch: { clientId: "my-app-id", clientSecret: "my-secret-123" } },
+      { type: "brokerChosen", choice: "schwab" },
+    );
+    expect([own.form.clientId, own.form.clientSecret]).toEqual(["my-app-id", "my-secret-123"]);
+  });
+
   it("builds the browser request: the Demo broker sends no redirect URI, a deep link sends the app's", () => {
     const demo = run(fresh(), { type: "brokerChosen", choice: "demo" }, { type: "demoFilled" });
     expect(connectCall(demo)).toEqual({
