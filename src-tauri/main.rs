@@ -87,6 +87,18 @@ enum Command {
     },
 }
 
+/// For the commands that print an answer and end: when the reader goes away (`| head`), end
+/// quietly as Unix tools do (SIGPIPE's default action) instead of panicking on the broken
+/// pipe. The window and the Demo broker's server keep Rust's setting (SIGPIPE ignored).
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at the start of `main`, before any thread is spawned; it changes
+    // only what a write to a closed pipe does to this process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     match cli.command {
@@ -99,8 +111,12 @@ fn main() {
             std::process::exit(1);
         }
         None => keygrant::run(),
-        Some(Command::Script(command)) => std::process::exit(keygrant::cli::run(command)),
+        Some(Command::Script(command)) => {
+            end_quietly_on_a_closed_pipe();
+            std::process::exit(keygrant::cli::run(command))
+        }
         Some(Command::Completions { shell }) => {
+            end_quietly_on_a_closed_pipe();
             clap_complete::generate(
                 shell,
                 &mut Cli::command(),
@@ -114,6 +130,7 @@ fn main() {
             list_faults,
         }) => {
             if list_faults {
+                end_quietly_on_a_closed_pipe();
                 for (name, what) in keygrant_demo::FAULTS {
                     println!("{name:<22} {what}");
                 }

@@ -35,6 +35,34 @@ fn a_bad_port_is_a_usage_error() {
     assert!(said.contains("invalid value 'http' for '--port"), "{said}");
 }
 
+/// Output into a pipe whose reader has gone (`| head` once it has its lines) ends the command
+/// as Unix tools end, by SIGPIPE, with no panic about a broken pipe.
+#[test]
+fn output_into_a_closed_pipe_is_no_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    for args in [
+        &["completions", "bash"][..],
+        &["demo-broker", "--list-faults"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_keygrant"))
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!said.contains("panicked"), "{args:?}: {said}");
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGPIPE),
+            "{args:?}: {:?}",
+            out.status
+        );
+    }
+}
+
 /// Starts `keygrant demo-broker` with `args`; returns it and its base URL.
 fn start(args: &[&str]) -> (std::process::Child, String, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_keygrant"))

@@ -381,12 +381,15 @@ const TOKEN: &str = "Refresh token valid";
 /// The two checks one refresh answers: the client secret (refused: `invalid_client`) and
 /// the refresh token (refused: `invalid_grant`); a temporary failure warns on both, a keyring
 /// that cannot be read skips both (the keyring check says why). `unsaved` is whether a
-/// rotated refresh token waits in memory for the keyring.
+/// rotated refresh token waits in memory for the keyring; `sent` whether a refresh request
+/// could be sent at all (both secrets were in the keyring): when not, the broker said nothing
+/// of the client secret, and its check is skipped rather than passed.
 pub fn refresh_checks(
     broker: BrokerKind,
     environment: Environment,
     outcome: &Result<()>,
     unsaved: bool,
+    sent: bool,
 ) -> (Check, Check) {
     let words = broker.spec().words;
     let (id, sec, app) = (words.id, words.secret, words.app);
@@ -426,6 +429,18 @@ pub fn refresh_checks(
         Err(e) => e,
     };
     let skipped = |why: &str| Check::new("refresh_token", TOKEN, Verdict::Skipped, why);
+    if !sent && e.kind != ErrorKind::Keyring {
+        return (
+            Check::new(
+                "client_secret",
+                secret_name,
+                Verdict::Skipped,
+                "Not checked: nothing was sent to the broker, because the saved credentials are not all in the system keyring (see the keyring check).",
+            ),
+            Check::new("refresh_token", TOKEN, Verdict::Fail, e.message.clone())
+                .fix("Press Sign in again in Keygrant, or disconnect and connect again, to save new ones."),
+        );
+    }
     match e.kind {
         ErrorKind::InvalidClient => (
             Check::new("client_secret", secret_name, Verdict::Fail, format!("The broker refused the {id} or {sec} (invalid_client). {}", e.message))

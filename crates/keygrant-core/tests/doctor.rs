@@ -506,6 +506,46 @@ async fn a_handler_registered_to_another_program_or_to_none_fails_and_no_xdg_mim
     assert!(!d.failed(), "{}", d.report());
 }
 
+/// A keyring without this connection's secrets (another keyring, or deleted there): nothing is
+/// sent, so the client secret is not said to be accepted; the refresh token check says what
+/// is missing and how to get it back.
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_missing_from_the_keyring_pass_nothing_the_broker_never_saw() {
+    let demo = DemoBroker::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, store) = memory();
+    let core = core_at(&demo, dir.path(), &vault, &our_xdg());
+    let view = core
+        .connect(
+            demo_connect(BrokerKind::Tastytrade),
+            scripted_browser("approve"),
+        )
+        .await
+        .unwrap();
+    for key in [
+        Vault::refresh_token_key(&view.id),
+        Vault::client_secret_key(&view.id),
+        Vault::access_token_key(&view.id),
+    ] {
+        store.delete(&key).unwrap();
+    }
+    let tokens_before = demo.token_requests().len();
+    let core = core_at(&demo, dir.path(), &vault, &our_xdg());
+    let d = core.diagnose(None).await.unwrap();
+    assert_eq!(demo.token_requests().len(), tokens_before, "nothing sent");
+    let secret = check(&d, "client_secret");
+    assert_eq!(secret.verdict, Verdict::Skipped, "{}", d.report());
+    assert!(secret.detail.contains("nothing was sent"), "{secret:?}");
+    let token = check(&d, "refresh_token");
+    assert_eq!(token.verdict, Verdict::Fail, "{}", d.report());
+    assert!(
+        token.detail.contains("missing from the system keyring"),
+        "{token:?}"
+    );
+    assert!(token.fix.contains("Sign in again"), "{token:?}");
+    assert!(d.failed());
+}
+
 /// Schwab's sign-ins come back to https://127.0.0.1 only: a keygrant:// handler that points
 /// elsewhere is not this connection's problem, and the doctor says so instead of failing.
 #[tokio::test(flavor = "multi_thread")]

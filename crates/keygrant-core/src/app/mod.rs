@@ -888,9 +888,15 @@ impl Core {
         let keyring = doctor::keyring_check(&self.vault, &profile.id);
         let endpoint = doctor::endpoint_check(&self.http, session.endpoints()).await;
         let before = session.newest_refresh_token().ok();
+        let sent = before.is_some() && self.vault.client_secret(&profile.id).is_ok();
         let refreshed = session.refresh_now().await;
-        let (secret, token) =
-            doctor::refresh_checks(broker, env, &refreshed, session.has_unsaved_refresh_token());
+        let (secret, token) = doctor::refresh_checks(
+            broker,
+            env,
+            &refreshed,
+            session.has_unsaved_refresh_token(),
+            sent,
+        );
         let last = match refreshed {
             Ok(()) => session.last_token_response().await,
             Err(_) => None,
