@@ -66,6 +66,8 @@ export interface CredentialWords {
   clientSecretHelp: string;
   redirect: string;
   redirectHelp: string;
+  /** A redirect URI of the kind the broker takes, for examples. */
+  redirectExample: string;
 }
 
 const GENERIC_WORDS: CredentialWords = {
@@ -77,6 +79,7 @@ const GENERIC_WORDS: CredentialWords = {
   secretInText: "client secret",
   clientSecretHelp: "Shown once when the application was created. It goes straight to your system keyring.",
   redirect: "Redirect URI",
+  redirectExample: "http://localhost:8000",
   redirectHelp:
     "Exactly as registered with your OAuth application. Keygrant listens on its port on this computer only.",
 };
@@ -93,6 +96,7 @@ export const SCHWAB_WORDS: CredentialWords = {
   secretInText: "app's Secret",
   clientSecretHelp: "Shown next to the App Key in the Developer Portal. It goes straight to your system keyring.",
   redirect: "Callback URL",
+  redirectExample: "https://127.0.0.1:8182",
   redirectHelp:
     'Enter it exactly as registered for your app: scheme, host, port, path and trailing slash must all match. Schwab refuses localhost and http, so it is https://127.0.0.1 with a port, such as https://127.0.0.1:8182. An app still "Approved - Pending" cannot sign in yet: wait until the portal shows "Ready For Use".',
 };
@@ -117,8 +121,9 @@ export const CERTIFICATE_STEPS: [string, string][] = [
   ["Safari", 'Press "Show Details", then "visit this website", and confirm.'],
 ];
 
-/** The four words a first-time user meets, two sentences each. */
-export const GLOSSARY: [string, string][] = [
+/** The four words a first-time user meets, two sentences each; `redirectExample` is a redirect
+ *  URI of the kind the broker takes. */
+export const glossaryEntries = (redirectExample: string): [string, string][] => [
   [
     "Client ID",
     "The public name of the OAuth application you created at your broker. It tells the broker which application is asking.",
@@ -129,7 +134,7 @@ export const GLOSSARY: [string, string][] = [
   ],
   [
     "Redirect URI",
-    "The address the broker sends your browser back to after you approve. It must match one registered with your application exactly, such as http://localhost:8000.",
+    `The address the broker sends your browser back to after you approve. It must match one registered with your application exactly, such as ${redirectExample}.`,
   ],
   [
     "Refresh token",

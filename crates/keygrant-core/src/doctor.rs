@@ -744,6 +744,8 @@ pub fn keyring_check(vault: &Vault, profile_id: &str) -> Check {
     let fix = |e: &AppError| {
         match e.kind {
         ErrorKind::NotConnected => "Disconnect and connect again to store the credentials anew.",
+        ErrorKind::InvalidGrant => "Press Sign in again in Keygrant (or disconnect and connect again) to save a new refresh token.",
+        _ if e.message.contains("No Secret Service") => "Follow the message above: a Secret Service keyring has to be running and unlocked where this runs.",
         _ => "Unlock the system keyring (log out and in again, or unlock it in your keyring app) and run the check again.",
     }
     };

@@ -7,7 +7,7 @@ import type { BrokerInfo } from "../bindings/BrokerInfo";
 import type { BrokerKind } from "../bindings/BrokerKind";
 import type { Environment } from "../bindings/Environment";
 import type { Actions } from "../controller";
-import { CERTIFICATE_NOTICE, type CredentialWords, choiceTitle, credentialWords, GLOSSARY } from "../help";
+import { CERTIFICATE_NOTICE, type CredentialWords, choiceTitle, credentialWords, glossaryEntries } from "../help";
 import {
   type Choice,
   demoCredentials,
@@ -198,7 +198,7 @@ function glossary(words: CredentialWords): TemplateResult {
   const term = (t: string) => (own[t] && own[t] !== t ? `${own[t]} (${t})` : t);
   return html`<details class="glossary" id="glossary">
     <summary>What are these?</summary>
-    <dl>${GLOSSARY.map(([t, text]) => html`<dt>${term(t)}</dt><dd>${text}</dd>`)}</dl>
+    <dl>${glossaryEntries(words.redirectExample).map(([t, text]) => html`<dt>${term(t)}</dt><dd>${text}</dd>`)}</dl>
   </details>`;
 }
 

@@ -56,6 +56,10 @@ describe("Schwab in the wizard", () => {
     expect(document.querySelector("#redirect")).toBeNull();
     const terms = [...document.querySelectorAll("#glossary dt")].map((d) => d.textContent);
     expect(terms.slice(0, 3)).toEqual(["App Key (Client ID)", "Secret (Client secret)", "Callback URL (Redirect URI)"]);
+    // Its example is one Schwab takes, not the localhost one it refuses.
+    const glossary = $("#glossary").textContent ?? "";
+    expect(glossary).toContain("such as https://127.0.0.1:8182");
+    expect(glossary).not.toContain("localhost");
   });
 
   it("warns before Connect that the browser will show a certificate warning, and why it is safe", async () => {

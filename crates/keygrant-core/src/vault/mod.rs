@@ -155,11 +155,11 @@ fn keyring_error(e: keyring::Error) -> AppError {
                     || lower.contains("secret service provider")
                     || lower.contains("dbus")) =>
         {
+            let how = no_service_advice(std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none());
             format!(
                 "No Secret Service is running, so there is no system keyring to keep secrets in \
                  ({inner}). On Linux Keygrant needs a Secret Service keyring (GNOME Keyring or \
-                 KWallet) that is running and unlocked: install gnome-keyring and log in to a \
-                 desktop session, then try again.{saved}"
+                 KWallet) that is running and unlocked. {how}{saved}"
             )
         }
         _ => format!(
@@ -168,6 +168,21 @@ fn keyring_error(e: keyring::Error) -> AppError {
         ),
     };
     AppError::new(ErrorKind::Keyring, message)
+}
+
+/// What to do when no Secret Service answers: over SSH or on a server (`headless`: no session
+/// bus at all), how to run the command inside a D-Bus session with an unlocked keyring;
+/// otherwise, install and log in.
+fn no_service_advice(headless: bool) -> &'static str {
+    if headless {
+        "This shell has no D-Bus session (over SSH or on a server): run Keygrant's command \
+         inside one with an unlocked keyring, e.g. `KEYRING_PASSWORD=... \
+         KEYRING_DATA_HOME=~/.local/share dbus-run-session -- scripts/with-keyring.sh keygrant \
+         list` (README, \"For developers: the two commands\"), or run it in the desktop session \
+         where your keyring is unlocked."
+    } else {
+        "Install gnome-keyring and log in to a desktop session, then try again."
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -463,6 +478,8 @@ mod tests {
             "{}",
             dbus_locked.message
         );
+        assert!(no_service_advice(true).contains("dbus-run-session -- scripts/with-keyring.sh"));
+        assert!(no_service_advice(false).contains("log in to a desktop session"));
         if cfg!(target_os = "linux") {
             let none = keyring_error(keyring::Error::PlatformFailure(boxed(
                 "No DBus session or Secret Service provider found",
