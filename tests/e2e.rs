@@ -979,7 +979,7 @@ fn a_second_launch_with_a_link_hands_it_to_the_running_app() {
         "the second launch hands over and exits 0: {}",
         String::from_utf8_lossy(&second.stderr)
     );
-    let handled = (0..50).any(|_| {
+    let handled = (0..150).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
         std::fs::read_to_string(&run.log)
             .unwrap_or_default()
@@ -1362,7 +1362,7 @@ async fn a_schwab_demo_sign_in_and_sign_in_again_in_the_real_window() {
     );
     assert_eq!(account_rows(&c).await.len(), 3);
     run.shot(&c, "10-sign-in-ending-warning").await;
-    let reminded = (0..50).any(|_| {
+    let reminded = (0..150).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
         std::fs::read_to_string(&run.log)
             .unwrap_or_default()
