@@ -82,6 +82,37 @@ fn core_at(demo: &DemoBroker, dir: &Path, vault: &Vault, xdg: &FakeXdg) -> Core 
     .with_handler_lookup(xdg.lookup.clone())
 }
 
+/// A Demo broker and a fresh settings folder holding one connection in `broker`'s dialect,
+/// made through the scripted browser, with the secrets in memory; the doctor looks up the
+/// keygrant:// handler through `xdg`.
+struct Connected {
+    demo: DemoBroker,
+    dir: tempfile::TempDir,
+    vault: Vault,
+    store: std::sync::Arc<RecordingStore>,
+    core: Core,
+    view: keygrant_core::views::ProfileView,
+}
+
+async fn connected(broker: BrokerKind, xdg: &FakeXdg) -> Connected {
+    let demo = DemoBroker::start(0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, store) = memory();
+    let core = core_at(&demo, dir.path(), &vault, xdg);
+    let view = core
+        .connect(demo_connect(broker), scripted_browser("approve"))
+        .await
+        .unwrap();
+    Connected {
+        demo,
+        dir,
+        vault,
+        store,
+        core,
+        view,
+    }
+}
+
 fn verdict(d: &Diagnosis, id: &str) -> Verdict {
     check(d, id).verdict
 }
@@ -445,18 +476,15 @@ async fn a_locked_keyring_fails_the_keyring_check_and_nothing_is_lost() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_handler_registered_to_another_program_or_to_none_fails_and_no_xdg_mime_skips() {
-    let demo = DemoBroker::start(0).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (vault, _) = memory();
     let elsewhere = PathBuf::from("/opt/elsewhere/keygrant");
     let xdg = fake_xdg("keygrant.desktop", &elsewhere);
-    let core = core_at(&demo, dir.path(), &vault, &xdg);
-    core.connect(
-        demo_connect(BrokerKind::Tastytrade),
-        scripted_browser("approve"),
-    )
-    .await
-    .unwrap();
+    let Connected {
+        demo,
+        dir,
+        vault,
+        core,
+        ..
+    } = connected(BrokerKind::Tastytrade, &xdg).await;
     // This connection signed in through a loopback address: the wrong handler is worth a
     // warning, not a failed check.
     let d = core.diagnose(None).await.unwrap();
@@ -511,17 +539,14 @@ async fn a_handler_registered_to_another_program_or_to_none_fails_and_no_xdg_mim
 /// is missing and how to get it back.
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_missing_from_the_keyring_pass_nothing_the_broker_never_saw() {
-    let demo = DemoBroker::start(0).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (vault, store) = memory();
-    let core = core_at(&demo, dir.path(), &vault, &our_xdg());
-    let view = core
-        .connect(
-            demo_connect(BrokerKind::Tastytrade),
-            scripted_browser("approve"),
-        )
-        .await
-        .unwrap();
+    let Connected {
+        demo,
+        dir,
+        vault,
+        store,
+        view,
+        ..
+    } = connected(BrokerKind::Tastytrade, &our_xdg()).await;
     for key in [
         Vault::refresh_token_key(&view.id),
         Vault::client_secret_key(&view.id),
@@ -550,18 +575,10 @@ async fn secrets_missing_from_the_keyring_pass_nothing_the_broker_never_saw() {
 /// elsewhere is not this connection's problem, and the doctor says so instead of failing.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_schwab_connection_skips_the_link_handler_check() {
-    let demo = DemoBroker::start(0).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (vault, _) = memory();
     let xdg = fake_xdg("", &PathBuf::from("/opt/elsewhere/keygrant"));
-    let core = core_at(&demo, dir.path(), &vault, &xdg);
-    core.connect(
-        demo_connect(BrokerKind::Schwab),
-        scripted_browser("approve"),
-    )
-    .await
-    .unwrap();
-    let d = core.diagnose(None).await.unwrap();
+    // Kept whole: its Demo broker and settings folder must outlive the check.
+    let schwab = connected(BrokerKind::Schwab, &xdg).await;
+    let d = schwab.core.diagnose(None).await.unwrap();
     let h = check(&d, "handler");
     assert_eq!(h.verdict, Verdict::Skipped, "{h:?}");
     assert_eq!(
