@@ -112,6 +112,16 @@ fn too_long(size: &str, limit: u64) -> AppError {
 /// locked", "unlock prompt was dismissed", "No DBus session or Secret Service provider
 /// found", a D-Bus error). Never holds the stored value.
 fn keyring_error(e: keyring::Error) -> AppError {
+    // Over SSH or on a server there is no session bus address; libdbus may then autolaunch a
+    // bus of its own, whose keyring answers "locked" or nothing: not the user's keyring.
+    let no_session =
+        cfg!(target_os = "linux") && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none();
+    keyring_error_in(e, no_session)
+}
+
+/// [`keyring_error`] for a process with (`no_session` false) or without a D-Bus session
+/// address.
+fn keyring_error_in(e: keyring::Error, no_session: bool) -> AppError {
     let saved = " Nothing was saved to disk instead.";
     let inner = match &e {
         keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
@@ -139,6 +149,12 @@ fn keyring_error(e: keyring::Error) -> AppError {
             "The system keyring changed while Keygrant was using it (another Keygrant process \
              was saving at the same moment). Try again.{saved}"
         ),
+        keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_) if no_session => {
+            format!(
+                "No Secret Service keyring could be reached from here ({inner}). {}{saved}",
+                no_service_advice(true)
+            )
+        }
         // gnome-keyring answers a write to a locked collection with a D-Bus error, "Cannot
         // create an item in a locked collection" (a PlatformFailure), not NoStorageAccess.
         keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_)
@@ -175,11 +191,12 @@ fn keyring_error(e: keyring::Error) -> AppError {
 /// otherwise, install and log in.
 fn no_service_advice(headless: bool) -> &'static str {
     if headless {
-        "This shell has no D-Bus session (over SSH or on a server): run Keygrant's command \
-         inside one with an unlocked keyring, e.g. `KEYRING_PASSWORD=... \
-         KEYRING_DATA_HOME=~/.local/share dbus-run-session -- scripts/with-keyring.sh keygrant \
-         list` (README, \"For developers: the two commands\"), or run it in the desktop session \
-         where your keyring is unlocked."
+        "This shell has no D-Bus session (over SSH or on a server, DBUS_SESSION_BUS_ADDRESS is \
+         not set). Run the command in the desktop session where your keyring is unlocked, or \
+         inside a session of its own with the keyring in ~/.local/share/keyrings unlocked: \
+         `dbus-run-session -- sh -c 'printf %s \"$KEYRING_PASSWORD\" | gnome-keyring-daemon \
+         --unlock --components=secrets >/dev/null && keygrant token'` (README, \"Use it from \
+         your scripts\")."
     } else {
         "Install gnome-keyring and log in to a desktop session, then try again."
     }
@@ -448,42 +465,62 @@ mod tests {
 
     #[test]
     fn keyring_errors_name_the_real_cause() {
-        let locked = keyring_error(keyring::Error::NoStorageAccess(boxed(
-            "Secret Service: object locked",
-        )));
+        let locked = keyring_error_in(
+            keyring::Error::NoStorageAccess(boxed("Secret Service: object locked")),
+            false,
+        );
         assert_eq!(locked.kind, ErrorKind::Keyring);
         assert!(locked.message.contains("is locked"), "{}", locked.message);
-        let prompt = keyring_error(keyring::Error::NoStorageAccess(boxed(
-            "Secret Service: unlock prompt was dismissed",
-        )));
+        let prompt = keyring_error_in(
+            keyring::Error::NoStorageAccess(boxed("Secret Service: unlock prompt was dismissed")),
+            false,
+        );
         assert!(
             prompt.message.contains("prompt was dismissed"),
             "{}",
             prompt.message
         );
-        let long = keyring_error(keyring::Error::TooLong(
-            "password encoded as UTF-16".into(),
-            2560,
-        ));
+        let long = keyring_error_in(
+            keyring::Error::TooLong("password encoded as UTF-16".into(), 2560),
+            false,
+        );
         assert!(
             long.message.contains("too long") && long.message.contains("2560"),
             "{}",
             long.message
         );
-        let dbus_locked = keyring_error(keyring::Error::PlatformFailure(boxed(
-            "DBus error: Cannot create an item in a locked collection",
-        )));
+        let dbus_locked = keyring_error_in(
+            keyring::Error::PlatformFailure(boxed(
+                "DBus error: Cannot create an item in a locked collection",
+            )),
+            false,
+        );
         assert!(
             dbus_locked.message.contains("is locked"),
             "{}",
             dbus_locked.message
         );
-        assert!(no_service_advice(true).contains("dbus-run-session -- scripts/with-keyring.sh"));
+        assert!(no_service_advice(true).contains("dbus-run-session -- sh -c"));
+        // No session address: whatever libdbus reached instead is not called "locked".
+        let far = keyring_error_in(
+            keyring::Error::NoStorageAccess(boxed("Secret Service: no result found")),
+            true,
+        );
+        assert!(
+            far.message
+                .starts_with("No Secret Service keyring could be reached")
+                && far.message.contains("gnome-keyring-daemon --unlock"),
+            "{}",
+            far.message
+        );
         assert!(no_service_advice(false).contains("log in to a desktop session"));
         if cfg!(target_os = "linux") {
-            let none = keyring_error(keyring::Error::PlatformFailure(boxed(
-                "No DBus session or Secret Service provider found",
-            )));
+            let none = keyring_error_in(
+                keyring::Error::PlatformFailure(boxed(
+                    "No DBus session or Secret Service provider found",
+                )),
+                false,
+            );
             assert!(
                 none.message.contains("No Secret Service is running"),
                 "{}",
