@@ -101,6 +101,29 @@ export const SCHWAB_WORDS: CredentialWords = {
     'Enter it exactly as registered for your app: scheme, host, port, path and trailing slash must all match. Schwab refuses localhost and http, so it is https://127.0.0.1 with a port, such as https://127.0.0.1:8182. An app still "Approved - Pending" cannot sign in yet: wait until the portal shows "Ready For Use".',
 };
 
+/** The "paste a refresh token" choice in `broker`'s terms: Tastytrade's personal grants come
+ *  from its "Create Grant" page; elsewhere it is a token from an earlier sign-in (another
+ *  tool's), and for Schwab its 7 days run from that sign-in. */
+export function grantWords(broker: BrokerKind): { label: string; help: string } {
+  const check = "Keygrant checks it with one refresh before saving it.";
+  if (broker === "tastytrade") {
+    return {
+      label: "Paste a refresh token (personal grant)",
+      help: `From Tastytrade's "Create Grant" page. ${check}`,
+    };
+  }
+  if (broker === "schwab") {
+    return {
+      label: "Paste a refresh token you already have",
+      help: `From another tool's sign-in with this App Key (schwab-py, Schwabdev). Its 7 days run from that sign-in, which Keygrant cannot see: sign in with the browser to be told when it ends. ${check}`,
+    };
+  }
+  return {
+    label: "Paste a refresh token you already have",
+    help: `From an earlier sign-in with this application (another tool's token). ${check}`,
+  };
+}
+
 /** The words the wizard uses for `broker`'s credentials. */
 export function credentialWords(broker: BrokerKind): CredentialWords {
   return broker === "schwab" ? SCHWAB_WORDS : GENERIC_WORDS;

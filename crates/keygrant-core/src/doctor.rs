@@ -450,7 +450,7 @@ pub fn refresh_checks(
         ErrorKind::InvalidGrant => (
             Check::new("client_secret", secret_name, Verdict::Pass, format!("The broker did not refuse the {sec}.")),
             Check::new("refresh_token", TOKEN, Verdict::Fail, format!("The broker refused the refresh token (invalid_grant). {}", e.message))
-                .fix("Press Sign in again in Keygrant (or disconnect and connect again, or paste a new grant) to get a new refresh token."),
+                .fix("Press Sign in again in Keygrant (or disconnect and connect again, or paste a new refresh token) to get a new refresh token."),
         ),
         ErrorKind::Temporary | ErrorKind::Network | ErrorKind::RateLimited => {
             let warn = |id: &str, name: &str| {

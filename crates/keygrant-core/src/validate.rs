@@ -92,7 +92,7 @@ pub fn validate_refresh_token(token: &str) -> Result<RefreshToken> {
     let bad =
         |msg: &str| Err(AppError::new(ErrorKind::InvalidInput, msg).on_field("refresh_token"));
     if t.is_empty() {
-        return bad("Paste the refresh token from your broker's \"Create Grant\" page.");
+        return bad("Paste the refresh token (from Tastytrade's \"Create Grant\" page, or from an earlier sign-in with this application).");
     }
     if t.chars().any(char::is_whitespace) {
         return bad(

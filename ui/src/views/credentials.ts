@@ -7,7 +7,14 @@ import type { BrokerInfo } from "../bindings/BrokerInfo";
 import type { BrokerKind } from "../bindings/BrokerKind";
 import type { Environment } from "../bindings/Environment";
 import type { Actions } from "../controller";
-import { CERTIFICATE_NOTICE, type CredentialWords, choiceTitle, credentialWords, glossaryEntries } from "../help";
+import {
+  CERTIFICATE_NOTICE,
+  type CredentialWords,
+  choiceTitle,
+  credentialWords,
+  glossaryEntries,
+  grantWords,
+} from "../help";
 import {
   type Choice,
   demoCredentials,
@@ -97,7 +104,7 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
             "How do you want to connect?",
             [
               { value: "browser", label: "Sign in with the browser" },
-              { value: "grant", label: "Paste a refresh token (personal grant)" },
+              { value: "grant", label: grantWords(f.broker).label },
             ],
             f.mode,
             (mode) => edit({ mode }),
@@ -127,7 +134,7 @@ export function credentialsView(s: UiState, choice: Choice, error: AppError | un
         ? textField({
             id: "refresh-token",
             label: "Refresh token",
-            help: 'From your broker\'s "Create Grant" page. Keygrant checks it with one refresh before saving it.',
+            help: grantWords(f.broker).help,
             value: f.refreshToken,
             onInput: (refreshToken) => edit({ refreshToken }),
             onEnter: connect,

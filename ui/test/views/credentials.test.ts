@@ -161,7 +161,9 @@ describe("real brokers", () => {
   it("a pasted personal grant is sent for verification, and a wrong environment is shown on its field", async () => {
     await start(FRESH);
     $("#broker-tastytrade").click();
+    expect($("#mode-grant").textContent).toBe("Paste a refresh token (personal grant)");
     $("#mode-grant").click();
+    expect($("#refresh-token-help").textContent).toContain('"Create Grant"');
     expect(document.querySelector("#redirect-uri")).toBeNull();
     expect($("#connect").textContent).toBe("Verify and save");
     type("#client-id", "cid-1");
@@ -219,5 +221,15 @@ describe("first run", () => {
     type("#client-id", "cid");
     expect($("#glossary")).toBe(details);
     expect(details.open).toBe(true);
+  });
+
+  it("a Schwab connection is not sent to a Create Grant page it does not have", async () => {
+    await start(FRESH);
+    $("#broker-schwab").click();
+    expect($("#mode-grant").textContent).toBe("Paste a refresh token you already have");
+    $("#mode-grant").click();
+    const help = $("#refresh-token-help").textContent ?? "";
+    expect(help).not.toContain("Create Grant");
+    expect(help).toContain("7 days run from that sign-in");
   });
 });
