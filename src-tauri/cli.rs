@@ -237,10 +237,12 @@ async fn status(core: &Core, name: Option<&str>) -> keygrant_core::error::Result
     let left = grant
         .expires_at
         .map(|at| {
-            format!(
-                "; access token valid for {} min",
-                at.saturating_sub(now()) / 60
-            )
+            let left = at.saturating_sub(now());
+            if left < 60 {
+                format!("; access token valid for {left} s")
+            } else {
+                format!("; access token valid for {} min", left / 60)
+            }
         })
         .unwrap_or_default();
     let sign_in = keygrant_core::expiry::expires_at(p)
