@@ -610,6 +610,19 @@ pub fn check_app_key(app_key: &str, secret: &str) -> Result<()> {
                 .into(),
         );
     }
+    // Shorter than any Secret Schwab issues is a piece of one: other lengths are let through
+    // in case Schwab changes them again (docs/brokers.md#schwab-oauth).
+    let shortest = *SECRET_LENGTHS.iter().min().unwrap_or(&16);
+    if app_key.len() < shortest {
+        return bad(
+            "client_id",
+            format!(
+                "This App Key has {} characters; Schwab's have {} or more. Copy the whole App Key from your app's page in the Schwab Developer Portal.",
+                app_key.len(),
+                KEY_LENGTHS.iter().min().unwrap_or(&32)
+            ),
+        );
+    }
     if SECRET_LENGTHS.contains(&app_key.len()) && KEY_LENGTHS.contains(&secret.len()) {
         return bad(
             "client_id",
@@ -945,8 +958,19 @@ mod tests {
         assert!(check_app_key(&"K".repeat(48), &"s".repeat(64)).is_ok());
         // An unknown length is accepted (Schwab changed them once).
         assert!(check_app_key(&"K".repeat(40), &"s".repeat(20)).is_ok());
+        // Shorter than any Secret: a piece of an App Key.
+        let short = check_app_key("abc", &secret16).unwrap_err();
+        assert!(
+            short
+                .message
+                .starts_with("This App Key has 3 characters; Schwab's have 32 or more."),
+            "{}",
+            short.message
+        );
+        assert_eq!(short.field.as_deref(), Some("client_id"));
         // Messages read as one sentence each (no stray runs of spaces from line breaks).
         for (k, sec) in [
+            ("abc", secret16.as_str()),
             ("abc-def", secret16.as_str()),
             (key32.as_str(), "s3cr3t!"),
             (secret16.as_str(), key32.as_str()),
