@@ -130,3 +130,13 @@ impl AppError {
 
 /// Keygrant's result: [`AppError`] on failure.
 pub type Result<T> = std::result::Result<T, AppError>;
+
+/// `s` with its first letter in capitals, for a phrase that starts a sentence or a label
+/// ("client ID" -> "Client ID").
+pub(crate) fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

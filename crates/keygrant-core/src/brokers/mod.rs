@@ -398,21 +398,13 @@ pub struct ClientWords {
 impl ClientWords {
     /// The client identifier as a label or at a sentence's start: "Client ID", "App Key".
     pub fn id_label(&self) -> String {
-        capitalized(self.id)
+        crate::error::capitalized(self.id)
     }
 
     /// The client secret as a label or at a sentence's start: "Client secret", "Secret".
     pub fn secret_label(&self) -> String {
-        capitalized(self.secret)
+        crate::error::capitalized(self.secret)
     }
-}
-
-fn capitalized(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// RFC 6749's words, used by every broker whose pages use them (Tastytrade, TradeStation, a

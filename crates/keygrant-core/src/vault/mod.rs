@@ -162,7 +162,7 @@ fn keyring_error_in(e: keyring::Error, no_session: bool) -> AppError {
         {
             format!(
                 "The system keyring is locked ({inner}). {} and try again.{saved}",
-                capitalise(unlock_where)
+                crate::error::capitalized(unlock_where)
             )
         }
         keyring::Error::PlatformFailure(_)
@@ -200,13 +200,6 @@ fn no_service_advice(headless: bool) -> &'static str {
     } else {
         "Install gnome-keyring and log in to a desktop session, then try again."
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Whether a keyring error is an item vanishing under the call: the Secret Service found an
