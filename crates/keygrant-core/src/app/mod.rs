@@ -560,6 +560,7 @@ impl Core {
             Some(&tokens),
         )
         .with_lock_dir(self.config_dir());
+        session.share_sign_in();
         let view = view_of(&renewed, &refresh_token, session.status());
         self.sessions
             .write()
@@ -739,6 +740,7 @@ impl Core {
             Some(tokens),
         )
         .with_lock_dir(self.config_dir());
+        session.share_sign_in();
         if unsaved {
             session.keep_unsaved_refresh_token(refresh_token.clone());
         }

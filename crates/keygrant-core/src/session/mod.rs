@@ -174,16 +174,20 @@ impl Session {
 
     /// Shares refreshes with other Keygrant processes through a lock file under `config_dir`
     /// and the keyring's shared access token ([`shared`]).
-    /// A session made from a sign-in's tokens shares its access token at once, so other
-    /// processes use it instead of refreshing (which, at a broker that rotates, retires the
-    /// refresh token the window holds).
     pub fn with_lock_dir(mut self, config_dir: PathBuf) -> Self {
         self.lock_dir = Some(config_dir);
-        if let Some(c) = self.access.get_mut().take() {
-            self.share(&c);
-            *self.access.get_mut() = Some(c);
-        }
         self
+    }
+
+    /// Leaves the access token of the sign-in this session was made from in the keyring for
+    /// other processes, so they use it instead of refreshing (which, at a broker that rotates,
+    /// retires the refresh token the window holds). Best effort, like every share.
+    pub fn share_sign_in(&self) {
+        if let Ok(slot) = self.access.try_lock() {
+            if let Some(c) = slot.as_ref() {
+                self.share(c);
+            }
+        }
     }
 
     /// The access token another process left in the keyring, if it is not due yet.
